@@ -1,0 +1,347 @@
+"""asyncio driver for the server side of TDP/1 over WebSocket (websockets' asyncio implementation).
+
+One `ServerSession` per connection: the driver feeds it the socket's messages, arms one timer at its next
+deadline, and hands hellos, requests and notifications to the platform (`ServerApp`). Each request is
+served in its own task, so a slow handler never holds up heartbeats or other requests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import logging
+import ssl as ssl_module
+from collections.abc import Callable, Coroutine
+from typing import Any, Protocol
+
+import websockets
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.typing import Subprotocol
+
+from protocols.constants import (
+    HEARTBEAT_INTERVAL,
+    HEARTBEAT_LOSS_THRESHOLD,
+    HELLO_TIMEOUT,
+    MAX_MESSAGE_BYTES,
+    SUBPROTOCOL,
+    CloseCode,
+    ErrorCode,
+)
+from protocols.machines.session_events import (
+    CloseRequested,
+    HelloReceived,
+    NotificationReceived,
+    PeerSilent,
+    RequestReceived,
+    SessionEvent,
+)
+from protocols.machines.session_server import ServerSession
+from protocols.messages import Error, Hello, Notification, Ok, Request, Welcome, tag_of
+
+logger = logging.getLogger(__name__)
+
+#: Seconds the closing handshake may take before the socket is simply dropped.
+CLOSE_TIMEOUT = 2.0
+
+
+class ServerApp(Protocol):
+    """What the platform provides to serve TDP/1 connections."""
+
+    #: the platform's current epoch; sessions follow it when it changes
+    epoch: int
+    instance: str
+
+    async def on_hello(self, conn: Connection, hello: Hello) -> Welcome | Error:
+        """Authenticate. ``conn.principal`` defaults to ``hello.ident``; set it here to choose another."""
+        ...
+
+    async def on_request(self, conn: Connection, request: Request) -> Ok | Error: ...
+
+    def on_notification(self, conn: Connection, message: Notification) -> None: ...
+
+    def on_disconnect(self, conn: Connection, code: int | None) -> None: ...
+
+
+class Connection:
+    """One client connection: its session, its principal once welcomed, and a way to send to it."""
+
+    def __init__(self, app: ServerApp, ws: ServerConnection, session: ServerSession) -> None:
+        self.session = session
+        self.principal: str | None = None
+        self.remote_address: Any = ws.remote_address
+        self._app = app
+        self._ws = ws
+        self._loop = asyncio.get_running_loop()
+        self._outgoing: collections.deque[bytes] = collections.deque()
+        self._outgoing_ready = asyncio.Event()
+        self._close: CloseRequested | None = None
+        self._gone = False
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_when: float | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._done = asyncio.Event()
+
+    def __repr__(self) -> str:
+        return f"<Connection {self.principal or '?'} from {self.remote_address}>"
+
+    def send(self, message: Notification) -> None:
+        """Send a notification (dropped once the session closed). Raises `ProtocolError` when too large."""
+        self._sync_epoch()
+        self.session.send(message, self._loop.time())
+        self._pump()
+
+    async def close(self, code: CloseCode = CloseCode.NORMAL, reason: str = "") -> None:
+        """Say bye and close the WebSocket with ``code``; returns once the connection is down."""
+        self.session.close(code, reason, self._loop.time())
+        self._pump()
+        await self._done.wait()
+
+    # ----- plumbing ---------------------------------------------------------------------------
+
+    async def _run(self) -> int | None:
+        """Serve the connection until it closes; returns the close code (ours, else the client's)."""
+        writer = self._loop.create_task(self._write_loop(), name="tdp-server-writer")
+        self._arm_timer()
+        code: int | None = None
+        try:
+            while True:
+                data = await self._ws.recv(decode=False)
+                self._sync_epoch()
+                self.session.receive_data(data, self._loop.time())
+                self._pump()
+        except websockets.ConnectionClosed as exc:
+            code = _close_code(exc)
+        except Exception:
+            logger.exception("%r: session failed; dropping the connection", self)
+            self._ws.transport.abort()
+        finally:
+            self._gone = True
+            self.session.connection_lost(self._loop.time())
+            self._arm_timer()
+            self._outgoing_ready.set()
+            with contextlib.suppress(BaseException):
+                await writer
+            self._done.set()
+        return self.session.close_code if self.session.close_code is not None else code
+
+    async def _write_loop(self) -> None:
+        ws = self._ws
+        try:
+            while True:
+                while self._outgoing:
+                    await ws.send(self._outgoing.popleft(), text=True)
+                if self._gone:
+                    return
+                if self._close is not None:
+                    await ws.close(self._close.code, self._close.reason[:120])
+                    return
+                self._outgoing_ready.clear()
+                await self._outgoing_ready.wait()
+        except websockets.ConnectionClosed:
+            pass
+
+    def _sync_epoch(self) -> None:
+        if self.session.epoch != self._app.epoch:
+            self.session.set_epoch(self._app.epoch)
+
+    def _pump(self) -> None:
+        session = self.session
+        while True:
+            data = session.data_to_send()
+            if data and not self._gone:
+                self._outgoing.extend(data)
+                self._outgoing_ready.set()
+            events = session.events()
+            if not events:
+                break
+            for event in events:
+                self._dispatch(event)
+        self._arm_timer()
+
+    def _dispatch(self, event: SessionEvent) -> None:
+        if isinstance(event, RequestReceived):
+            self._spawn(self._serve_request(event.request))
+        elif isinstance(event, NotificationReceived):
+            message = event.message
+            assert isinstance(message, Notification)
+            try:
+                self._app.on_notification(self, message)
+            except Exception:
+                logger.exception("%r: handling %s failed", self, tag_of(message))
+        elif isinstance(event, HelloReceived):
+            self._spawn(self._serve_hello(event.hello))
+        elif isinstance(event, PeerSilent):
+            logger.warning("%r: silent for %.3f s", self, event.silent_for)
+        elif isinstance(event, CloseRequested):
+            logger.info("%r: closing with %d (%s)", self, event.code, event.reason)
+            self._close = event
+            if event.code == CloseCode.HEARTBEAT_TIMEOUT:
+                self._ws.transport.abort()  # the peer is not listening; a closing handshake would hang
+            self._outgoing_ready.set()
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        task = self._loop.create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _serve_hello(self, hello: Hello) -> None:
+        try:
+            decision = await self._app.on_hello(self, hello)
+        except Exception:
+            logger.exception("%r: on_hello failed for %s", self, hello.ident)
+            decision = Error(code=ErrorCode.INTERNAL, reason="internal error")
+        self._sync_epoch()
+        now = self._loop.time()
+        if isinstance(decision, Welcome):
+            self.session.accept(decision, self.principal or hello.ident, now)
+            self.principal = self.session.principal
+            logger.info("%r: welcomed (%s, epoch %d)", self, hello.role, self.session.epoch)
+        else:
+            try:
+                code = ErrorCode(decision.code)
+            except ValueError:
+                code = ErrorCode.INTERNAL
+            logger.info("%r: hello from %s refused: %d %s", self, hello.ident, code, decision.reason)
+            self.session.reject(code, decision.reason, now)
+        self._pump()
+
+    async def _serve_request(self, request: Request) -> None:
+        answer: Ok | Error
+        try:
+            answer = await self._app.on_request(self, request)
+        except Exception:
+            logger.exception("%r: request %d (%s) failed", self, request.id, tag_of(request))
+            answer = Error(code=ErrorCode.INTERNAL, reason="internal error")
+        if not isinstance(answer, Ok | Error):
+            logger.error("%r: request %d (%s) answered with %r", self, request.id, tag_of(request), answer)
+            answer = Error(code=ErrorCode.INTERNAL, reason="internal error")
+        self._sync_epoch()
+        self.session.answer(request.id, answer, self._loop.time())
+        self._pump()
+
+    def _arm_timer(self) -> None:
+        when = None if self._gone else self.session.get_timer()
+        if when == self._timer_when:
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._timer_when = when
+        if when is not None:
+            self._timer = self._loop.call_at(when, self._on_timer, when)
+
+    def _on_timer(self, when: float) -> None:
+        self._timer = None
+        self._timer_when = None
+        self._sync_epoch()
+        self.session.handle_timer(max(self._loop.time(), when))
+        self._pump()
+
+    async def _cancel_tasks(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(BaseException):
+                await task
+
+
+class TrunkingServer:
+    """Accepts TDP/1 connections for a `ServerApp` on one address."""
+
+    def __init__(
+        self,
+        app: ServerApp,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        ssl: ssl_module.SSLContext | None = None,
+        heartbeat_interval: float = HEARTBEAT_INTERVAL,
+        loss_threshold: int = HEARTBEAT_LOSS_THRESHOLD,
+        hello_timeout: float = HELLO_TIMEOUT,
+    ) -> None:
+        self.app = app
+        self.host = host
+        self.port = port
+        self._ssl = ssl
+        self._heartbeat_interval = heartbeat_interval
+        self._loss_threshold = loss_threshold
+        self._hello_timeout = hello_timeout
+        self._server: Server | None = None
+        self._connections: set[Connection] = set()
+
+    @property
+    def url(self) -> str:
+        return f"{'wss' if self._ssl is not None else 'ws'}://{self.host}:{self.port}"
+
+    @property
+    def connections(self) -> list[Connection]:
+        return list(self._connections)
+
+    async def start(self) -> None:
+        """Listen; ``port`` holds the actual port afterwards (useful with port 0)."""
+        self._server = await serve(
+            self._serve,
+            self.host,
+            self.port,
+            ssl=self._ssl,
+            subprotocols=[Subprotocol(SUBPROTOCOL)],
+            max_size=MAX_MESSAGE_BYTES,
+            ping_interval=None,  # TDP/1 has its own heartbeats
+            close_timeout=CLOSE_TIMEOUT,
+            compression=None,
+        )
+        self.port = next(iter(self._server.sockets)).getsockname()[1]
+        logger.info("serving TDP/1 on %s (instance %s, epoch %d)", self.url, self.app.instance,
+                    self.app.epoch)
+
+    async def stop(self) -> None:
+        """Close every connection (1001 going away) and stop listening."""
+        if self._server is None:
+            return
+        connections = list(self._connections)
+        await asyncio.gather(*(c.close(CloseCode.GOING_AWAY, "server stopping") for c in connections))
+        self._server.close()
+        await self._server.wait_closed()
+        await asyncio.gather(*(c._cancel_tasks() for c in connections))
+        self._server = None
+
+    def broadcast(self, message: Notification, where: Callable[[Connection], bool] | None = None) -> int:
+        """Send a notification to every open session (matching ``where``); returns how many got it."""
+        sent = 0
+        for conn in list(self._connections):
+            if conn.session.state == "open" and (where is None or where(conn)):
+                conn.send(message)
+                sent += 1
+        return sent
+
+    async def _serve(self, ws: ServerConnection) -> None:
+        session = ServerSession(
+            epoch=self.app.epoch,
+            instance=self.app.instance,
+            now=asyncio.get_running_loop().time(),
+            heartbeat_interval=self._heartbeat_interval,
+            loss_threshold=self._loss_threshold,
+            hello_timeout=self._hello_timeout,
+        )
+        conn = Connection(self.app, ws, session)
+        self._connections.add(conn)
+        code: int | None = None
+        try:
+            code = await conn._run()
+        finally:
+            self._connections.discard(conn)
+            try:
+                self.app.on_disconnect(conn, code)
+            except Exception:
+                logger.exception("%r: on_disconnect failed", conn)
+
+
+def _close_code(exc: websockets.ConnectionClosed) -> int | None:
+    """The close code of whichever side closed first; None when the link just dropped."""
+    if exc.rcvd is not None and (exc.sent is None or exc.rcvd_then_sent):
+        return exc.rcvd.code
+    return exc.sent.code if exc.sent is not None else None
+
+
+__all__ = ["Connection", "ServerApp", "TrunkingServer"]

@@ -1,0 +1,95 @@
+"""Records the reference platform keeps, and the `Outbound` envelope its state machine emits.
+
+Everything a platform instance knows lives in `PlatformState` (state.py) as these records, so that the
+active instance can replicate it to the standby by replaying the same inputs (see docs/architecture.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from protocols.machines.floor import FloorArbitrator
+from protocols.messages import (
+    CallInfo,
+    Duplex,
+    Location,
+    Notification,
+    PriorityClass,
+    TerminalInfo,
+    VideoQuality,
+)
+
+
+@dataclass(frozen=True)
+class Outbound:
+    """A notification and who gets it: the principals in ``to``, plus every console when ``consoles``."""
+
+    message: Notification
+    to: frozenset[str] = frozenset()
+    consoles: bool = False
+
+
+@dataclass
+class Principal:
+    """Someone who can hold a session: a terminal (by id) or a dispatcher (by user name)."""
+
+    id: str
+    is_console: bool
+    #: groups this principal may affiliate to and talk in
+    allowed_groups: frozenset[str]
+    permissions: frozenset[str] = frozenset()
+    role: str | None = None
+    #: True while at least one session of this principal is attached
+    connected: bool = False
+    affiliations: set[str] = field(default_factory=set)
+    selected: str | None = None
+
+
+@dataclass
+class TerminalRecord:
+    """A terminal's registry entry; ``info`` is what consoles are told."""
+
+    info: TerminalInfo
+    disabled: bool = False
+    #: unix ms of the last location report, for rate limiting
+    last_fix_ms: int = 0
+    reports_in_window: int = 0
+    window_start: float = 0.0
+
+
+@dataclass
+class CallRecord:
+    """A call in progress."""
+
+    info: CallInfo
+    #: floor arbitration for half-duplex calls (None for full-duplex private calls)
+    floor: FloorArbitrator | None
+    #: the parties that receive this call's notifications (affiliated members, private parties, consoles)
+    parties: set[str] = field(default_factory=set)
+    #: a private call not yet answered
+    ringing: bool = False
+    duplex: Duplex = "half"
+    #: deadline of the hang timer (group calls) or the no-answer timer (private calls)
+    deadline: float | None = None
+    #: groups whose members hear this call (a patch joins several)
+    groups: tuple[str, ...] = ()
+    priority: PriorityClass = "normal"
+
+
+@dataclass
+class VideoSessionRecord:
+    """A media session between a video source and a sink (console or terminal)."""
+
+    id: str
+    source: str
+    sink: str
+    quality: VideoQuality
+    state: str = "requested"
+
+
+@dataclass(frozen=True)
+class Fix:
+    """A location fix as stored in the registry."""
+
+    location: Location
+    fix_ms: int
