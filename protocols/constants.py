@@ -101,5 +101,13 @@ T8_FLOOR_REVOKE: Final = 0.5
 #: Server: Floor Granted repetition until the grantee acknowledges with floor.ack (C20 in all).
 T20_FLOOR_GRANTED: Final = 1.0
 C20_FLOOR_GRANTED: Final = 3
+#: Floor queue length per call; a newcomer beyond it is denied (or bumps a lower-class last entry).
+FLOOR_QUEUE_LIMIT: Final = 16
+#: A private call not answered within this many seconds ends with reason no_answer.
+PRIVATE_CALL_RING: Final = 20.0
+#: Location reports beyond this rate per terminal are dropped.
+MAX_LOCATION_REPORTS_PER_SECOND: Final = 10
+#: A video session not live within this many seconds is failed.
+VIDEO_SETUP_TIMEOUT: Final = 10.0
 #: Group call hang time: an idle group call is released after this long without a floor request.
 GROUP_CALL_HANG: Final = 10.0

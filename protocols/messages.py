@@ -264,6 +264,9 @@ class Snapshot(Notification, tag="snapshot", kw_only=True):
     calls: list[CallInfo] = []
     alerts: list[AlertInfo] = []
     alarms: list[AlarmInfo] = []
+    #: a snapshot too large for one message comes in ``parts`` messages numbered from 1; merge by id
+    part: int = 1
+    parts: int = 1
 
 
 class SnapshotRequest(Request, tag="snapshot.get", kw_only=True):

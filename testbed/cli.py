@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import signal
 import sys
@@ -66,10 +67,8 @@ async def run(args: argparse.Namespace) -> int:
         started = time.monotonic()
         last_grants = 0
         while not stop.is_set():
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=1.0)
-            except TimeoutError:
-                pass
             summary = platform.summary()
             grants = summary["floor_grants"]
             if not args.quiet:

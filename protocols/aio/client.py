@@ -139,7 +139,7 @@ class TrunkingClient:
         try:
             await asyncio.wait_for(asyncio.shield(client._welcomed), open_timeout)
         except BaseException:
-            await client._abort()
+            await client.abort()
             raise
         logger.info("connected to %s as %s (epoch %d)", url, hello.ident, client.epoch)
         return client
@@ -172,7 +172,7 @@ class TrunkingClient:
     # ----- API --------------------------------------------------------------------------------
 
     # the timeout belongs to the session machine (it yields the 504 outcome), not to asyncio
-    async def request(self, request: Request, *, timeout: float | None = None) -> Ok:  # noqa: ASYNC109
+    async def request(self, request: Request, *, timeout: float | None = None) -> Ok:
         """Send a request (its id is assigned here) and wait for its answer.
 
         Raises `RequestError` for an `Error` answer (including 504 when none came within the timeout)
@@ -218,6 +218,18 @@ class TrunkingClient:
             self._pump()
             self._outgoing_ready.set()  # the writer flushes the bye, then closes
         await self.wait_closed()
+
+    async def abort(self) -> None:
+        """Drop the link at once: no bye, no closing handshake (a crash or a cable pulled, as the platform
+        sees it). Requests in flight stay in ``session.unacknowledged()``."""
+        self._ws.transport.abort()
+        if self._reader is not None:
+            with contextlib.suppress(BaseException):
+                await self._reader
+        if self._writer is not None:
+            self._writer.cancel()
+            with contextlib.suppress(BaseException):
+                await self._writer
 
     async def wait_closed(self) -> None:
         """Wait until the link is down (closed by either side, or lost)."""
@@ -369,14 +381,7 @@ class TrunkingClient:
         logger.info("connection closed (code %s)", self._close_code)
 
     async def _abort(self) -> None:
-        self._ws.transport.abort()
-        if self._reader is not None:
-            with contextlib.suppress(BaseException):
-                await self._reader
-        if self._writer is not None:
-            self._writer.cancel()
-            with contextlib.suppress(BaseException):
-                await self._writer
+        await self.abort()  # kept for callers of the earlier private name
 
 
 def _close_code(exc: websockets.ConnectionClosed) -> int | None:

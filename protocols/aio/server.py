@@ -134,7 +134,8 @@ class Connection:
                 if self._gone:
                     return
                 if self._close is not None:
-                    await ws.close(self._close.code, self._close.reason[:120])
+                    reason = self._close.reason.encode()[:120].decode(errors="ignore")  # frame limit: 123 bytes
+                    await ws.close(self._close.code, reason)
                     return
                 self._outgoing_ready.clear()
                 await self._outgoing_ready.wait()

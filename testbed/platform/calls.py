@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from protocols.constants import GROUP_CALL_HANG, ErrorCode
+from protocols.constants import GROUP_CALL_HANG, PRIVATE_CALL_RING, ErrorCode
 from protocols.machines import floor as fl
 from protocols.messages import (
     PRIORITY_RANK,
@@ -56,8 +56,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: a private call not answered within this many seconds ends with reason no_answer
-PRIVATE_CALL_RING = 20.0
 
 
 def _error(request: Request, code: ErrorCode, reason: str) -> Any:
@@ -185,8 +183,7 @@ class CallBook:
             elif isinstance(event, fl.Idle):
                 out.append(Outbound(FloorIdle(call=cid), frozenset(call.parties)))
             elif isinstance(event, fl.Revoked):
-                out.append(Outbound(FloorRevoke(call=cid, reason=event.reason),  # type: ignore[arg-type]
-                                    frozenset({event.party})))
+                out.append(Outbound(FloorRevoke(call=cid, reason=event.reason), frozenset({event.party})))
             elif isinstance(event, fl.Denied):
                 out.append(Outbound(FloorDeny(call=cid, reason=event.reason), frozenset({event.party})))
             elif isinstance(event, fl.QueuePosition):
@@ -246,7 +243,7 @@ class CallBook:
                 return _error(request, ErrorCode.FORBIDDEN, f"not a party of call {call.info.id}"), out
             call.parties.add(principal.id)
         if call.floor is None:
-            return _error(request, ErrorCode.CONFLICT, "floor_denied: full-duplex call has no floor"), out
+            return _error(request, ErrorCode.CONFLICT, "floor_denied: full_duplex"), out
         if request.override and "override" not in principal.permissions:
             return _error(request, ErrorCode.FORBIDDEN, "override needs the 'override' permission"), out
         priority = self._entitled(principal, call, request.priority)
@@ -299,9 +296,9 @@ class CallBook:
         refused = self._check_group(principal, request, request.group)
         if refused is not None:
             return refused, []
-        if request.priority in ("emergency", "imminent_peril") and not principal.is_console:
-            if not any(a.terminal == principal.id and a.state == "active" for a in self.state.alerts.values()):
-                return _error(request, ErrorCode.FORBIDDEN, "raise an emergency alert to start an emergency call"), []
+        alerting = any(a.terminal == principal.id and a.state == "active" for a in self.state.alerts.values())
+        if request.priority in ("emergency", "imminent_peril") and not principal.is_console and not alerting:
+            return _error(request, ErrorCode.FORBIDDEN, "raise an emergency alert to start an emergency call"), []
         existing = self.by_group.get(request.group)
         if existing is not None:
             call = self.calls[existing]
@@ -422,7 +419,10 @@ class CallBook:
             return _error(request, ErrorCode.FORBIDDEN, f"not a party of call {request.call}"), []
         if call.info.kind != "private" and not principal.is_console and principal.id != call.info.initiator:
             return _error(request, ErrorCode.FORBIDDEN, "only the initiator or a dispatcher ends a group call"), []
-        reason = "rejected" if call.ringing and principal.id != call.info.initiator else "released"
+        if call.ringing:
+            reason = "cancelled" if principal.id == call.info.initiator else "rejected"
+        else:
+            reason = "released"
         return _ok(request, released=True), self.end_call(call, reason, now, by=principal.id)
 
     def _force_release(self, principal: Principal, request: CallForceRelease, now: float) -> Result:
@@ -595,12 +595,12 @@ class CallBook:
                             now: float) -> list[Outbound]:
         out = self.late_entry(principal, added, now) if added else []
         for call in list(self.calls.values()):
-            if removed & set(call.groups) and not (set(call.groups) & principal.affiliations):
-                if principal.id in call.parties and principal.id != call.info.initiator:
-                    call.parties.discard(principal.id)
-                    if call.floor is not None:
-                        call.floor.remove_party(principal.id, now)
-                        out += self._floor_out(call, now)
+            left = removed & set(call.groups) and not (set(call.groups) & principal.affiliations)
+            if left and principal.id in call.parties and principal.id != call.info.initiator:
+                call.parties.discard(principal.id)
+                if call.floor is not None:
+                    call.floor.remove_party(principal.id, now)
+                    out += self._floor_out(call, now)
         return out
 
     def party_lost(self, party: str, now: float, reason: str = "party_lost") -> list[Outbound]:

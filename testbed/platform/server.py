@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from protocols.aio.server import Connection, TrunkingServer
 from protocols.constants import (
     HEARTBEAT_INTERVAL,
     HEARTBEAT_LOSS_THRESHOLD,
@@ -23,7 +24,6 @@ from protocols.constants import (
     CloseCode,
     ErrorCode,
 )
-from protocols.aio.server import Connection, TrunkingServer
 from protocols.messages import (
     Bye,
     Error,
@@ -108,11 +108,12 @@ class PlatformServer:
         if not common:
             return Error(re=hello.id, code=int(ErrorCode.UNSUPPORTED_VERSION),
                          reason=f"this platform speaks versions {list(SUPPORTED_VERSIONS)}")
-        found = self.state.authenticate(hello)
-        if isinstance(found, Error):
+        checked = self.state.authenticate(hello)
+        if isinstance(checked, Error):
             self.counters["auth_failures"] += 1
-            log.warning("hello refused for %s: %s", hello.ident, found.reason)  # never log the secret
-            return found
+            log.warning("hello refused for %s: %s", hello.ident, checked.reason)  # never log the secret
+            return checked
+        found = self.state.profile(checked)
         now = self.clock()
         resumed = False
         if hello.resume is not None:

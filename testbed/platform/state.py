@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from protocols.constants import ErrorCode
+from protocols.constants import MAX_LOCATION_REPORTS_PER_SECOND, ErrorCode
 from protocols.machines.idempotency import IdempotencyCache
 from protocols.messages import (
     AffiliationSet,
@@ -55,8 +55,8 @@ from testbed.platform.video import VideoDesk
 
 log = logging.getLogger(__name__)
 
-#: location reports above this rate per terminal are dropped (SPEC.md, rate limits)
-MAX_REPORTS_PER_SECOND = 10
+#: terminals per snapshot part: about 200 bytes each, well inside the 64 KiB message limit
+SNAPSHOT_TERMINALS = 150
 
 Result = tuple[Ok | Error, list[Outbound]]
 
@@ -132,47 +132,49 @@ class PlatformState:
 
     # ----- sessions -------------------------------------------------------------------------
 
-    def authenticate(self, hello: Hello) -> Principal | Error:
-        """Check a hello's credentials; the principal it names, or the error to answer with."""
+    def authenticate(self, hello: Hello) -> str | Error:
+        """Check a hello's credentials: the principal id it names, or the error to answer with.
+
+        Changes no state (so a standby can check a hello without diverging from the active)."""
         denied = Error(re=hello.id, code=int(ErrorCode.UNAUTHORIZED), reason="unknown identity or wrong secret")
         secret = hello.secret if hello.secret is not None else hello.token
         if secret is None:
             return Error(re=hello.id, code=int(ErrorCode.UNAUTHORIZED), reason="no secret or token given")
         if hello.role == "terminal":
             terminal = self.line.terminals.get(hello.ident)
-            if terminal is None or not self._check_secret(hello.ident, secret, terminal.secret_hash):
+            if terminal is None or not self._check_secret(secret, terminal.secret_hash):
                 return denied
             if hello.terminal_kind is not None and hello.terminal_kind != terminal.kind:
                 return Error(re=hello.id, code=int(ErrorCode.FORBIDDEN),
                              reason=f"{hello.ident} is a {terminal.kind}, not a {hello.terminal_kind}")
-            principal = self.principals.get(hello.ident)
-            if principal is None:
-                principal = Principal(
-                    id=terminal.id,
-                    is_console=False,
-                    allowed_groups=frozenset(g.id for g in self.line.groups.values() if terminal.id in g.members)
-                    | frozenset(self._regroups_of(terminal.id)),
-                )
-                principal.affiliations = set(principal.allowed_groups)
-                self.principals[terminal.id] = principal
-            return principal
+            return terminal.id
         dispatcher = self.line.dispatchers.get(hello.ident)
-        if dispatcher is None or not self._check_secret(hello.ident, secret, dispatcher.password_hash):
+        if dispatcher is None or not self._check_secret(secret, dispatcher.password_hash):
             return denied
-        role = self.line.roles[dispatcher.role]
-        principal = self.principals.get(hello.ident)
+        return dispatcher.user
+
+    def profile(self, principal_id: str) -> Principal:
+        """The principal's record, or the one `admit` would create (not stored)."""
+        existing = self.principals.get(principal_id)
+        if existing is not None:
+            return existing
+        dispatcher = self.line.dispatchers.get(principal_id)
+        if dispatcher is not None:
+            role = self.line.roles[dispatcher.role]
+            return Principal(id=dispatcher.user, is_console=True, allowed_groups=frozenset(role.groups),
+                             permissions=frozenset(role.permissions), role=role.name)
+        allowed = frozenset(self.line.groups_of(principal_id)) | frozenset(self._regroups_of(principal_id))
+        return Principal(id=principal_id, is_console=False, allowed_groups=allowed, affiliations=set(allowed))
+
+    def admit(self, principal_id: str) -> Principal:
+        """The principal's record, created from the line on first use."""
+        principal = self.principals.get(principal_id)
         if principal is None:
-            principal = Principal(
-                id=dispatcher.user,
-                is_console=True,
-                allowed_groups=frozenset(role.groups),
-                permissions=frozenset(role.permissions),
-                role=role.name,
-            )
-            self.principals[dispatcher.user] = principal
+            principal = self.profile(principal_id)
+            self.principals[principal_id] = principal
         return principal
 
-    def _check_secret(self, ident: str, secret: str, stored: str) -> bool:
+    def _check_secret(self, secret: str, stored: str) -> bool:
         # PBKDF2 is deliberately slow; remember verified (hash, secret) pairs as digests so that a line's
         # terminals sharing one secret, and reconnect storms after a failover, cost one derivation.
         digest = hashlib.sha256(f"{stored}\0{secret}".encode()).hexdigest()
@@ -185,7 +187,7 @@ class PlatformState:
 
     def attach(self, principal_id: str, now: float) -> list[Outbound]:
         """A session of this principal opened (or resumed)."""
-        principal = self.principals[principal_id]
+        principal = self.admit(principal_id)
         principal.connected = True
         out: list[Outbound] = []
         record = self.terminals.get(principal_id)
@@ -195,7 +197,7 @@ class PlatformState:
             out += self.set_presence(principal_id, presence)
             out += self.calls.late_entry(principal, principal.affiliations, now)
         else:
-            out.append(Outbound(self.snapshot(principal), frozenset({principal_id})))
+            out += [Outbound(part, frozenset({principal_id})) for part in self.snapshot(principal)]
             out += self.calls.late_entry(principal, principal.affiliations, now)
         return out
 
@@ -207,6 +209,10 @@ class PlatformState:
         principal.connected = False
         out = self.calls.party_lost(principal_id, now)
         out += self.video.party_lost(principal_id, now)
+        if orderly:
+            # bye ends the affiliations (SPEC.md 5.1.7); the next registration starts from the defaults
+            principal.affiliations = set(principal.allowed_groups) if not principal.is_console else set()
+            principal.selected = None
         if principal_id in self.terminals:
             record = self.terminals[principal_id]
             presence = "disabled" if record.disabled else ("offline" if orderly else "unreachable")
@@ -235,7 +241,8 @@ class PlatformState:
                 answer, out = error(request, ErrorCode.FORBIDDEN, "terminal is disabled"), []
             else:
                 answer, out = handler(principal, request, now)
-        if request.key is not None:
+        if request.key is not None and isinstance(answer, Ok):
+            # Only successes are remembered: an error changed nothing, so a retry may be carried out.
             self.idempotency.store(principal_id, request, answer)
         return answer, out
 
@@ -298,14 +305,17 @@ class PlatformState:
     def _regroups_of(self, terminal_id: str) -> set[str]:
         return {g.id for g in self.groups.values() if g.kind == "regroup" and terminal_id in g.members}
 
-    def snapshot(self, principal: Principal) -> Snapshot:
-        return Snapshot(
-            terminals=[r.info for r in self.terminals.values()],
-            groups=[g for g in self.groups.values() if principal.is_console],
-            calls=self.calls.infos(),
-            alerts=[a for a in self.alerts.values() if a.state != "cancelled"],
-            alarms=[a for a in self.alarms.values() if a.state != "cleared"],
-        )
+    def snapshot(self, principal: Principal) -> list[Snapshot]:
+        """The principal's view, in parts that each fit in a message (SPEC.md 5.1.9)."""
+        terminals = [r.info for r in self.terminals.values()]
+        chunks = [terminals[i:i + SNAPSHOT_TERMINALS] for i in range(0, len(terminals), SNAPSHOT_TERMINALS)] or [[]]
+        parts = [Snapshot(terminals=chunk, part=n, parts=len(chunks)) for n, chunk in enumerate(chunks, 1)]
+        first = parts[0]
+        first.groups = [g for g in self.groups.values() if principal.is_console]
+        first.calls = self.calls.infos()
+        first.alerts = [a for a in self.alerts.values() if a.state != "cancelled"]
+        first.alarms = [a for a in self.alarms.values() if a.state != "cleared"]
+        return parts
 
     def _require(self, principal: Principal, request: Request, permission: str) -> Ok | Error | None:
         if not principal.is_console:
@@ -317,7 +327,7 @@ class PlatformState:
     # ----- handlers: registry, affiliation, short data, control, alarms, PIS ------------------
 
     def _snapshot_get(self, principal: Principal, request: SnapshotRequest, now: float) -> Result:
-        return ok(request), [Outbound(self.snapshot(principal), frozenset({principal.id}))]
+        return ok(request), [Outbound(part, frozenset({principal.id})) for part in self.snapshot(principal)]
 
     def _status_set(self, principal: Principal, request: StatusSet, now: float) -> Result:
         record = self.terminals.get(principal.id)
@@ -367,9 +377,9 @@ class PlatformState:
         assert request.group is not None
         if request.group not in self.groups:
             return error(request, ErrorCode.NOT_FOUND, f"unknown group {request.group}")
-        if principal.is_console and request.group not in principal.allowed_groups:
-            if not self._open_to(principal, request.group):
-                return error(request, ErrorCode.FORBIDDEN, f"not allowed in group {request.group}")
+        allowed = request.group in principal.allowed_groups or self._open_to(principal, request.group)
+        if principal.is_console and not allowed:
+            return error(request, ErrorCode.FORBIDDEN, f"not allowed in group {request.group}")
         return self.group_members(request.group) - {principal.id}
 
     def _text_send(self, principal: Principal, request: TextSend, now: float) -> Result:
@@ -396,7 +406,7 @@ class PlatformState:
         if now - record.window_start >= 1.0:
             record.window_start, record.reports_in_window = now, 0
         record.reports_in_window += 1
-        if record.reports_in_window > MAX_REPORTS_PER_SECOND:
+        if record.reports_in_window > MAX_LOCATION_REPORTS_PER_SECOND:
             return []
         record.info.location = report.location
         record.last_fix_ms = report.fix_ms or int(now * 1000)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from protocols.aio.client import ConnectionClosed, RequestError, TrunkingClient
-from protocols.constants import SUPPORTED_VERSIONS
+from protocols.constants import SUPPORTED_VERSIONS, ErrorCode
 from protocols.machines.floor_terminal import ParticipantTimers
 from protocols.messages import (
     AffiliationSet,
@@ -283,6 +283,9 @@ class SimTerminal:
             if task is not current:
                 task.cancel()
         self.floors.forget()
+        # Calls are re-announced on the next registration (late entry); ones that ended meanwhile are not.
+        self.calls.clear()
+        self.group_calls.clear()
 
     # ----- receiving --------------------------------------------------------------------------
 
@@ -312,11 +315,7 @@ class SimTerminal:
                 self.group_calls[info.group] = info.id
             self.floors.holders.setdefault(info.id, info.holder)
         elif isinstance(message, CallEnded):
-            ended = self.calls.pop(message.call, None)
-            group = ended.group if ended is not None else None
-            if group is not None and self.group_calls.get(group) == message.call:
-                del self.group_calls[group]
-            self.floors.call_ended(message.call)
+            self._forget_call(message.call)
         elif isinstance(message, PrivateCallIncoming):
             self.incoming_calls.append(message)
             self._spawn(self._answer_private(message), f"terminal-{self.id}-answer-{message.call}")
@@ -342,6 +341,14 @@ class SimTerminal:
         else:
             self.floors.receive(message, now)
         self.floors.pulse()
+
+    def _forget_call(self, call: str) -> None:
+        ended = self.calls.pop(call, None)
+        for group, running in list(self.group_calls.items()):
+            if running == call:
+                del self.group_calls[group]
+        if ended is not None or call in self.floors.participants:
+            self.floors.call_ended(call)
 
     def _obey(self, order: ControlOrder, now: float) -> None:
         self.control_orders.append(order)
@@ -374,9 +381,15 @@ class SimTerminal:
         """Press PTT in ``group`` (default: the home group) or in a running ``call``; returns when the floor
         is granted, the request queued, denied or given up."""
         self._check_usable()
-        if call is None:
-            call = await self._call_in(group)
-        return await self.floors.press(call)
+        if call is not None:
+            return await self.floors.press(call)
+        call = await self._call_in(group)
+        outcome = await self.floors.press(call)
+        if outcome.outcome == "failed" and f" {int(ErrorCode.NOT_FOUND)} " in f" {outcome.reason} ":
+            # The call we knew of ended while we were not told (link down): set up the group's call anew.
+            self._forget_call(call)
+            outcome = await self.floors.press(await self._call_in(group))
+        return outcome
 
     async def _call_in(self, group: str | None) -> str:
         """The running call of a group, or a new group call (MCPTT on-demand group call setup)."""

@@ -25,7 +25,13 @@ from websockets.typing import Subprotocol
 from protocols.aio.client import ConnectionClosed, RequestError, TrunkingClient
 from protocols.aio.server import Connection, TrunkingServer
 from protocols.codec import decode, encode
-from protocols.constants import MAX_CONSECUTIVE_ERRORS, MAX_MESSAGE_BYTES, MAX_TEXT_CHARS, SUBPROTOCOL, CloseCode
+from protocols.constants import (
+    MAX_CONSECUTIVE_ERRORS,
+    MAX_MESSAGE_BYTES,
+    MAX_TEXT_CHARS,
+    SUBPROTOCOL,
+    CloseCode,
+)
 from protocols.machines.session_events import PeerSilent, SessionEvent, StaleMessage
 from protocols.messages import (
     MESSAGE_TYPES,
@@ -94,7 +100,7 @@ def sample(cls: type[Any]) -> Any:
 
 #: Every request type a client sends after the hello.
 REQUEST_TYPES = [c for c in MESSAGE_TYPES.values() if issubclass(c, Request) and c is not Hello]
-#: Every notification an application exchanges (heartbeats and bye belong to the session and are tested apart).
+#: Every notification an application exchanges (heartbeats and bye belong to the session: tested apart).
 NOTIFICATION_TYPES = [c for c in MESSAGE_TYPES.values()
                       if issubclass(c, Notification) and c not in (Ping, Pong, Bye)]
 
@@ -116,7 +122,7 @@ class EchoPlatform:
         self.answers: dict[str, Ok | Error] = {}
         #: handlers that park here until the test releases them
         self.release = asyncio.Event()
-        self.finished: list[int] = []
+        self.finished: asyncio.Queue[int] = asyncio.Queue()
         self.welcome_extra: dict[str, Any] = {}
         self.issued_tokens: set[str] = set()
 
@@ -134,7 +140,7 @@ class EchoPlatform:
         await self.requests.put(request)
         if request.key == "park":
             await self.release.wait()
-            self.finished.append(request.id)
+            self.finished.put_nowait(request.id)
         if request.key == "crash":
             raise RuntimeError("handler bug")
         if request.key in self.answers:
@@ -180,7 +186,8 @@ async def client(platform: tuple[EchoPlatform, TrunkingServer]) -> AsyncIterator
 
 async def test_hello_and_welcome_arrive_intact(platform: tuple[EchoPlatform, TrunkingServer]) -> None:
     app, server = platform
-    app.welcome_extra = {"dispatcher_role": "train_dispatch", "groups": ["g1", "g2"], "permissions": ["override"]}
+    app.welcome_extra = {"dispatcher_role": "train_dispatch", "groups": ["g1", "g2"],
+                         "permissions": ["override"]}
     sent = hello(terminal_kind="console", heartbeat_ms=100, agent="tests/1.0")
     client = await TrunkingClient.connect(server.url, sent)
     try:
@@ -238,7 +245,7 @@ async def test_every_notification_type_travels_both_ways(
 
 async def test_heartbeats_measure_rtt(client: TrunkingClient) -> None:
     async with asyncio.timeout(5):
-        while client.rtt is None:
+        while client.rtt is None:  # noqa: ASYNC110  (a measurement, not an event: poll it)
             await asyncio.sleep(0.05)
     assert 0 < client.rtt < 1
 
@@ -379,15 +386,13 @@ async def test_client_vanishing_mid_request_leaves_the_server_serving(
     client = await TrunkingClient.connect(server.url, hello())
     parked = asyncio.ensure_future(client.request(CallRelease(id=0, call="c1", key="park")))
     parked_request = await within(app.requests.get())
-    client._ws.transport.abort()  # the console's process dies
+    await within(client.abort())  # the console's process dies
     with pytest.raises(ConnectionClosed):
         await within(parked)
     assert [r.id for r in client.session.unacknowledged()] == [parked_request.id]
     await within(app.disconnects.get())
     app.release.set()
-    async with asyncio.timeout(5):
-        while parked_request.id not in app.finished:
-            await asyncio.sleep(0.01)
+    assert await within(app.finished.get()) == parked_request.id
     await asyncio.sleep(0.05)  # let the late answer hit the closed session
     other = await TrunkingClient.connect(server.url, hello("bob"))
     try:
@@ -403,8 +408,13 @@ async def test_superseded_instance_refuses_requests_410_and_its_messages_are_dro
     platform: tuple[EchoPlatform, TrunkingServer], client: TrunkingClient
 ) -> None:
     app, server = platform
-    events: list[SessionEvent] = []
-    client.on_event = events.append
+    stale_presence = asyncio.Event()
+
+    def watch(event: SessionEvent) -> None:
+        if isinstance(event, StaleMessage) and isinstance(event.message, PresenceUpdate):
+            stale_presence.set()
+
+    client.on_event = watch
     client.session.raise_epoch(EPOCH + 1)  # the console has heard from a newer active elsewhere
     with pytest.raises(RequestError) as info:
         await within(client.request(FloorRequest(id=0, group="g1")))
@@ -412,9 +422,7 @@ async def test_superseded_instance_refuses_requests_410_and_its_messages_are_dro
     assert info.value.error.reason == f"instance epoch {EPOCH} is older than {EPOCH + 1}"
     [conn] = server.connections
     conn.send(PresenceUpdate(terminal=TerminalInfo(id="from-old-epoch", kind="handset")))
-    async with asyncio.timeout(5):
-        while not any(isinstance(e, StaleMessage) and isinstance(e.message, PresenceUpdate) for e in events):
-            await asyncio.sleep(0.01)
+    await within(stale_presence.wait())  # dropped, never delivered
 
     app.epoch = EPOCH + 1  # this instance is promoted: it now speaks the newer epoch
     assert await within(client.request(FloorRequest(id=0, group="g1")))
@@ -486,7 +494,8 @@ async def test_request_before_hello_is_refused_401_and_hello_still_works(
         await ws.send(encode(CallRelease(id=1, call="c1")), text=True)
         answer = await raw_answer(ws)
         assert isinstance(answer, Error) and (answer.code, answer.re) == (401, 1)
-        await ws.send(encode(Hello(id=2, versions=[1], role="terminal", ident="raw", secret=PASSWORD)), text=True)
+        second_hello = Hello(id=2, versions=[1], role="terminal", ident="raw", secret=PASSWORD)
+        await ws.send(encode(second_hello), text=True)
         assert isinstance(await raw_answer(ws), Welcome)
     finally:
         await ws.close()
@@ -559,7 +568,8 @@ class FreezableProxy:
     async def _relay(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
         server_reader, server_writer = await asyncio.open_connection("127.0.0.1", self.upstream_port)
         self._writers += [client_writer, server_writer]
-        await asyncio.gather(self._pipe(client_reader, server_writer), self._pipe(server_reader, client_writer))
+        await asyncio.gather(self._pipe(client_reader, server_writer),
+                             self._pipe(server_reader, client_writer))
 
     async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         with contextlib.suppress(OSError):

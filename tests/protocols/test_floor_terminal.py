@@ -585,7 +585,7 @@ PARTY_IDS = ["st-01", "st-02", "occ-1", "tr-12", "hs-07"]
 
 
 class PairedFloor(RuleBasedStateMachine):
-    """Random presses, releases, lost answers and time through the router keep one talker and agreeing views."""
+    """Random presses, releases, lost answers and time through the router: one talker, agreeing views."""
 
     @initialize(answer_first=st.booleans())
     def start(self, answer_first: bool) -> None:
