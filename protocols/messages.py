@@ -254,6 +254,9 @@ class PlatformRole(Notification, tag="platform.role", kw_only=True):
     role: Role
     #: ws:// or wss:// address of the other instance of the pair, when known
     peer: str | None = None
+    #: the link between the two instances is up: a standby with ``peer_up`` forwards commands to the
+    #: active, so a client cut off from the active alone can keep working through the standby
+    peer_up: bool = False
 
 
 class Snapshot(Notification, tag="snapshot", kw_only=True):

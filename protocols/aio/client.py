@@ -247,8 +247,8 @@ class TrunkingClient:
     async def _read_loop(self) -> None:
         try:
             while True:
-                data = await self._ws.recv(decode=False)
-                self.session.receive_data(data, self._loop.time())
+                data = await self._ws.recv()  # str for a text frame, bytes for a binary one
+                self.session.receive_data(data, self._loop.time(), binary=isinstance(data, bytes))
                 self._pump()
         except websockets.ConnectionClosed as exc:
             self._close_code = _close_code(exc)

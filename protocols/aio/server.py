@@ -12,7 +12,7 @@ import collections
 import contextlib
 import logging
 import ssl as ssl_module
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, Protocol
 
 import websockets
@@ -76,6 +76,7 @@ class Connection:
         self._outgoing: collections.deque[bytes] = collections.deque()
         self._outgoing_ready = asyncio.Event()
         self._close: CloseRequested | None = None
+        self._close_fallback: asyncio.TimerHandle | None = None
         self._gone = False
         self._timer: asyncio.TimerHandle | None = None
         self._timer_when: float | None = None
@@ -106,9 +107,9 @@ class Connection:
         code: int | None = None
         try:
             while True:
-                data = await self._ws.recv(decode=False)
+                data = await self._ws.recv()  # str for a text frame, bytes for a binary one
                 self._sync_epoch()
-                self.session.receive_data(data, self._loop.time())
+                self.session.receive_data(data, self._loop.time(), binary=isinstance(data, bytes))
                 self._pump()
         except websockets.ConnectionClosed as exc:
             code = _close_code(exc)
@@ -122,6 +123,8 @@ class Connection:
             self._outgoing_ready.set()
             with contextlib.suppress(BaseException):
                 await writer
+            if self._close_fallback is not None:
+                self._close_fallback.cancel()
             self._done.set()
         return self.session.close_code if self.session.close_code is not None else code
 
@@ -177,9 +180,9 @@ class Connection:
         elif isinstance(event, CloseRequested):
             logger.info("%r: closing with %d (%s)", self, event.code, event.reason)
             self._close = event
-            if event.code == CloseCode.HEARTBEAT_TIMEOUT:
-                self._ws.transport.abort()  # the peer is not listening; a closing handshake would hang
             self._outgoing_ready.set()
+            if self._close_fallback is None:  # a writer stuck on a peer that stopped reading is cut off
+                self._close_fallback = self._loop.call_later(CLOSE_TIMEOUT, self._ws.transport.abort)
 
     def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
         task = self._loop.create_task(coroutine)
@@ -286,7 +289,7 @@ class TrunkingServer:
             self.host,
             self.port,
             ssl=self._ssl,
-            subprotocols=[Subprotocol(SUBPROTOCOL)],
+            select_subprotocol=_select_subprotocol,
             max_size=MAX_MESSAGE_BYTES,
             ping_interval=None,  # TDP/1 has its own heartbeats
             close_timeout=CLOSE_TIMEOUT,
@@ -324,6 +327,7 @@ class TrunkingServer:
             heartbeat_interval=self._heartbeat_interval,
             loss_threshold=self._loss_threshold,
             hello_timeout=self._hello_timeout,
+            negotiated=ws.subprotocol == SUBPROTOCOL,
         )
         conn = Connection(self.app, ws, session)
         self._connections.add(conn)
@@ -336,6 +340,12 @@ class TrunkingServer:
                 self.app.on_disconnect(conn, code)
             except Exception:
                 logger.exception("%r: on_disconnect failed", conn)
+
+
+def _select_subprotocol(ws: ServerConnection, offered: Sequence[Subprotocol]) -> Subprotocol | None:
+    """``tdp.v1`` when offered; otherwise the handshake still completes and the session answers the first
+    request with 426 (SPEC.md §2.1), so the client learns why instead of getting a bare HTTP 400."""
+    return Subprotocol(SUBPROTOCOL) if SUBPROTOCOL in offered else None
 
 
 def _close_code(exc: websockets.ConnectionClosed) -> int | None:

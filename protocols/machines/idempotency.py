@@ -1,4 +1,4 @@
-"""The platform's memory of answered idempotency keys (SPEC.md "Idempotency").
+"""The platform's memory of answered idempotency keys (SPEC.md §4.4).
 
 A state-changing request carries a ``key``; a repeat of it (a retransmission, or a replay after
 failover) is answered with the stored answer instead of being applied twice. Keys are scoped to a
@@ -17,19 +17,6 @@ import msgspec
 from protocols.constants import IDEMPOTENCY_MEMORY, ErrorCode
 from protocols.messages import Error, Ok, Request
 
-#: Failures that say nothing about whether the request may succeed on a retry with the same key
-#: (SPEC.md: "the request may be retried with the same key"); they are never remembered.
-TRANSIENT_ERRORS: frozenset[int] = frozenset({
-    ErrorCode.STALE_EPOCH,
-    ErrorCode.NOT_ACTIVE,
-    ErrorCode.KEY_REUSED,
-    ErrorCode.DUPLICATE_ID,
-    ErrorCode.RATE_LIMITED,
-    ErrorCode.INTERNAL,
-    ErrorCode.UNAVAILABLE,
-    ErrorCode.TIMEOUT,
-})
-
 _encoder = msgspec.json.Encoder()
 
 
@@ -37,14 +24,14 @@ class _Entry(msgspec.Struct, array_like=True):
     """What is remembered of one key: the request's fingerprint and the answer it got."""
 
     fingerprint: str
-    answer: Ok | Error
+    answer: Ok
 
 
 class _SnapshotRow(msgspec.Struct, array_like=True):
     principal: str
     key: str
     fingerprint: str
-    answer: Ok | Error
+    answer: Ok
 
 
 def fingerprint(request: Request) -> str:
@@ -68,8 +55,8 @@ class IdempotencyCache:
     def lookup(self, principal: str, request: Request) -> Ok | Error | None:
         """The answer to give a repeated request instead of applying it, or None to apply it.
 
-        A repeat gets the stored answer (an `Ok` marked ``replayed``); the same key with a different
-        request gets `Error` 422 KEY_REUSED. Requests without a key are never repeats.
+        A repeat gets the stored `Ok`, marked ``replayed``; the same key with a different request gets
+        `Error` 422 KEY_REUSED. Requests without a key, or whose key was only ever refused, are never repeats.
         """
         if request.key is None:
             return None
@@ -84,18 +71,15 @@ class IdempotencyCache:
                 reason=f"idempotency key {request.key[:64]!r} was used with a different request",
                 re=request.id,
             )
-        if isinstance(entry.answer, Ok):
-            return msgspec.structs.replace(entry.answer, re=request.id, replayed=True)
-        return msgspec.structs.replace(entry.answer, re=request.id)
+        return msgspec.structs.replace(entry.answer, re=request.id, replayed=True)
 
     def store(self, principal: str, request: Request, answer: Ok | Error) -> None:
-        """Remember the answer to a keyed request (transient errors are not remembered: retry may work)."""
-        if request.key is None or (isinstance(answer, Error) and answer.code in TRANSIENT_ERRORS):
+        """Remember the answer to a keyed request. Only `Ok` is remembered (SPEC.md §4.4): a refused request
+        changed nothing, so a repeat of it is evaluated afresh."""
+        if request.key is None or not isinstance(answer, Ok):
             return
         keys = self._by_principal.setdefault(principal, OrderedDict())
-        plain = msgspec.structs.replace(answer, re=None, epoch=0)
-        if isinstance(plain, Ok):
-            plain = msgspec.structs.replace(plain, replayed=False)
+        plain = msgspec.structs.replace(answer, re=None, epoch=0, replayed=False)
         keys[request.key] = _Entry(fingerprint(request), plain)
         keys.move_to_end(request.key)
         while len(keys) > self.capacity:
@@ -129,4 +113,4 @@ class IdempotencyCache:
                 keys.popitem(last=False)
 
 
-__all__ = ["TRANSIENT_ERRORS", "IdempotencyCache", "fingerprint"]
+__all__ = ["IdempotencyCache", "fingerprint"]

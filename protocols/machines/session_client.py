@@ -1,4 +1,4 @@
-"""The client side of a TDP/1 session as a sans-I/O state machine (SPEC.md "Sessions").
+"""The client side of a TDP/1 session as a sans-I/O state machine (SPEC.md §4).
 
 Bytes and calls in, bytes and events out; time is passed in as ``now`` (seconds) and the next deadline
 is asked with `get_timer`. It handles the hello, heartbeats and RTT, epoch fencing, and the correlation
@@ -227,18 +227,20 @@ class ClientSession:
 
     # ----- input ------------------------------------------------------------------------------
 
-    def receive_data(self, data: bytes | str, now: float) -> None:
-        """Feed one WebSocket message from the server."""
+    def receive_data(self, data: bytes | str, now: float, *, binary: bool = False) -> None:
+        """Feed one WebSocket message from the server (``binary``: it came in a binary frame)."""
         if self._state == "idle":
             return
         self._last_received = now
         self._silence_reported = False
         try:
+            if binary:
+                raise ProtocolError(ErrorCode.BAD_MESSAGE, "binary frames are not TDP/1 messages")
             message = decode(data)
         except ProtocolError as exc:
             self._events.append(Violation(exc))
             return
-        if message.epoch < self._epoch and not self._is_fencing_refusal(message):
+        if message.epoch < self._epoch:
             self._events.append(StaleMessage(message, self._epoch))
             return
         if message.epoch > self._epoch:
@@ -261,14 +263,6 @@ class ClientSession:
                     del self._pings[seq]
         else:
             self._events.append(Received(message))
-
-    def _is_fencing_refusal(self, message: Message) -> bool:
-        """A superseded instance's 410 to one of our requests: let through, since it only says "not
-        applied" (dropping it would turn a definite refusal into a timeout)."""
-        if not isinstance(message, Error) or message.code != ErrorCode.STALE_EPOCH or message.re is None:
-            return False
-        pending = self._pending.get(message.re)
-        return pending is not None and pending.written
 
     def _receive_answer(self, answer: Answer, now: float) -> None:
         hello = self._hello

@@ -1,4 +1,4 @@
-"""Events the TDP/1 session machines hand to their owner (SPEC.md "Sessions").
+"""Events the TDP/1 session machines hand to their owner (SPEC.md §4).
 
 Kept apart from the machines, aioquic-style, so that drivers and tests can name them without pulling
 in either role's state machine.

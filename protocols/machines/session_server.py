@@ -1,4 +1,4 @@
-"""The server side of a TDP/1 session as a sans-I/O state machine (SPEC.md "Sessions").
+"""The server side of a TDP/1 session as a sans-I/O state machine (SPEC.md §4).
 
 It turns a client's bytes into events for the platform (hello, requests, notifications) and enforces the
 session rules on its own: hello first, unique request ids, exactly one answer per request, epoch fencing,
@@ -17,6 +17,7 @@ from protocols.constants import (
     HEARTBEAT_LOSS_THRESHOLD,
     HELLO_TIMEOUT,
     MAX_CONSECUTIVE_ERRORS,
+    SUBPROTOCOL,
     SUPPORTED_VERSIONS,
     CloseCode,
     ErrorCode,
@@ -79,7 +80,10 @@ class ServerSession:
         heartbeat_interval: float = HEARTBEAT_INTERVAL,
         loss_threshold: int = HEARTBEAT_LOSS_THRESHOLD,
         hello_timeout: float = HELLO_TIMEOUT,
+        negotiated: bool = True,
     ) -> None:
+        """``negotiated`` is False when the client offered no ``tdp.v1`` subprotocol: its first request is
+        then answered 426 and the connection closed with 4002 (SPEC.md §2.1)."""
         self.epoch = epoch
         self.instance = instance
         self.principal: str | None = None
@@ -88,6 +92,7 @@ class ServerSession:
         self.hello: Hello | None = None
         self._interval = heartbeat_interval
         self._threshold = loss_threshold
+        self._negotiated = negotiated
         self._state: ServerState = "awaiting_hello"
         self._hello_deadline = now + hello_timeout
         self._hello_pending = False
@@ -110,15 +115,15 @@ class ServerSession:
 
     # ----- input ------------------------------------------------------------------------------
 
-    def receive_data(self, data: bytes | str, now: float) -> None:
-        """Feed one WebSocket message from the client."""
+    def receive_data(self, data: bytes | str, now: float, *, binary: bool = False) -> None:
+        """Feed one WebSocket message from the client (``binary``: it came in a binary frame)."""
         if self._state == "closed":
             return
         self._last_received = now
         try:
+            if binary:
+                raise ProtocolError(ErrorCode.BAD_MESSAGE, "binary frames are not TDP/1 messages")
             message = decode(data)
-            if isinstance(message, Answer):
-                raise ProtocolError(ErrorCode.BAD_MESSAGE, "clients do not send answers")
         except ProtocolError as exc:
             self._consecutive_errors += 1
             self._reply(Error(code=exc.code, reason=exc.reason, re=exc.re))
@@ -129,7 +134,13 @@ class ServerSession:
                 self._finish(CloseCode.TOO_MANY_ERRORS, reason)
             return
         self._consecutive_errors = 0
-        if isinstance(message, Request):
+        if isinstance(message, Answer):
+            self._reply(Error(code=ErrorCode.BAD_MESSAGE, reason="clients do not send answers"))
+        elif not self._negotiated and isinstance(message, Request):
+            self._reply(Error(code=ErrorCode.UNSUPPORTED_VERSION, reason=f"offer subprotocol {SUBPROTOCOL}",
+                              re=message.id))
+            self._finish(CloseCode.UNSUPPORTED_VERSION, "no subprotocol in common")
+        elif isinstance(message, Request):
             self._receive_request(message)
         elif self._state == "open":
             self._receive_notification(message)
@@ -154,7 +165,7 @@ class ServerSession:
 
     def _receive_hello(self, hello: Hello) -> None:
         if self._state == "open" or self._hello_pending:
-            self._reply(Error(code=ErrorCode.BAD_MESSAGE, reason="hello already received", re=hello.id))
+            self._reply(Error(code=ErrorCode.CONFLICT, reason="hello already received", re=hello.id))
             return
         self.hello = hello
         self._hello_pending = True
@@ -179,7 +190,10 @@ class ServerSession:
     # ----- calls from the owner ---------------------------------------------------------------
 
     def accept(self, welcome: Welcome, principal: str, now: float) -> None:
-        """Answer the pending hello with ``welcome`` (re, epoch and heartbeat figures are filled in)."""
+        """Answer the pending hello with ``welcome`` (re and epoch are filled in).
+
+        A positive ``heartbeat_ms`` / ``loss_threshold`` in the welcome sets this session's heartbeat (an
+        application gives terminals a slower one than consoles); zero keeps the session's configured one."""
         hello = self.hello
         if not self._hello_pending or hello is None:
             raise ValueError("no hello awaits a decision")
@@ -188,6 +202,10 @@ class ServerSession:
             return
         self._state = "open"
         self.principal = principal
+        if welcome.heartbeat_ms > 0:
+            self._interval = welcome.heartbeat_ms / 1000
+        if welcome.loss_threshold > 0:
+            self._threshold = welcome.loss_threshold
         welcome = msgspec.structs.replace(
             welcome,
             re=hello.id,
@@ -199,7 +217,8 @@ class ServerSession:
         self._next_ping = now + self._interval
 
     def reject(self, code: ErrorCode, reason: str, now: float) -> None:
-        """Answer the pending hello with an error; wrong credentials and no common version also close."""
+        """Answer the pending hello with an error; refused credentials (401, 403) and no common version (426)
+        also close the connection (4001, 4002); other refusals leave it waiting for another hello."""
         if not self._hello_pending:
             raise ValueError("no hello awaits a decision")
         if self._state == "closed":
@@ -212,7 +231,7 @@ class ServerSession:
         assert hello is not None
         self._hello_pending = False
         self._reply(Error(code=code, reason=reason, re=hello.id))
-        if code == ErrorCode.UNAUTHORIZED:
+        if code in (ErrorCode.UNAUTHORIZED, ErrorCode.FORBIDDEN):
             self._finish(CloseCode.AUTH_FAILED, reason)
         elif code == ErrorCode.UNSUPPORTED_VERSION:
             self._finish(CloseCode.UNSUPPORTED_VERSION, reason)

@@ -22,11 +22,16 @@ from protocols.messages import (
 
 @dataclass(frozen=True)
 class Outbound:
-    """A notification and who gets it: the principals in ``to``, plus every console when ``consoles``."""
+    """A notification and who gets it: the principals in ``to``, plus every console when ``consoles``.
+
+    Both instances of a pair compute the same outbound list from the same journal entry; each delivers it
+    to the sessions attached to itself."""
 
     message: Notification
     to: frozenset[str] = frozenset()
     consoles: bool = False
+    #: only the sessions on this platform instance (a reply to one session's attach), else all
+    via: str | None = None
 
 
 @dataclass
@@ -39,10 +44,15 @@ class Principal:
     allowed_groups: frozenset[str]
     permissions: frozenset[str] = frozenset()
     role: str | None = None
-    #: True while at least one session of this principal is attached
-    connected: bool = False
     affiliations: set[str] = field(default_factory=set)
     selected: str | None = None
+    #: open sessions by the platform instance they are attached to
+    sessions: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def connected(self) -> bool:
+        """At least one session of this principal is attached to some instance."""
+        return bool(self.sessions)
 
 
 @dataclass

@@ -1,25 +1,38 @@
 """One reference platform instance on the network: `PlatformState` behind a `TrunkingServer`.
 
-The instance owns one timer (the state's earliest deadline) and a map from principals to their
-connections; it feeds the state every hello, request, notification and disconnect, and delivers the
-notifications the state returns. Answers go out before the notifications they caused.
+Alone (no witness), an instance is active at epoch 1 and applies every input at once. In a dual-live pair
+(`PlatformServer(..., pair=PairConfig(...))`) it is active or standby as the witness decides:
+
+* the **active** turns every input into a journal entry, applies it, ships it to the standby and delivers
+  the answer and the notifications only once the standby holds the entry (or, with no standby, only while
+  it holds the witness's lease), so an acknowledged command is never lost;
+* the **standby** follows the active's journal, answers hellos, and forwards what its sessions do to the
+  active, so a client cut off from the active alone keeps working through it; when the active is lost it
+  asks the witness for a higher epoch and takes over.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import pickle
 import secrets
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+import websockets
+from websockets.asyncio.server import Server, ServerConnection, serve
 
 from protocols.aio.server import Connection, TrunkingServer
+from protocols.codec import ProtocolError, decode, encode
 from protocols.constants import (
     HEARTBEAT_INTERVAL,
     HEARTBEAT_LOSS_THRESHOLD,
-    RESUME_WINDOW,
     SUPPORTED_VERSIONS,
     CloseCode,
     ErrorCode,
@@ -36,16 +49,46 @@ from protocols.messages import (
     Welcome,
 )
 from testbed.line import Line
+from testbed.platform import peer as pm
+from testbed.platform.journal import Entry, EntryKind, apply_entry, message_entry
 from testbed.platform.model import Outbound
 from testbed.platform.state import PlatformState
+from testbed.platform.witness import LEASE, RENEW_EVERY, WitnessClient
 
 log = logging.getLogger(__name__)
 
+#: terminals heartbeat less often than consoles: thousands of them, and they do not fail over themselves
+TERMINAL_HEARTBEAT = 2.0
+#: seconds a principal of a lost instance has to come back (to the new active) before it counts as gone
+FAILOVER_GRACE = 5.0
+#: the pair link's heartbeat: a peer silent this long is lost
+PEER_PING_INTERVAL = 0.2
+PEER_PING_TIMEOUT = 0.6
+
+
+class NotActive(Exception):
+    """The instance cannot acknowledge: it is (or just became) standby, or it lost its quorum."""
+
+
+@dataclass(frozen=True)
+class PairConfig:
+    """Where the other instance and the witness are."""
+
+    witness: str
+    #: peer (replication) WebSocket URL of every instance of the pair, by name, this one included
+    peer_urls: dict[str, str]
+    #: client (TDP/1) URL of every instance, for `platform.role` announcements
+    client_urls: dict[str, str] = field(default_factory=dict)
+    peer_host: str = "127.0.0.1"
+    peer_port: int = 0
+    secret: str = ""
+
 
 @dataclass
-class _Resumable:
-    principal: str
-    expires: float
+class _Pending:
+    entry: Entry
+    out: list[Outbound]
+    done: asyncio.Future[None]
 
 
 class PlatformServer:
@@ -59,38 +102,75 @@ class PlatformServer:
         port: int = 0,
         instance: str = "A",
         epoch: int = 1,
-        ssl: object | None = None,
+        ssl: Any = None,
         heartbeat_interval: float = HEARTBEAT_INTERVAL,
         loss_threshold: int = HEARTBEAT_LOSS_THRESHOLD,
+        terminal_heartbeat: float = TERMINAL_HEARTBEAT,
+        pair: PairConfig | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.line = line
         self.instance = instance
-        self.epoch = epoch
-        self.role = "active"
+        self.pair = pair
+        self.epoch = epoch if pair is None else 0
+        self.role = "active" if pair is None else "standby"
         self.state = PlatformState(line)
         self.clock = clock
         self.heartbeat_interval = heartbeat_interval
+        self.terminal_heartbeat = terminal_heartbeat
         self.loss_threshold = loss_threshold
-        self.server = TrunkingServer(self, host=host, port=port, ssl=ssl,  # type: ignore[arg-type]
+        self.server = TrunkingServer(self, host=host, port=port, ssl=ssl,
                                      heartbeat_interval=heartbeat_interval, loss_threshold=loss_threshold)
-        self._by_principal: dict[str, set[Connection]] = {}
-        self._principal_of: dict[Connection, str] = {}
-        self._orderly: set[Connection] = set()
-        self._resumable: dict[str, _Resumable] = {}
-        self._timer: asyncio.TimerHandle | None = None
         self.counters: Counter[str] = Counter()
+        self._conns: dict[str, set[Connection]] = {}
+        self._principal_of: dict[Connection, str] = {}
+        self._attached: set[Connection] = set()
+        self._orderly: set[Connection] = set()
+        self._tokens: dict[Connection, str] = {}
+        self._timer: asyncio.TimerHandle | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        # journal and replication
+        self.index = 0
+        self._pending: dict[int, _Pending] = {}
+        self._standby: ServerConnection | None = None
+        self._standby_acked = 0
+        self._peer_server: Server | None = None
+        self._upstream: websockets.ClientConnection | None = None
+        self._forwards: dict[int, asyncio.Future[bytes]] = {}
+        self._next_fid = 0
+        self._witness = WitnessClient(pair.witness, instance) if pair is not None else None
+        self._lease_until = float("-inf")
+        self.active_name: str | None = instance if pair is None else None
+        self._stopping = False
 
     # ----- lifecycle --------------------------------------------------------------------------
 
     async def start(self) -> None:
         await self.server.start()
-        log.info("platform %s listening on %s (epoch %d)", self.instance, self.url, self.epoch)
+        if self.pair is not None:
+            self._peer_server = await serve(self._serve_peer, self.pair.peer_host, self.pair.peer_port,
+                                            compression=None, max_size=None, ping_interval=PEER_PING_INTERVAL,
+                                            ping_timeout=PEER_PING_TIMEOUT)
+            self._spawn(self._pair_loop(), "pair-loop")
+        log.info("platform %s listening on %s (%s, epoch %d)", self.instance, self.url, self.role, self.epoch)
 
     async def stop(self) -> None:
+        self._stopping = True
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(BaseException):
+                await task
+        if self._upstream is not None:
+            self._upstream.transport.abort()
+        if self._peer_server is not None:
+            self._peer_server.close()
+        if self._witness is not None:
+            await self._witness.close()
+        self._fail_pending("instance stopping")
         await self.server.stop()
 
     @property
@@ -101,61 +181,93 @@ class PlatformServer:
     def port(self) -> int:
         return self.server.port
 
-    # ----- ServerApp ---------------------------------------------------------------------------
+    @property
+    def peer_port(self) -> int:
+        if self._peer_server is None or not self._peer_server.sockets:
+            return 0
+        return int(self._peer_server.sockets[0].getsockname()[1])
+
+    def _spawn(self, coroutine: Any, name: str) -> None:
+        task = asyncio.get_running_loop().create_task(coroutine, name=f"{self.instance}-{name}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # ----- ServerApp: sessions -------------------------------------------------------------------
 
     async def on_hello(self, conn: Connection, hello: Hello) -> Welcome | Error:
-        common = sorted(set(hello.versions) & set(SUPPORTED_VERSIONS))
-        if not common:
+        if not set(hello.versions) & set(SUPPORTED_VERSIONS):
             return Error(re=hello.id, code=int(ErrorCode.UNSUPPORTED_VERSION),
                          reason=f"this platform speaks versions {list(SUPPORTED_VERSIONS)}")
         checked = self.state.authenticate(hello)
         if isinstance(checked, Error):
             self.counters["auth_failures"] += 1
-            log.warning("hello refused for %s: %s", hello.ident, checked.reason)  # never log the secret
+            log.warning("%s: hello refused for %s: %s", self.instance, hello.ident, checked.reason)  # no secret
             return checked
-        found = self.state.profile(checked)
-        now = self.clock()
-        resumed = False
-        if hello.resume is not None:
-            entry = self._resumable.get(hello.resume)
-            resumed = entry is not None and entry.principal == found.id and entry.expires >= now
+        profile = self.state.profile(checked)
+        resumed = hello.resume is not None and self.state.resume_tokens.get(hello.resume) == checked
         token = hello.resume if resumed and hello.resume is not None else secrets.token_urlsafe(18)
-        self._resumable[token] = _Resumable(found.id, float("inf"))
-        self._by_principal.setdefault(found.id, set()).add(conn)
-        self._principal_of[conn] = found.id
-        asyncio.get_running_loop().call_soon(self._opened, conn, found.id)
+        self._conns.setdefault(checked, set()).add(conn)
+        self._principal_of[conn] = checked
+        self._tokens[conn] = token
+        asyncio.get_running_loop().call_soon(self._opened, conn)
+        beat = self.heartbeat_interval if profile.is_console else self.terminal_heartbeat
         return Welcome(
             re=hello.id,
-            version=common[-1],
+            version=max(set(hello.versions) & set(SUPPORTED_VERSIONS)),
             session=secrets.token_hex(8),
             resume_token=token,
             resumed=resumed,
             instance=self.instance,
             role=self.role,  # type: ignore[arg-type]
-            heartbeat_ms=int(self.heartbeat_interval * 1000),
+            heartbeat_ms=int(beat * 1000),
             loss_threshold=self.loss_threshold,
-            dispatcher_role=found.role,
-            groups=sorted(found.allowed_groups),
-            permissions=sorted(found.permissions),
+            dispatcher_role=profile.role,
+            groups=sorted(profile.allowed_groups),
+            permissions=sorted(profile.permissions),
         )
 
-    def _opened(self, conn: Connection, principal: str) -> None:
+    def _opened(self, conn: Connection) -> None:
         if conn not in self._principal_of:
             return
-        conn.send(PlatformRole(instance=self.instance, role=self.role))  # type: ignore[arg-type]
+        conn.send(self._role_message())
         self.counters["registrations"] += 1
-        self._deliver(self.state.attach(principal, self.clock()))
+        self._spawn(self._attach(conn), "attach")
+
+    async def _attach(self, conn: Connection) -> None:
+        principal = self._principal_of.get(conn)
+        if principal is None:
+            return
+        token = self._tokens.get(conn, "")
+        try:
+            if self.role == "active":
+                self._attached.add(conn)
+                await self._commit(Entry(index=0, epoch=0, now=0.0, kind="attach", principal=principal,
+                                         via=self.instance, token=token))
+            elif self._upstream is not None:
+                self._attached.add(conn)
+                await self._send_upstream(pm.PeerSession(principal=principal, opened=True, token=token))
+        except (NotActive, ConnectionError, websockets.ConnectionClosed):
+            self._attached.discard(conn)
 
     async def on_request(self, conn: Connection, request: Request) -> Ok | Error:
         principal = self._principal_of.get(conn)
         if principal is None:
             return Error(re=request.id, code=int(ErrorCode.UNAUTHORIZED), reason="no session")
-        answer, out = self.state.apply(principal, request, self.clock())
+        if request.epoch > self.epoch:
+            self._superseded(request.epoch)
+            return Error(re=request.id, code=int(ErrorCode.STALE_EPOCH),
+                         reason=f"instance epoch {self.epoch} is older than {request.epoch}")
         self.counters["requests"] += 1
-        if out:
-            asyncio.get_running_loop().call_soon(self._deliver, out)
-        else:
-            self._rearm()
+        try:
+            if self.role == "active":
+                answer, = await self._commit(message_entry(0, 0, 0.0, principal, request))
+            elif self._upstream is not None:
+                answer = await self._forward(principal, request)
+            else:
+                raise NotActive("standby with no link to the active")
+        except NotActive as exc:
+            return Error(re=request.id, code=int(ErrorCode.NOT_ACTIVE), reason=f"{self.instance} is not active: {exc}")
+        assert answer is not None
         return answer
 
     def on_notification(self, conn: Connection, message: Notification) -> None:
@@ -165,61 +277,355 @@ class PlatformServer:
         if isinstance(message, Bye):
             self._orderly.add(conn)
             return
-        self._deliver(self.state.notify(principal, message, self.clock()))
+        self._spawn(self._notify(principal, message), "notify")
+
+    async def _notify(self, principal: str, message: Notification) -> None:
+        with contextlib.suppress(NotActive, ConnectionError, websockets.ConnectionClosed):
+            if self.role == "active":
+                await self._commit(message_entry(0, 0, 0.0, principal, message))
+            elif self._upstream is not None:
+                await self._forward(principal, message)
 
     def on_disconnect(self, conn: Connection, code: int | None) -> None:
         principal = self._principal_of.pop(conn, None)
         orderly = conn in self._orderly or code == int(CloseCode.NORMAL)
         self._orderly.discard(conn)
+        self._tokens.pop(conn, None)
         if principal is None:
             return
-        conns = self._by_principal.get(principal, set())
-        conns.discard(conn)
-        now = self.clock()
-        for entry in self._resumable.values():
-            if entry.principal == principal and entry.expires == float("inf"):
-                entry.expires = now + RESUME_WINDOW
-        if not conns:
-            self._by_principal.pop(principal, None)
-            self._deliver(self.state.detach(principal, now, orderly=orderly))
+        self._conns.get(principal, set()).discard(conn)
+        if not self._conns.get(principal):
+            self._conns.pop(principal, None)
+        if conn not in self._attached:
+            return
+        self._attached.discard(conn)
+        if self._stopping:
+            return
+        if self.role == "active":
+            entry = Entry(index=0, epoch=0, now=0.0, kind="detach", principal=principal, via=self.instance,
+                          orderly=orderly)
+            self._spawn(self._commit_quietly(entry), "detach")
+        elif self._upstream is not None:
+            self._spawn(self._send_upstream(pm.PeerSession(principal=principal, opened=False, orderly=orderly)),
+                        "detach")
+
+    async def _commit_quietly(self, entry: Entry) -> None:
+        with contextlib.suppress(NotActive):
+            await self._commit(entry)
+
+    # ----- the journal (active) ------------------------------------------------------------------
+
+    async def _commit(self, template: Entry) -> tuple[Ok | Error | None]:
+        """Apply an input as the next journal entry; return its answer once the entry is safe."""
+        if self.role != "active":
+            raise NotActive("standby")
+        self.index += 1
+        entry = Entry(index=self.index, epoch=self.epoch, now=self.clock(), kind=template.kind,
+                      principal=template.principal, via=template.via, body=template.body,
+                      orderly=template.orderly, token=template.token, grace=template.grace)
+        answer, out = apply_entry(self.state, entry)
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending[entry.index] = _Pending(entry, out, done)
+        if self._standby is not None:
+            self._spawn(self._ship([entry]), "ship")
+        self._settle()
+        await done
+        return (answer,)
+
+    async def _ship(self, entries: list[Entry]) -> None:
+        standby = self._standby
+        if standby is None:
+            return
+        try:
+            await standby.send(pm.encoder.encode(pm.PeerAppend(entries=entries)))
+        except websockets.ConnectionClosed:
+            self._standby_lost(standby)
+
+    def _settle(self) -> None:
+        """Release every pending entry that is safe: held by the standby, or (alone) under a valid lease."""
+        if not self._pending:
+            self._rearm()
+            return
+        alone_ok = self.pair is None or (self._standby is None and self._lease_valid())
+        for index in sorted(self._pending):
+            if not (alone_ok or index <= self._standby_acked):
+                break
+            pending = self._pending.pop(index)
+            self._deliver(pending.out)
+            if not pending.done.done():
+                pending.done.set_result(None)
+        self._rearm()
+
+    def _fail_pending(self, reason: str) -> None:
+        for pending in self._pending.values():
+            if not pending.done.done():
+                pending.done.set_exception(NotActive(reason))
+        self._pending.clear()
+
+    def _lease_valid(self) -> bool:
+        return asyncio.get_running_loop().time() < self._lease_until
 
     # ----- delivery and the timer ----------------------------------------------------------------
 
     def _deliver(self, out: list[Outbound]) -> None:
         consoles: list[Connection] | None = None
         for item in out:
+            if item.via is not None and item.via != self.instance:
+                continue
             if isinstance(item.message, FloorGranted):
                 self.counters["floor_grants"] += 1
             targets: set[Connection] = set()
             for principal in item.to:
-                targets |= self._by_principal.get(principal, set())
+                targets |= self._conns.get(principal, set())
             if item.consoles:
                 if consoles is None:
-                    consoles = [c for p in self.state.console_ids() for c in self._by_principal.get(p, ())]
+                    consoles = [c for p in self.state.console_ids() for c in self._conns.get(p, ())]
                 targets.update(consoles)
             for conn in targets:
-                conn.send(item.message)
-        self._rearm()
+                try:
+                    conn.send(item.message)
+                except ProtocolError as exc:  # a notification too large for one message: a platform bug
+                    log.error("%s: cannot send %s to %r: %s", self.instance, type(item.message).__name__, conn, exc)
 
     def _rearm(self) -> None:
-        deadline = self.state.get_timer()
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+        if self.role != "active" or self._stopping:
+            return
+        deadline = self.state.get_timer()
         if deadline is None:
             return
-        delay = max(0.0, deadline - self.clock())
-        self._timer = asyncio.get_running_loop().call_later(delay, self._on_timer)
+        self._timer = asyncio.get_running_loop().call_later(max(0.0, deadline - self.clock()), self._on_timer)
 
     def _on_timer(self) -> None:
         self._timer = None
-        self._deliver(self.state.handle_timer(self.clock()))
-        self._purge_resumable()
+        self._spawn(self._commit_quietly(Entry(index=0, epoch=0, now=0.0, kind="timer")), "timer")
 
-    def _purge_resumable(self) -> None:
-        now = self.clock()
-        for token in [t for t, e in self._resumable.items() if e.expires < now]:
-            del self._resumable[token]
+    # ----- roles ---------------------------------------------------------------------------------
+
+    def _role_message(self) -> PlatformRole:
+        peer_up = self._standby is not None if self.role == "active" else self._upstream is not None
+        others = [u for n, u in (self.pair.client_urls.items() if self.pair else []) if n != self.instance]
+        return PlatformRole(instance=self.instance, role=self.role, epoch=self.epoch,  # type: ignore[arg-type]
+                            peer=others[0] if others else None, peer_up=peer_up)
+
+    def _announce(self) -> None:
+        message = self._role_message()
+        for conn in list(self._principal_of):
+            with contextlib.suppress(ProtocolError):
+                conn.send(message)
+
+    def _superseded(self, epoch: int) -> None:
+        """Someone has seen a higher epoch than ours: if we act as active, we have been deposed."""
+        if self.role == "active" and self.pair is not None:
+            log.warning("%s: a client carries epoch %d > %d: stepping down", self.instance, epoch, self.epoch)
+            self._step_down(None)
+
+    def _become_active(self, epoch: int) -> None:
+        previous = self.active_name
+        self.role, self.epoch, self.active_name = "active", epoch, self.instance
+        self._lease_until = asyncio.get_running_loop().time() + LEASE - RENEW_EVERY
+        if self._upstream is not None:
+            self._upstream.transport.abort()
+            self._upstream = None
+        log.warning("%s: active at epoch %d", self.instance, epoch)
+        if previous is not None and previous != self.instance:
+            lost = Entry(index=0, epoch=0, now=0.0, kind="instance_lost", via=previous, grace=FAILOVER_GRACE)
+            self._spawn(self._commit_quietly(lost), "instance-lost")
+        for conn in list(self._principal_of):
+            if conn not in self._attached:
+                self._spawn(self._attach(conn), "attach")
+        self._announce()
+        self._rearm()
+
+    def _step_down(self, active: str | None) -> None:
+        if self.role == "active":
+            log.warning("%s: stepping down from epoch %d (active now %s)", self.instance, self.epoch, active)
+        self.role = "standby"
+        self.active_name = active
+        self._fail_pending("stepped down")
+        standby, self._standby = self._standby, None
+        if standby is not None:
+            standby.transport.abort()
+        self._attached.clear()
+        self._rearm()
+        self._announce()
+
+    async def _pair_loop(self) -> None:
+        """Hold the lease while active; follow the active while standby; take over when it is lost."""
+        assert self.pair is not None and self._witness is not None
+        loop = asyncio.get_running_loop()
+        while not self._stopping:
+            if self.role == "active":
+                sent = loop.time()
+                verdict = await self._witness.ask("renew", self.epoch)
+                if verdict is not None and verdict.ok:
+                    self._lease_until = sent + LEASE - RENEW_EVERY
+                    self._settle()
+                elif verdict is not None:
+                    self._step_down(verdict.active)
+                    continue
+                await asyncio.sleep(RENEW_EVERY)
+                continue
+            # standby: find the active and follow it; when it is gone, ask for the lease
+            verdict = await self._witness.ask("status")
+            if verdict is None:
+                await asyncio.sleep(0.1)
+                continue
+            self.epoch = max(self.epoch, verdict.epoch)
+            if not verdict.lease_valid or verdict.active in (None, self.instance):
+                granted = await self._witness.ask("promote")
+                if granted is not None and granted.ok and granted.active == self.instance:
+                    self._become_active(granted.epoch)
+                    continue
+                await asyncio.sleep(0.05)
+                continue
+            self.active_name = verdict.active
+            url = self.pair.peer_urls.get(verdict.active or "")
+            if url is None:
+                await asyncio.sleep(0.2)
+                continue
+            await self._follow(url)
+            await asyncio.sleep(0.02)
+
+    # ----- the pair link: standby side ------------------------------------------------------------
+
+    async def _follow(self, url: str) -> None:
+        """Follow the active at ``url`` until the link breaks."""
+        assert self.pair is not None
+        try:
+            ws = await websockets.connect(url, compression=None, max_size=None, open_timeout=0.5,
+                                          ping_interval=PEER_PING_INTERVAL, ping_timeout=PEER_PING_TIMEOUT)
+        except (OSError, TimeoutError, websockets.WebSocketException) as exc:
+            log.debug("%s: cannot reach the active at %s: %s", self.instance, url, exc)
+            await asyncio.sleep(0.1)
+            return
+        try:
+            await ws.send(pm.encoder.encode(pm.PeerHello(instance=self.instance, epoch=self.epoch,
+                                                         secret=self.pair.secret)))
+            first = pm.decoder.decode(await asyncio.wait_for(ws.recv(decode=False), 2.0))
+            if not isinstance(first, pm.PeerSnapshot):
+                return
+            self.state = pickle.loads(first.state)
+            self.index, self.epoch, self.active_name = first.index, first.epoch, first.instance
+            self._upstream = ws
+            await ws.send(pm.encoder.encode(pm.PeerAck(index=self.index)))
+            log.info("%s: following %s at epoch %d from entry %d", self.instance, first.instance, self.epoch,
+                     self.index)
+            self._attached.clear()
+            for conn in list(self._principal_of):
+                self._spawn(self._attach(conn), "attach")
+            self._announce()
+            async for data in ws:
+                message = pm.decoder.decode(data if isinstance(data, bytes) else data.encode())
+                if isinstance(message, pm.PeerAppend):
+                    for entry in message.entries:
+                        if entry.index != self.index + 1:
+                            log.error("%s: journal gap: got %d after %d", self.instance, entry.index, self.index)
+                            return
+                        self.index = entry.index
+                        _, out = apply_entry(self.state, entry)
+                        self._deliver(out)
+                    await ws.send(pm.encoder.encode(pm.PeerAck(index=self.index)))
+                elif isinstance(message, pm.PeerAnswer):
+                    future = self._forwards.pop(message.fid, None)
+                    if future is not None and not future.done():
+                        future.set_result(message.body)
+        except (websockets.ConnectionClosed, TimeoutError, msgspec_errors()) as exc:
+            log.warning("%s: lost the active: %s", self.instance, exc)
+        finally:
+            if self._upstream is ws:
+                self._upstream = None
+            ws.transport.abort()
+            for future in self._forwards.values():
+                if not future.done():
+                    future.set_exception(NotActive("link to the active lost"))
+            self._forwards.clear()
+            if self.role == "standby":
+                self._attached.clear()
+                self._announce()
+
+    async def _send_upstream(self, message: pm.PeerMessage) -> None:
+        upstream = self._upstream
+        if upstream is None:
+            raise NotActive("no link to the active")
+        await upstream.send(pm.encoder.encode(message))
+
+    async def _forward(self, principal: str, message: Request | Notification) -> Ok | Error | None:
+        self._next_fid += 1
+        fid = self._next_fid
+        body = encode(message)
+        if isinstance(message, Request):
+            future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+            self._forwards[fid] = future
+            await self._send_upstream(pm.PeerForward(fid=fid, principal=principal, body=body))
+            answer = decode(await future)
+            assert isinstance(answer, Ok | Error)
+            return type(answer)(**{**_fields(answer), "re": message.id})
+        await self._send_upstream(pm.PeerForward(fid=0, principal=principal, body=body))
+        return None
+
+    # ----- the pair link: active side -------------------------------------------------------------
+
+    async def _serve_peer(self, ws: ServerConnection) -> None:
+        assert self.pair is not None
+        try:
+            hello = pm.decoder.decode(await asyncio.wait_for(ws.recv(decode=False), 2.0))
+            if not isinstance(hello, pm.PeerHello) or not secrets.compare_digest(hello.secret, self.pair.secret):
+                await ws.close(4001, "not a peer of this pair")
+                return
+            if self.role != "active" or hello.instance == self.instance:
+                await ws.close(4005, "not active")
+                return
+            if self._standby is not None:
+                self._standby.transport.abort()
+            snapshot = pm.PeerSnapshot(instance=self.instance, epoch=self.epoch, index=self.index,
+                                       state=pickle.dumps(self.state, protocol=pickle.HIGHEST_PROTOCOL))
+            await ws.send(pm.encoder.encode(snapshot))
+            self._standby = ws
+            self._standby_acked = 0
+            log.info("%s: %s follows from entry %d", self.instance, hello.instance, self.index)
+            self._announce()
+            async for data in ws:
+                message = pm.decoder.decode(data if isinstance(data, bytes) else data.encode())
+                if isinstance(message, pm.PeerAck):
+                    self._standby_acked = max(self._standby_acked, message.index)
+                    self._settle()
+                elif isinstance(message, pm.PeerSession):
+                    kind: EntryKind = "attach" if message.opened else "detach"
+                    entry = Entry(index=0, epoch=0, now=0.0, kind=kind, principal=message.principal,
+                                  via=hello.instance, token=message.token, orderly=message.orderly)
+                    self._spawn(self._commit_quietly(entry), "peer-session")
+                elif isinstance(message, pm.PeerForward):
+                    self._spawn(self._serve_forward(ws, message), "forward")
+        except (websockets.ConnectionClosed, TimeoutError, msgspec_errors()) as exc:
+            log.warning("%s: standby link lost: %s", self.instance, exc)
+        finally:
+            self._standby_lost(ws)
+
+    async def _serve_forward(self, ws: ServerConnection, message: pm.PeerForward) -> None:
+        try:
+            forwarded = decode(message.body)
+        except ProtocolError:
+            return
+        try:
+            answer, = await self._commit(message_entry(0, 0, 0.0, message.principal, forwarded))
+        except NotActive as exc:
+            assert isinstance(forwarded, Request) or message.fid == 0
+            answer = Error(code=int(ErrorCode.NOT_ACTIVE), reason=str(exc))
+        if message.fid and answer is not None:
+            with contextlib.suppress(websockets.ConnectionClosed):
+                await ws.send(pm.encoder.encode(pm.PeerAnswer(fid=message.fid, body=encode(answer))))
+
+    def _standby_lost(self, ws: ServerConnection | websockets.ClientConnection) -> None:
+        if self._standby is not ws:
+            return
+        self._standby = None
+        ws.transport.abort()
+        log.warning("%s: running without a standby", self.instance)
+        self._settle()
+        self._announce()
 
     # ----- introspection for the CLI summary and tests ---------------------------------------------
 
@@ -232,3 +638,11 @@ class PlatformServer:
             "floor_grants": self.counters["floor_grants"],
             "requests": self.counters["requests"],
         }
+
+
+def _fields(message: Ok | Error) -> dict[str, Any]:
+    return {name: getattr(message, name) for name in message.__struct_fields__}
+
+
+def msgspec_errors() -> type[Exception]:
+    return msgspec.DecodeError

@@ -82,6 +82,10 @@ class PlatformState:
         self.alerts: dict[str, AlertInfo] = {}
         self.alarms: dict[str, AlarmInfo] = {}
         self.idempotency = IdempotencyCache()
+        #: resumption tokens handed out in welcomes, replicated so that the other instance honours them
+        self.resume_tokens: dict[str, str] = {}
+        #: principals whose instance was lost, and when they count as gone if they have not come back
+        self.pending_detach: dict[str, float] = {}
         self._counters: dict[str, int] = {}
         #: digests of (stored hash, secret) pairs already verified: one PBKDF2 run per distinct secret
         self._verified: set[str] = set()
@@ -185,28 +189,54 @@ class PlatformState:
             return True
         return False
 
-    def attach(self, principal_id: str, now: float) -> list[Outbound]:
-        """A session of this principal opened (or resumed)."""
+    def attach(self, principal_id: str, now: float, *, via: str = "A", token: str | None = None) -> list[Outbound]:
+        """A session of this principal opened (or resumed) on instance ``via``.
+
+        Its first session makes it present; every session gets the snapshot (consoles) and late entry."""
         principal = self.admit(principal_id)
-        principal.connected = True
+        first = not principal.connected
+        principal.sessions[via] = principal.sessions.get(via, 0) + 1
+        self.pending_detach.pop(principal_id, None)
+        if token is not None:
+            self.resume_tokens[token] = principal_id
         out: list[Outbound] = []
         record = self.terminals.get(principal_id)
         if record is not None:
-            record.info.groups = sorted(principal.affiliations)
-            presence = "disabled" if record.disabled else self._presence_of(principal_id)
-            out += self.set_presence(principal_id, presence)
-            out += self.calls.late_entry(principal, principal.affiliations, now)
+            if first:
+                record.info.groups = sorted(principal.affiliations)
+                presence = "disabled" if record.disabled else self._presence_of(principal_id)
+                out += self.set_presence(principal_id, presence)
         else:
-            out += [Outbound(part, frozenset({principal_id})) for part in self.snapshot(principal)]
-            out += self.calls.late_entry(principal, principal.affiliations, now)
+            out += [Outbound(part, frozenset({principal_id}), via=via) for part in self.snapshot(principal)]
+        out += [Outbound(o.message, o.to, o.consoles, via)
+                for o in self.calls.late_entry(principal, principal.affiliations, now)]
         return out
 
-    def detach(self, principal_id: str, now: float, *, orderly: bool) -> list[Outbound]:
-        """The principal's last session closed: ``orderly`` after bye, otherwise lost."""
+    def detach(self, principal_id: str, now: float, *, via: str = "A", orderly: bool) -> list[Outbound]:
+        """A session of this principal on instance ``via`` closed: ``orderly`` after bye, otherwise lost.
+
+        Only its last session closing makes it absent."""
         principal = self.principals.get(principal_id)
-        if principal is None or not principal.connected:
+        if principal is None or principal.sessions.get(via, 0) <= 0:
             return []
-        principal.connected = False
+        principal.sessions[via] -= 1
+        if principal.sessions[via] == 0:
+            del principal.sessions[via]
+        if principal.connected:
+            return []
+        return self._absent(principal, now, orderly=orderly)
+
+    def instance_lost(self, instance: str, now: float, *, grace: float) -> list[Outbound]:
+        """Instance ``instance`` is gone: its sessions are dropped. Principals left with none become absent
+        after ``grace`` seconds unless they come back (reconnecting to the new active) before."""
+        for principal in self.principals.values():
+            if principal.sessions.pop(instance, 0) and not principal.connected:
+                self.pending_detach[principal.id] = now + grace
+        return []
+
+    def _absent(self, principal: Principal, now: float, *, orderly: bool) -> list[Outbound]:
+        principal_id = principal.id
+        self.pending_detach.pop(principal_id, None)
         out = self.calls.party_lost(principal_id, now)
         out += self.video.party_lost(principal_id, now)
         if orderly:
@@ -258,12 +288,19 @@ class PlatformState:
     # ----- timers ---------------------------------------------------------------------------
 
     def get_timer(self) -> float | None:
-        """The earliest deadline of any call, floor or video session."""
-        deadlines = [d for d in (self.calls.get_timer(),) if d is not None]
+        """The earliest deadline of any call, floor, or principal awaited back after a failover."""
+        deadlines = [d for d in (self.calls.get_timer(), min(self.pending_detach.values(), default=None))
+                     if d is not None]
         return min(deadlines) if deadlines else None
 
     def handle_timer(self, now: float) -> list[Outbound]:
-        return self.calls.handle_timer(now)
+        out = self.calls.handle_timer(now)
+        for principal_id, deadline in sorted(self.pending_detach.items(), key=lambda item: item[1]):
+            if deadline <= now:
+                principal = self.principals[principal_id]
+                out += [] if principal.connected else self._absent(principal, now, orderly=False)
+                self.pending_detach.pop(principal_id, None)
+        return out
 
     # ----- helpers used by the desks ----------------------------------------------------------
 

@@ -131,7 +131,8 @@ class Fleet:
         self.connect_concurrency = connect_concurrency
         self.strict = strict
         self.clock = clock
-        self.behaviour = (behaviour or Behaviour(seed=seed)).with_rate(rate)
+        behaviour = behaviour or Behaviour(seed=seed)
+        self.behaviour = behaviour.with_rate(behaviour.rate * rate)
         if service_offset is None:
             departures = line.timetable.departures.values()
             service_offset = max((d.first_s for d in departures), default=0.0)

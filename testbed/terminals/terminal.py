@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import inspect
 import logging
 import time
 import uuid
@@ -249,8 +250,8 @@ class SimTerminal:
             self._link_lost()
             await _cancel(set(self._link_tasks))
             raise
-        log.info("terminal %s registered at %s (groups %s%s)", self.id, self.url, ", ".join(self.groups),
-                 ", resumed" if client.welcome.resumed else "")
+        log.debug("terminal %s registered at %s (groups %s%s)", self.id, self.url, ", ".join(self.groups),
+                  ", resumed" if client.welcome.resumed else "")
         await self._on_registered()
 
     async def _on_registered(self) -> None:
@@ -605,10 +606,10 @@ async def _cancel(tasks: set[asyncio.Task[Any]]) -> None:
 async def _sever(client: TrunkingClient) -> None:
     """Drop the socket without bye or closing handshake (a radio out of coverage, a cut cable)."""
     abort = getattr(client, "abort", None)
-    if abort is not None:
-        await abort()
-    else:  # the client has no public abort (yet): use its own teardown
+    if abort is None:  # the client has no public abort (yet): use its own teardown
         await client._abort()
+    elif inspect.isawaitable(result := abort()):
+        await result
 
 
 def _log_failure(task: asyncio.Task[Any]) -> None:

@@ -328,12 +328,22 @@ async def test_unreachable_server_raises_oserror() -> None:
         await TrunkingClient.connect(url, hello(), open_timeout=2)
 
 
-async def test_client_without_the_subprotocol_is_turned_away(
+async def test_client_without_the_subprotocol_is_told_426_and_closed_4002(
     platform: tuple[EchoPlatform, TrunkingServer],
 ) -> None:
-    _, server = platform
-    with pytest.raises(websockets.InvalidStatus):
-        await ws_connect(server.url)
+    app, server = platform
+    ws = await ws_connect(server.url)  # offers no subprotocol: the handshake still completes
+    try:
+        assert ws.subprotocol is None
+        await ws.send(encode(Hello(id=1, versions=[1], role="terminal", ident="raw", secret=PASSWORD)), text=True)
+        answer = await raw_answer(ws)
+        assert isinstance(answer, Error) and (answer.code, answer.re) == (426, 1)
+        with pytest.raises(websockets.ConnectionClosed) as info:
+            await within(ws.recv())
+        assert info.value.rcvd is not None and info.value.rcvd.code == CloseCode.UNSUPPORTED_VERSION
+        assert app.hellos == []
+    finally:
+        await ws.close()
 
 
 # ----- requests going wrong -------------------------------------------------------------------
@@ -408,18 +418,26 @@ async def test_superseded_instance_refuses_requests_410_and_its_messages_are_dro
     platform: tuple[EchoPlatform, TrunkingServer], client: TrunkingClient
 ) -> None:
     app, server = platform
+    stale: list[Message] = []
     stale_presence = asyncio.Event()
 
     def watch(event: SessionEvent) -> None:
-        if isinstance(event, StaleMessage) and isinstance(event.message, PresenceUpdate):
-            stale_presence.set()
+        if isinstance(event, StaleMessage):
+            stale.append(event.message)
+            if isinstance(event.message, PresenceUpdate):
+                stale_presence.set()
 
     client.on_event = watch
     client.session.raise_epoch(EPOCH + 1)  # the console has heard from a newer active elsewhere
+    # the old instance refuses with 410; the client drops that answer too (its epoch is older), so the
+    # request's outcome stays unknown until its timeout (SPEC.md §4.5, §7.2)
     with pytest.raises(RequestError) as info:
-        await within(client.request(FloorRequest(id=0, group="g1")))
-    assert info.value.error.code == 410
-    assert info.value.error.reason == f"instance epoch {EPOCH} is older than {EPOCH + 1}"
+        await within(client.request(FloorRequest(id=0, group="g1"), timeout=0.3))
+    assert info.value.error.code == 504
+    [refusal] = [m for m in stale if isinstance(m, Error)]
+    assert (refusal.code, refusal.re, refusal.epoch) == (410, info.value.error.re, EPOCH)
+    assert refusal.reason == f"instance epoch {EPOCH} is older than {EPOCH + 1}"
+    assert app.requests.empty()  # and the platform never saw it
     [conn] = server.connections
     conn.send(PresenceUpdate(terminal=TerminalInfo(id="from-old-epoch", kind="handset")))
     await within(stale_presence.wait())  # dropped, never delivered
@@ -457,30 +475,34 @@ async def raw_session(server: TrunkingServer) -> ClientConnection:
     return ws
 
 
-BAD_INPUT: list[tuple[str, Callable[[], bytes], int, int | None]] = [
-    ("malformed JSON", lambda: b'{"t": "call.release", "id": 5, "call": ', 400, None),
-    ("text over its limit", lambda: encode(TextSend(id=6, text="x" * (MAX_TEXT_CHARS + 1))), 413, 6),
-    ("unknown type", lambda: b'{"t": "teleport", "id": 7}', 415, 7),
-    ("epoch above the server's", lambda: encode(CallRelease(id=8, call="c1", epoch=EPOCH + 1)), 410, 8),
-    ("reused id", lambda: encode(CallRelease(id=2, call="c1")), 423, 2),
+BAD_INPUT: list[tuple[str, Callable[[], bytes], bool, int, int | None]] = [
+    ("malformed JSON", lambda: b'{"t": "call.release", "id": 5, "call": ', False, 400, None),
+    ("text over its limit", lambda: encode(TextSend(id=6, text="x" * (MAX_TEXT_CHARS + 1))), False, 413, 6),
+    ("unknown type", lambda: b'{"t": "teleport", "id": 7}', False, 415, 7),
+    ("epoch above the server's", lambda: encode(CallRelease(id=8, call="c1", epoch=EPOCH + 1)), False, 410, 8),
+    ("reused id", lambda: encode(CallRelease(id=2, call="c1")), False, 423, 2),
+    ("valid request in a binary frame", lambda: encode(CallRelease(id=9, call="c1")), True, 400, None),
 ]
 
 
-@pytest.mark.parametrize(("payload", "code", "re"), [b[1:] for b in BAD_INPUT], ids=[b[0] for b in BAD_INPUT])
+@pytest.mark.parametrize(("payload", "binary", "code", "re"), [b[1:] for b in BAD_INPUT],
+                         ids=[b[0] for b in BAD_INPUT])
 async def test_bad_input_is_answered_and_the_session_stays_up(
-    platform: tuple[EchoPlatform, TrunkingServer], payload: Callable[[], bytes], code: int, re: int | None
+    platform: tuple[EchoPlatform, TrunkingServer], payload: Callable[[], bytes], binary: bool, code: int,
+    re: int | None,
 ) -> None:
-    _, server = platform
+    app, server = platform
     ws = await raw_session(server)
     try:
         await ws.send(encode(CallRelease(id=2, call="c0")), text=True)  # id 2 is now used
         assert isinstance(await raw_answer(ws), Ok)
-        await ws.send(payload(), text=True)
+        await ws.send(payload(), text=not binary)
         answer = await raw_answer(ws)
         assert isinstance(answer, Error)
         assert (answer.code, answer.re) == (code, re)
         await ws.send(encode(CallRelease(id=20, call="c1")), text=True)
         assert await raw_answer(ws) == Ok(re=20, result={"tag": "call.release"}, epoch=EPOCH)
+        assert [r.id for r in (app.requests.get_nowait(), app.requests.get_nowait())] == [2, 20]
     finally:
         await ws.close()
 

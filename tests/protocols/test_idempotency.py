@@ -32,18 +32,12 @@ def test_repeat_gets_the_stored_answer_marked_replayed_under_its_own_id() -> Non
     assert answer == Ok(re=9, result={"call": "c-17"}, replayed=True)
 
 
-def test_stored_refusal_is_repeated_as_is() -> None:
+def test_refusals_are_not_remembered_so_a_repeat_is_evaluated_afresh() -> None:
     cache = IdempotencyCache()
-    refusal = Error(code=ErrorCode.CONFLICT, reason="group g1 busy", re=2)
-    cache.store("alice", setup("k1"), refusal)
-    assert cache.lookup("alice", setup("k1", request_id=5)) == Error(code=409, reason="group g1 busy", re=5)
-
-
-def test_transient_failures_are_not_remembered() -> None:
-    cache = IdempotencyCache()
-    for code in (ErrorCode.INTERNAL, ErrorCode.UNAVAILABLE, ErrorCode.NOT_ACTIVE, ErrorCode.STALE_EPOCH):
-        cache.store("alice", setup("k1"), Error(code=code, reason="try again"))
+    for code in (ErrorCode.CONFLICT, ErrorCode.INTERNAL, ErrorCode.UNAVAILABLE, ErrorCode.NOT_ACTIVE):
+        cache.store("alice", setup("k1"), Error(code=code, reason="not now"))
     assert cache.lookup("alice", setup("k1")) is None
+    assert len(cache) == 0
 
 
 def test_same_key_with_a_different_body_is_refused_422() -> None:
@@ -84,7 +78,7 @@ def test_least_recently_used_key_is_evicted_per_principal() -> None:
 def test_snapshot_is_plain_json_and_restores_answers_and_order() -> None:
     cache = IdempotencyCache(capacity=2)
     cache.store("alice", setup("k1"), Ok(result={"call": "c-1"}))
-    cache.store("alice", setup("k2"), Error(code=ErrorCode.NOT_FOUND, reason="no group"))
+    cache.store("alice", setup("k2"), Ok(result={"call": "c-2"}, replayed=True))
     cache.store("train-0101", TextSend(id=3, key="t1", text="arrived"), Ok(result={"message": "m-4"}))
     data = json.loads(json.dumps(cache.snapshot()))
 
@@ -93,7 +87,7 @@ def test_snapshot_is_plain_json_and_restores_answers_and_order() -> None:
     assert len(standby) == 3
     replayed = standby.lookup("alice", setup("k1", request_id=8))
     assert replayed == Ok(re=8, result={"call": "c-1"}, replayed=True)
-    assert standby.lookup("alice", setup("k2", request_id=9)) == Error(code=404, reason="no group", re=9)
+    assert standby.lookup("alice", setup("k2", request_id=9)) == Ok(re=9, result={"call": "c-2"}, replayed=True)
     changed = standby.lookup("train-0101", TextSend(id=4, key="t1", text="departed"))
     assert isinstance(changed, Error) and changed.code == ErrorCode.KEY_REUSED
 

@@ -127,12 +127,38 @@ def test_hello_timeout_does_not_fire_while_the_owner_decides() -> None:
     assert [e for e in session.events() if isinstance(e, CloseRequested)] == []
 
 
-def test_second_hello_is_refused() -> None:
+def test_second_hello_is_refused_409() -> None:
     session = opened()
     session.receive_data(encode(Hello(id=9, versions=[1], role="terminal", ident="x")), 1.0)
     [answer] = wire(session)
-    assert isinstance(answer, Error) and answer.code == ErrorCode.BAD_MESSAGE and answer.re == 9
-    assert session.principal == "train-0101"
+    assert isinstance(answer, Error) and answer.code == ErrorCode.CONFLICT and answer.re == 9
+    assert session.principal == "train-0101" and session.state == "open"
+
+
+def test_hello_while_the_first_awaits_a_decision_is_refused_409() -> None:
+    session = server()
+    session.receive_data(encode(HELLO), 0.0)
+    session.receive_data(encode(Hello(id=2, versions=[1], role="terminal", ident="x")), 0.0)
+    assert session.events() == [HelloReceived(HELLO)]
+    [answer] = wire(session)
+    assert isinstance(answer, Error) and (answer.code, answer.re) == (409, 2)
+
+
+def test_wrong_terminal_kind_is_refused_403_and_closed_4001() -> None:
+    session = server()
+    session.receive_data(encode(HELLO), 0.0)
+    session.reject(ErrorCode.FORBIDDEN, "train-0101 is a train radio", 0.1)
+    assert session.close_code == CloseCode.AUTH_FAILED
+
+
+def test_client_without_the_subprotocol_gets_426_on_its_first_request_and_4002() -> None:
+    session = ServerSession(epoch=4, instance="a", now=0.0, negotiated=False)
+    session.receive_data(encode(FloorAck(call="c1")), 0.0)  # notifications: ignored as before a hello
+    assert wire(session) == [] and session.state == "awaiting_hello"
+    session.receive_data(encode(HELLO), 0.1)
+    [answer] = wire(session)
+    assert isinstance(answer, Error) and (answer.code, answer.re) == (426, 1)
+    assert session.events() == [CloseRequested(CloseCode.UNSUPPORTED_VERSION, "no subprotocol in common")]
 
 
 # ----- requests ---------------------------------------------------------------------------------
@@ -237,22 +263,34 @@ def test_clients_may_not_send_answers() -> None:
     session = opened()
     session.receive_data(encode(Ok(re=3)), 1.0)
     [answer] = wire(session)
-    assert isinstance(answer, Error) and answer.code == ErrorCode.BAD_MESSAGE
+    assert isinstance(answer, Error) and answer.code == ErrorCode.BAD_MESSAGE and answer.re is None
     assert session.events() == []
+
+
+def test_binary_frame_gets_400_without_re_even_when_it_holds_a_valid_message() -> None:
+    session = opened()
+    session.receive_data(encode(CallRelease(id=2, call="c1")), 1.0, binary=True)
+    assert wire(session) == [Error(code=400, reason="binary frames are not TDP/1 messages", epoch=4)]
+    assert session.events() == []
+    session.receive_data(encode(CallRelease(id=2, call="c1")), 1.1)  # the id was never used
+    assert session.events() == [RequestReceived(CallRelease(id=2, call="c1"))]
 
 
 def test_too_many_undecodable_messages_in_a_row_close_4007() -> None:
     session = opened()
     for _ in range(MAX_CONSECUTIVE_ERRORS - 1):
         session.receive_data(b"nope", 1.0)
-    session.receive_data(encode(FloorAck(call="c1")), 1.0)  # a good message resets the count
+    session.receive_data(encode(FloorAck(call="c1")), 1.0)  # a decodable message resets the count
+    for _ in range(MAX_CONSECUTIVE_ERRORS - 1):
+        session.receive_data(b"nope", 1.0)
+    session.receive_data(encode(Ok(re=1)), 1.0)  # decodable, though refused: resets the count too
     for _ in range(MAX_CONSECUTIVE_ERRORS - 1):
         session.receive_data(b"nope", 1.0)
     assert session.state == "open"
-    session.receive_data(b"nope", 1.0)
+    session.receive_data(encode(FloorAck(call="c1")), 1.0, binary=True)  # binary frames count
     assert session.state == "closed" and session.close_code == CloseCode.TOO_MANY_ERRORS
     assert isinstance(session.events()[-1], CloseRequested)
-    assert len(wire(session)) == 2 * MAX_CONSECUTIVE_ERRORS - 1  # every bad message was still answered
+    assert len(wire(session)) == 3 * MAX_CONSECUTIVE_ERRORS - 1  # every bad message was still answered
     session.receive_data(encode(CallRelease(id=20, call="c1")), 1.1)
     assert session.events() == [] and wire(session) == []
 
