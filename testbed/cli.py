@@ -32,10 +32,103 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-terminals", action="store_true", help="run the platform only")
     parser.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
     parser.add_argument("--quiet", action="store_true", help="no live summary")
+    parser.add_argument("--pair", action="store_true",
+                        help="run the platform as a dual-live pair: instances A and B and a witness, as processes")
+
+
+def add_platform_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of `trunkdesk platform`: one platform instance, alone or one half of a pair."""
+    parser.add_argument("--line", type=Path, default=None, help="line file (default: the sample line)")
+    parser.add_argument("--instance", default="A", help="instance name (A or B)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=7700, help="TDP/1 port (0 picks a free one)")
+    parser.add_argument("--peer-port", type=int, default=0, help="pair link port")
+    parser.add_argument("--witness", default=None, help="witness URL; with it the instance joins a pair")
+    parser.add_argument("--peer", action="append", default=[], metavar="NAME=URL",
+                        help="pair link URL of an instance (give both, this one included)")
+    parser.add_argument("--client", action="append", default=[], metavar="NAME=URL",
+                        help="TDP/1 URL of an instance, announced to clients as the peer")
+    parser.add_argument("--pair-secret", default="", help="shared secret of the pair link")
+
+
+def add_witness_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=7720, help="witness port (0 picks a free one)")
+
+
+def _pairs(items: list[str], option: str) -> dict[str, str]:
+    result = {}
+    for item in items:
+        name, sep, url = item.partition("=")
+        if not sep or not name or not url:
+            raise SystemExit(f"trunkdesk platform: {option} wants NAME=URL, got {item!r}")
+        result[name] = url
+    return result
+
+
+async def _until_signalled() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+
+
+async def run_platform(args: argparse.Namespace) -> int:
+    """Run one platform instance until interrupted."""
+    from testbed.platform.server import PairConfig, PlatformServer
+
+    try:
+        line = load_line(args.line or default_line_path())
+    except (LineError, OSError) as exc:
+        print(f"trunkdesk platform: {exc}", file=sys.stderr)
+        return 2
+    pair = None
+    if args.witness:
+        pair = PairConfig(witness=args.witness, peer_urls=_pairs(args.peer, "--peer"),
+                          client_urls=_pairs(args.client, "--client"), peer_host=args.host,
+                          peer_port=args.peer_port, secret=args.pair_secret)
+    platform = PlatformServer(line, host=args.host, port=args.port, instance=args.instance, pair=pair)
+    platform.on_role = lambda text: print(f"{args.instance}: {text}", flush=True)
+    try:
+        await platform.start()
+    except OSError as exc:
+        print(f"trunkdesk platform: cannot listen: {exc}", file=sys.stderr)
+        return 2
+    print(f"listening {platform.url}", flush=True)
+    try:
+        await _until_signalled()
+    finally:
+        await platform.stop()
+    return 0
+
+
+async def run_witness(args: argparse.Namespace) -> int:
+    """Run the pair's witness until interrupted."""
+    from testbed.platform.witness import WitnessServer
+
+    witness = WitnessServer(host=args.host, port=args.port)
+    try:
+        await witness.start()
+    except OSError as exc:
+        print(f"trunkdesk witness: cannot listen: {exc}", file=sys.stderr)
+        return 2
+    print(f"witness {witness.url}", flush=True)
+    try:
+        await _until_signalled()
+    finally:
+        await witness.stop()
+    return 0
 
 
 async def run(args: argparse.Namespace) -> int:
     """Run the platform (and the simulated line) until interrupted or ``--duration`` passes."""
+    if args.pair or getattr(args, "command", None) == "demo":
+        return await run_pair(args)
     from testbed.platform.server import PlatformServer
 
     try:
@@ -87,5 +180,55 @@ async def run(args: argparse.Namespace) -> int:
         if fleet is not None:
             await fleet.stop()
         await platform.stop()
+        print("testbed stopped", flush=True)
+    return 0
+
+
+async def run_pair(args: argparse.Namespace) -> int:
+    """`trunkdesk testbed --pair`: witness, A and B as processes, and the simulated line against both."""
+    from testbed.pair import PairProcesses
+
+    try:
+        line = load_line(args.line or default_line_path())
+    except (LineError, OSError) as exc:
+        print(f"trunkdesk testbed: {exc}", file=sys.stderr)
+        return 2
+    pair = PairProcesses(line=args.line, host=args.host, base_port=args.port)
+    try:
+        await pair.start()
+    except (OSError, RuntimeError, TimeoutError) as exc:
+        print(f"trunkdesk testbed: the pair did not start: {exc}", file=sys.stderr)
+        await pair.stop()
+        return 2
+    for url in pair.urls:
+        print(f"listening {url}", flush=True)
+    fleet = None
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        if not args.no_terminals:
+            from testbed.terminals.fleet import Fleet
+
+            fleet = Fleet(line, pair.urls[0], seed=args.seed, rate=args.rate, speed=args.speed)
+            await fleet.start()
+        started = time.monotonic()
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=1.0)
+            if not args.quiet:
+                roles = "  ".join(f"{n}: {'up' if pair.alive(n) else 'down'}" for n in ("A", "B", "witness"))
+                stats = fleet.stats() if fleet is not None else None
+                registered = getattr(stats, "registered", 0)
+                print(f"{roles}  terminals {registered}", flush=True)
+            if args.duration is not None and time.monotonic() - started >= args.duration:
+                break
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+        if fleet is not None:
+            await fleet.stop()
+        await pair.stop()
         print("testbed stopped", flush=True)
     return 0

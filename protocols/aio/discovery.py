@@ -13,7 +13,6 @@ network namespace, as the integration tests do).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import ipaddress
 import logging
 import re
@@ -138,6 +137,7 @@ class DiscoveredInstance:
 def read_announcement(name: str, txt: dict[str, str | None], addresses: Sequence[str], port: int | None
                       ) -> DiscoveredInstance:
     """Check a resolved announcement against SPEC §8; raise `AnnouncementError` on anything else."""
+    txt = {k.lower(): v for k, v in txt.items()}  # TXT keys are case-insensitive (RFC 6763 §6.4)
 
     def key(k: str) -> str:
         value = txt.get(k)
@@ -322,9 +322,7 @@ class PlatformBrowser:
         self._resolving.clear()
         for task in tasks:
             task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await asyncio.gather(*tasks, return_exceptions=True)
         if browser is not None:
             await browser.async_cancel()
         if zc is not None:

@@ -61,9 +61,9 @@ log = logging.getLogger(__name__)
 TERMINAL_HEARTBEAT = 2.0
 #: seconds a principal of a lost instance has to come back (to the new active) before it counts as gone
 FAILOVER_GRACE = 5.0
-#: the pair link's heartbeat: a peer silent this long is lost
-PEER_PING_INTERVAL = 0.2
-PEER_PING_TIMEOUT = 0.6
+#: the pair link's heartbeat: each side sends at least this often, and a peer silent for PEER_SILENCE is lost
+PEER_HEARTBEAT = 0.15
+PEER_SILENCE = 0.6
 
 
 class NotActive(Exception):
@@ -142,6 +142,8 @@ class PlatformServer:
         self._lease_until = float("-inf")
         self.active_name: str | None = instance if pair is None else None
         self._stopping = False
+        #: called with a line of text whenever the role changes (the CLI prints it; tests wait for it)
+        self.on_role: Callable[[str], None] | None = None
 
     # ----- lifecycle --------------------------------------------------------------------------
 
@@ -149,8 +151,7 @@ class PlatformServer:
         await self.server.start()
         if self.pair is not None:
             self._peer_server = await serve(self._serve_peer, self.pair.peer_host, self.pair.peer_port,
-                                            compression=None, max_size=None, ping_interval=PEER_PING_INTERVAL,
-                                            ping_timeout=PEER_PING_TIMEOUT)
+                                            compression=None, max_size=None, ping_interval=None)
             self._spawn(self._pair_loop(), "pair-loop")
         log.info("platform %s listening on %s (%s, epoch %d)", self.instance, self.url, self.role, self.epoch)
 
@@ -430,6 +431,7 @@ class PlatformServer:
             self._upstream.transport.abort()
             self._upstream = None
         log.warning("%s: active at epoch %d", self.instance, epoch)
+        self._report(f"role active epoch {epoch}")
         if previous is not None and previous != self.instance:
             lost = Entry(index=0, epoch=0, now=0.0, kind="instance_lost", via=previous, grace=FAILOVER_GRACE)
             self._spawn(self._commit_quietly(lost), "instance-lost")
@@ -444,6 +446,7 @@ class PlatformServer:
             log.warning("%s: stepping down from epoch %d (active now %s)", self.instance, self.epoch, active)
         self.role = "standby"
         self.active_name = active
+        self._report(f"role standby epoch {self.epoch} (active {active})")
         self._fail_pending("stepped down")
         standby, self._standby = self._standby, None
         if standby is not None:
@@ -496,7 +499,7 @@ class PlatformServer:
         assert self.pair is not None
         try:
             ws = await websockets.connect(url, compression=None, max_size=None, open_timeout=0.5,
-                                          ping_interval=PEER_PING_INTERVAL, ping_timeout=PEER_PING_TIMEOUT)
+                                          ping_interval=None)
         except (OSError, TimeoutError, websockets.WebSocketException) as exc:
             log.debug("%s: cannot reach the active at %s: %s", self.instance, url, exc)
             await asyncio.sleep(0.1)
@@ -513,25 +516,16 @@ class PlatformServer:
             await ws.send(pm.encoder.encode(pm.PeerAck(index=self.index)))
             log.info("%s: following %s at epoch %d from entry %d", self.instance, first.instance, self.epoch,
                      self.index)
+            self._report(f"role standby epoch {self.epoch} following {first.instance} from entry {self.index}")
             self._attached.clear()
             for conn in list(self._principal_of):
                 self._spawn(self._attach(conn), "attach")
             self._announce()
-            async for data in ws:
-                message = pm.decoder.decode(data if isinstance(data, bytes) else data.encode())
-                if isinstance(message, pm.PeerAppend):
-                    for entry in message.entries:
-                        if entry.index != self.index + 1:
-                            log.error("%s: journal gap: got %d after %d", self.instance, entry.index, self.index)
-                            return
-                        self.index = entry.index
-                        _, out = apply_entry(self.state, entry)
-                        self._deliver(out)
-                    await ws.send(pm.encoder.encode(pm.PeerAck(index=self.index)))
-                elif isinstance(message, pm.PeerAnswer):
-                    future = self._forwards.pop(message.fid, None)
-                    if future is not None and not future.done():
-                        future.set_result(message.body)
+            beat = asyncio.get_running_loop().create_task(self._beat(ws, lambda: pm.PeerAck(index=self.index)))
+            try:
+                await self._follow_entries(ws)
+            finally:
+                beat.cancel()
         except (websockets.ConnectionClosed, TimeoutError, msgspec_errors()) as exc:
             log.warning("%s: lost the active: %s", self.instance, exc)
         finally:
@@ -545,6 +539,33 @@ class PlatformServer:
             if self.role == "standby":
                 self._attached.clear()
                 self._announce()
+
+    async def _beat(self, ws: Any, message: Callable[[], pm.PeerMessage]) -> None:
+        """Send a heartbeat on the pair link every PEER_HEARTBEAT."""
+        with contextlib.suppress(websockets.ConnectionClosed, asyncio.CancelledError):
+            while True:
+                await asyncio.sleep(PEER_HEARTBEAT)
+                await ws.send(pm.encoder.encode(message()))
+
+    async def _follow_entries(self, ws: websockets.ClientConnection) -> None:
+        """Apply the active's entries as they come; a silence of PEER_SILENCE means the active is lost."""
+        while True:
+            data = await asyncio.wait_for(ws.recv(decode=False), PEER_SILENCE)
+            message = pm.decoder.decode(data)
+            if isinstance(message, pm.PeerAppend):
+                for entry in message.entries:
+                    if entry.index != self.index + 1:
+                        log.error("%s: journal gap: got %d after %d", self.instance, entry.index, self.index)
+                        return
+                    self.index = entry.index
+                    _, out = apply_entry(self.state, entry)
+                    self._deliver(out)
+                if message.entries:
+                    await ws.send(pm.encoder.encode(pm.PeerAck(index=self.index)))
+            elif isinstance(message, pm.PeerAnswer):
+                future = self._forwards.pop(message.fid, None)
+                if future is not None and not future.done():
+                    future.set_result(message.body)
 
     async def _send_upstream(self, message: pm.PeerMessage) -> None:
         upstream = self._upstream
@@ -582,27 +603,37 @@ class PlatformServer:
                 self._standby.transport.abort()
             snapshot = pm.PeerSnapshot(instance=self.instance, epoch=self.epoch, index=self.index,
                                        state=pickle.dumps(self.state, protocol=pickle.HIGHEST_PROTOCOL))
-            await ws.send(pm.encoder.encode(snapshot))
+            # Become the standby link before the first await, so that every entry after the snapshot is
+            # shipped behind it, in order.
             self._standby = ws
             self._standby_acked = 0
+            await ws.send(pm.encoder.encode(snapshot))
             log.info("%s: %s follows from entry %d", self.instance, hello.instance, self.index)
             self._announce()
-            async for data in ws:
-                message = pm.decoder.decode(data if isinstance(data, bytes) else data.encode())
-                if isinstance(message, pm.PeerAck):
-                    self._standby_acked = max(self._standby_acked, message.index)
-                    self._settle()
-                elif isinstance(message, pm.PeerSession):
-                    kind: EntryKind = "attach" if message.opened else "detach"
-                    entry = Entry(index=0, epoch=0, now=0.0, kind=kind, principal=message.principal,
-                                  via=hello.instance, token=message.token, orderly=message.orderly)
-                    self._spawn(self._commit_quietly(entry), "peer-session")
-                elif isinstance(message, pm.PeerForward):
-                    self._spawn(self._serve_forward(ws, message), "forward")
+            beat = asyncio.get_running_loop().create_task(self._beat(ws, lambda: pm.PeerAppend(entries=[])))
+            try:
+                await self._serve_standby(ws, hello.instance)
+            finally:
+                beat.cancel()
         except (websockets.ConnectionClosed, TimeoutError, msgspec_errors()) as exc:
             log.warning("%s: standby link lost: %s", self.instance, exc)
         finally:
             self._standby_lost(ws)
+
+    async def _serve_standby(self, ws: ServerConnection, standby: str) -> None:
+        """Take the standby's acknowledgements and forwarded inputs; silence means it is lost."""
+        while True:
+            message = pm.decoder.decode(await asyncio.wait_for(ws.recv(decode=False), PEER_SILENCE))
+            if isinstance(message, pm.PeerAck):
+                self._standby_acked = max(self._standby_acked, message.index)
+                self._settle()
+            elif isinstance(message, pm.PeerSession):
+                kind: EntryKind = "attach" if message.opened else "detach"
+                entry = Entry(index=0, epoch=0, now=0.0, kind=kind, principal=message.principal,
+                              via=standby, token=message.token, orderly=message.orderly)
+                self._spawn(self._commit_quietly(entry), "peer-session")
+            elif isinstance(message, pm.PeerForward):
+                self._spawn(self._serve_forward(ws, message), "forward")
 
     async def _serve_forward(self, ws: ServerConnection, message: pm.PeerForward) -> None:
         try:
@@ -628,6 +659,10 @@ class PlatformServer:
         self._announce()
 
     # ----- introspection for the CLI summary and tests ---------------------------------------------
+
+    def _report(self, text: str) -> None:
+        if self.on_role is not None:
+            self.on_role(text)
 
     def summary(self) -> dict[str, int]:
         registered = sum(1 for r in self.state.terminals.values() if r.info.presence not in ("offline", "unreachable"))

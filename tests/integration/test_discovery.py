@@ -8,6 +8,7 @@ scenario functions below are the bodies run there, on a veth pair whose ends are
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
@@ -43,15 +44,45 @@ def _found(instance: DiscoveredInstance) -> dict[str, Any]:
     return {**asdict(instance), "url": instance.url}
 
 
-async def _until(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    async def poll() -> None:
-        while not condition():
-            await asyncio.sleep(0.05)
+class _Events:
+    """What a PlatformBrowser's callbacks reported, in order, with a way to wait for the next report."""
 
-    try:
-        await asyncio.wait_for(poll(), timeout)
-    except TimeoutError:
-        raise AssertionError(f"not within {timeout}s: {what}") from None
+    def __init__(self) -> None:
+        self.kept: list[tuple[str, dict[str, Any]]] = []
+        self._changed = asyncio.Event()
+
+    def keep(self, kind: str) -> Callable[[DiscoveredInstance], None]:
+        def callback(instance: DiscoveredInstance) -> None:
+            self.kept.append((kind, _found(instance)))
+            self._changed.set()
+
+        return callback
+
+    async def until(self, condition: Callable[[], bool], timeout: float, what: str) -> None:
+        async def wait() -> None:
+            while True:
+                self._changed.clear()
+                if condition():
+                    return
+                await self._changed.wait()
+
+        try:
+            await asyncio.wait_for(wait(), timeout)
+        except TimeoutError:
+            raise AssertionError(f"not within {timeout}s: {what}; reports: {self.kept}") from None
+
+
+class _WarningsKept(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+async def _registered(zc: AsyncZeroconf, info: ServiceInfo) -> None:
+    await (await zc.async_register_service(info))
 
 
 async def pair_and_a_liar() -> dict[str, Any]:
@@ -65,30 +96,31 @@ async def pair_and_a_liar() -> dict[str, Any]:
     await asyncio.gather(
         a.start("a", 7001, addresses=[A_IP], role="active", epoch=3),
         b.start("b", 7002, addresses=[B_IP], role="standby", epoch=3),
-        liar.async_register_service(bad),
+        _registered(liar, bad),
     )
+    ignored = _WarningsKept()
+    logging.getLogger("protocols.aio.discovery").addHandler(ignored)
     try:
         found = await discover(2.5, interfaces=[A_IP])
     finally:
         await asyncio.gather(a.stop(), b.stop(), liar.async_close())
-    return {"found": [_found(d) for d in found],
+    return {"found": [_found(d) for d in found], "ignored": ignored.messages,
             "urls": choose_urls([], found, allow_plain=True),
             "urls_configured": choose_urls(["wss://occ-a.example:7443/"], found)}
 
 
 async def role_change_seen() -> dict[str, Any]:
     """A browser watches B go from standby epoch 3 to active epoch 4."""
-    events: list[tuple[str, dict[str, Any]]] = []
+    events = _Events()
     b = PlatformAnnouncer()
-    async with PlatformBrowser(interfaces=[A_IP], on_add=lambda d: events.append(("add", _found(d))),
-                               on_update=lambda d: events.append(("update", _found(d))),
-                               on_remove=lambda d: events.append(("remove", _found(d)))) as browser:
+    async with PlatformBrowser(interfaces=[A_IP], on_add=events.keep("add"), on_update=events.keep("update"),
+                               on_remove=events.keep("remove")) as browser:
         await b.start("b", 7002, addresses=[B_IP], role="standby", epoch=3)
         try:
-            await _until(lambda: len(events) >= 1, 5.0, "B found")
+            await events.until(lambda: len(events.kept) >= 1, 5.0, "B found")
             await b.update(role="active", epoch=4)
-            await _until(lambda: len(events) >= 2, 5.0, "B's new role seen")
-            live, seen = [_found(d) for d in browser.instances], list(events)
+            await events.until(lambda: len(events.kept) >= 2, 5.0, "B's new role seen")
+            live, seen = [_found(d) for d in browser.instances], list(events.kept)
         finally:
             await b.stop()
     return {"events": seen, "live": live}
@@ -96,17 +128,17 @@ async def role_change_seen() -> dict[str, Any]:
 
 async def withdrawal_seen() -> dict[str, Any]:
     """A browser sees A and B, then A stops announcing: only B is left."""
-    events: list[tuple[str, dict[str, Any]]] = []
+    events = _Events()
     a, b = PlatformAnnouncer(), PlatformAnnouncer()
-    async with PlatformBrowser(interfaces=[B_IP], on_add=lambda d: events.append(("add", _found(d))),
-                               on_remove=lambda d: events.append(("remove", _found(d)))) as browser:
+    async with PlatformBrowser(interfaces=[B_IP], on_add=events.keep("add"), on_update=events.keep("update"),
+                               on_remove=events.keep("remove")) as browser:
         await asyncio.gather(a.start("a", 7001, addresses=[A_IP], role="active", epoch=5),
                              b.start("b", 7002, addresses=[B_IP], role="standby", epoch=5))
         try:
-            await _until(lambda: len(browser.instances) == 2, 5.0, "A and B found")
+            await events.until(lambda: len(browser.instances) == 2, 5.0, "A and B found")
             await a.stop()
-            await _until(lambda: len(browser.instances) == 1, 5.0, "A withdrawn")
-            live, seen = [_found(d) for d in browser.instances], list(events)
+            await events.until(lambda: len(browser.instances) == 1, 5.0, "A withdrawn")
+            live, seen = [_found(d) for d in browser.instances], list(events.kept)
         finally:
             await asyncio.gather(a.stop(), b.stop())
     return {"events": seen, "live": live}
@@ -125,6 +157,7 @@ def test_both_instances_of_the_pair_are_discovered_with_their_txt(netns: None) -
     result = run_in_netns(pair_and_a_liar, veth=VETH, timeout=SCENARIO_TIMEOUT)
     by_instance = {d["instance"]: d for d in result["found"]}
     assert set(by_instance) == {"a", "b"}, "the announcement with a non-numeric epoch must be ignored"
+    assert result["ignored"] == [f"ignoring announcement trunkdesk-x.{SERVICE_TYPE}: bad epoch 'three'"]
     a, b = by_instance["a"], by_instance["b"]
     assert (a["role"], a["epoch"], a["tls"], a["path"], a["versions"]) == ("active", 3, False, "/", [1])
     assert (b["role"], b["epoch"], b["tls"], b["path"], b["versions"]) == ("standby", 3, False, "/", [1])
@@ -207,6 +240,22 @@ def test_a_txt_record_breaking_the_spec_is_rejected(key: str, value: str | None)
         read_announcement(f"trunkdesk-a.{SERVICE_TYPE}", txt, ["10.0.0.1"], 7443)
 
 
+def test_txt_keys_are_read_case_insensitively() -> None:
+    txt = {k.upper(): v for k, v in GOOD_TXT.items()}
+    assert read_announcement(f"trunkdesk-a.{SERVICE_TYPE}", txt, ["10.0.0.1"], 7443).epoch == 7
+
+
 def test_no_interfaces_means_no_browsing() -> None:
     with pytest.raises(ValueError, match="interfaces"):
         PlatformBrowser(interfaces=[])
+
+
+@pytest.mark.parametrize("bad", [{"instance": "Site A"}, {"addresses": []}, {"addresses": ["occ-a.local"]},
+                                 {"port": 0}, {"role": "leader"}, {"path": "tdp"}])
+async def test_an_announcer_refuses_a_bad_announcement_before_touching_the_network(bad: dict[str, Any]) -> None:
+    options: dict[str, Any] = {"instance": "a", "port": 7443, "addresses": ["10.0.0.1"], "role": "active",
+                               "epoch": 1, **bad}
+    announcer = PlatformAnnouncer()
+    with pytest.raises(ValueError):
+        await announcer.start(**options)
+    assert announcer.announcement is None
