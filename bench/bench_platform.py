@@ -104,7 +104,10 @@ class PlatformProcess:
 
     def cpu_seconds(self) -> float:
         """User + system CPU time of the platform process so far (from /proc/<pid>/stat)."""
-        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        try:
+            fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            raise BenchError(f"platform process {self.pid} is gone; log: {self.log_tail()}") from None
         return (int(fields[11]) + int(fields[12])) / self._ticks  # utime, stime: fields 14, 15 of stat(5)
 
     def stop(self, timeout: float = 15.0) -> int | None:
@@ -134,16 +137,19 @@ class PlatformProcess:
 LOG_LINE = re.compile(r"^\S+ \S+ (?P<level>WARNING|ERROR|CRITICAL) (?P<name>[\w.]+): (?P<message>.*)$")
 
 
-def log_problems(text: str) -> Counter[str]:
-    """Warnings and errors in the platform's log, grouped by level, logger and message shape."""
-    found: Counter[str] = Counter()
+def log_problems(text: str) -> dict[str, tuple[int, str]]:
+    """Warnings and errors in the platform's log: message shape -> (how many, the first one in full)."""
+    found: dict[str, tuple[int, str]] = {}
     for line in text.splitlines():
         if match := LOG_LINE.match(line):
-            shape = re.sub(r"\d+(\.\d+)?", "N", match["message"])
-            shape = re.sub(r"<Connection [^>]*>", "<Connection>", shape)
-            found[f"{match['level']} {match['name']}: {shape[:110]}"] += 1
+            example = f"{match['level']} {match['name']}: {match['message']}"
+            shape = re.sub(r"<Connection [^>]*>|\d+(\.\d+)?", "#", example)
         elif line.startswith("Traceback"):
-            found["Traceback (see the platform log)"] += 1
+            shape = example = "Traceback (see the platform log)"
+        else:
+            continue
+        count, first = found.get(shape, (0, example))
+        found[shape] = (count + 1, first)
     return found
 
 
@@ -326,9 +332,9 @@ class Outcome:
     settings: Settings
     talk: Phase
     location: Phase
-    lags: list[tuple[float, float]]  # (fix unix s, lag ms) of reports sent in the window
+    lags: list[tuple[float, float]]  # (fix unix s, lag ms) of the location phase's reports
     console_heartbeat_ms: int
-    problems: Counter[str]
+    problems: dict[str, tuple[int, str]]
     load_average: tuple[float, float, float]
 
 
@@ -365,8 +371,8 @@ async def measure(settings: Settings, folder: Path) -> Outcome:
         print(f"location load: {settings.locations} terminals, {settings.location_duration:.0f} s ...", flush=True)
         location = await run_phase(platform, location_specs, idle=settings.idle, duration=settings.location_duration)
         await console.settle()
-        low, high = location.t_start * 1000, location.t_end * 1000
-        lags = [(fix / 1000, arrival - fix) for arrival, fix in console.locations if low <= fix < high]
+        low = math.floor(location.t_start * 1000)  # every report of the phase: they are sent inside its window
+        lags = [(fix / 1000, arrival - fix) for arrival, fix in console.locations if fix >= low]
         heartbeat = console.client.welcome.heartbeat_ms
     finally:
         if console is not None:
@@ -447,9 +453,10 @@ def location_lines(out: Outcome) -> list[str]:
     sent = phase.count("location.report")
     window = phase.wall_s
     buckets: dict[int, list[float]] = {}
+    last = max(0, math.ceil(s.location_duration / 5) - 1)  # reports sent just after the window count in the last
     for fix, ms in out.lags:
-        buckets.setdefault(int((fix - phase.t_start) // 5), []).append(ms)
-    trend = ", ".join(f"{_ms(percentile(v, 50))}" for _, v in sorted(buckets.items()))
+        buckets.setdefault(min(last, int((fix - phase.t_start) // 5)), []).append(ms)
+    trend = ", ".join(f"{_ms(percentile(v, 50))} / {_ms(max(v))}" for _, v in sorted(buckets.items()))
     slips = phase.values("slip_ms")
     return [
         f"### Location load: {s.locations:,} terminals × 1 report/s, {s.location_duration:.0f} s",
@@ -462,7 +469,7 @@ def location_lines(out: Outcome) -> list[str]:
         "",
         f"- reports sent {sent / window:,.0f}/s ({sent:,}), delivered to the console {len(lag) / window:,.0f}/s "
         f"({len(lag):,}, {len(lag) / sent * 100 if sent else math.nan:.1f} %)",
-        f"- lag p50 per 5 s of the run: {trend}",
+        f"- lag p50 / max in each 5 s of the run: {trend}",
         f"- **platform CPU: {phase.cpu_s / window * 100:.0f} % of one core** ({phase.cpu_s:.1f} CPU-s in "
         f"{window:.1f} s); idle baseline with the {phase.connected:,} sessions connected: "
         f"{phase.idle_cpu_pct:.0f} %",
@@ -489,7 +496,8 @@ def report_lines(out: Outcome) -> list[str]:
     ]
     if out.problems:
         lines += ["", "### Platform log: warnings and errors", ""]
-        lines += [f"- {n:,}× {shape}" for shape, n in out.problems.most_common(8)]
+        worst = sorted(out.problems.values(), key=lambda item: -item[0])[:8]
+        lines += [f"- {n:,}×, the first: `{example[:160]}`" for n, example in worst]
     return lines
 
 

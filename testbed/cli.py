@@ -49,6 +49,9 @@ def add_platform_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--client", action="append", default=[], metavar="NAME=URL",
                         help="TDP/1 URL of an instance, announced to clients as the peer")
     parser.add_argument("--pair-secret", default="", help="shared secret of the pair link")
+    parser.add_argument("--announce", action="append", default=[], metavar="ADDR",
+                        help="announce the instance over mDNS (_trunkdesk._tcp) on the interface with this IP "
+                             "address (repeatable; consoles find it there unless they have addresses configured)")
 
 
 def add_witness_arguments(parser: argparse.ArgumentParser) -> None:
@@ -92,7 +95,15 @@ async def run_platform(args: argparse.Namespace) -> int:
         pair = PairConfig(witness=args.witness, peer_urls=_pairs(args.peer, "--peer"),
                           client_urls=_pairs(args.client, "--client"), peer_host=args.host,
                           peer_port=args.peer_port, secret=args.pair_secret)
-    platform = PlatformServer(line, host=args.host, port=args.port, instance=args.instance, pair=pair)
+    try:
+        platform = PlatformServer(line, host=args.host, port=args.port, instance=args.instance, pair=pair,
+                                  announce=args.announce)
+    except ValueError as exc:  # an --announce address or the instance name does not fit SPEC §8
+        print(f"trunkdesk platform: cannot announce: {exc}", file=sys.stderr)
+        return 2
+    if args.announce and args.host not in (*args.announce, "0.0.0.0", "::"):
+        print(f"trunkdesk platform: warning: announcing {', '.join(args.announce)} but listening on {args.host}",
+              file=sys.stderr)
     platform.on_role = lambda text: print(f"{args.instance}: {text}", flush=True)
     try:
         await platform.start()

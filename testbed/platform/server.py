@@ -20,7 +20,7 @@ import pickle
 import secrets
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,6 +50,7 @@ from protocols.messages import (
 )
 from testbed.line import Line
 from testbed.platform import peer as pm
+from testbed.platform.beacon import DiscoveryBeacon
 from testbed.platform.journal import Entry, EntryKind, apply_entry, message_entry
 from testbed.platform.model import Outbound
 from testbed.platform.state import PlatformState
@@ -108,6 +109,7 @@ class PlatformServer:
         terminal_heartbeat: float = TERMINAL_HEARTBEAT,
         pair: PairConfig | None = None,
         clock: Callable[[], float] = time.time,
+        announce: Sequence[str] = (),
     ) -> None:
         self.line = line
         self.instance = instance
@@ -144,6 +146,9 @@ class PlatformServer:
         self._stopping = False
         #: called with a line of text whenever the role changes (the CLI prints it; tests wait for it)
         self.on_role: Callable[[str], None] | None = None
+        #: the mDNS announcement on the ``announce`` addresses (SPEC §8), None when not announcing
+        self.beacon = (DiscoveryBeacon(announce, instance=instance, tls=ssl is not None,
+                                       current=lambda: (self.role, self.epoch)) if announce else None)
 
     # ----- lifecycle --------------------------------------------------------------------------
 
@@ -153,9 +158,13 @@ class PlatformServer:
             self._peer_server = await serve(self._serve_peer, self.pair.peer_host, self.pair.peer_port,
                                             compression=None, max_size=None, ping_interval=None)
             self._spawn(self._pair_loop(), "pair-loop")
+        if self.beacon is not None:
+            self.beacon.start(self.port)
         log.info("platform %s listening on %s (%s, epoch %d)", self.instance, self.url, self.role, self.epoch)
 
     async def stop(self) -> None:
+        if self.beacon is not None:  # withdraw first: consoles stop being pointed at an instance going away
+            await self.beacon.stop()
         self._stopping = True
         if self._timer is not None:
             self._timer.cancel()
@@ -661,6 +670,8 @@ class PlatformServer:
     # ----- introspection for the CLI summary and tests ---------------------------------------------
 
     def _report(self, text: str) -> None:
+        if self.beacon is not None:  # every role or epoch change passes here: keep the TXT record true
+            self.beacon.changed()
         if self.on_role is not None:
             self.on_role(text)
 

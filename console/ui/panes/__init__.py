@@ -1,0 +1,141 @@
+"""The plug-in point for the desk's panes: each pane is a QWidget factory placed by the shell in a dock.
+
+A pane module (``console/ui/panes/<name>.py``) registers its factory at import::
+
+    from console.ui.panes import PaneContext, pane
+
+    @pane("stations")
+    def create(context: PaneContext) -> QWidget:
+        return StationsView(context.bridge, context.world, context.desk)
+
+The shell owns where panes go and what their docks are called: `LAYOUT` lists the planned panes (object name,
+translatable title, default dock area, the pane whose tab they share). A pane not in `LAYOUT` passes ``title``
+and ``area`` to `pane`. The dock's object name is the pane name, so saved layouts survive reordering; a planned
+pane whose module does not exist yet shows a placeholder. Titles are marked with ``QT_TRANSLATE_NOOP("Panes",
+...)`` and translated in ``resources/translations/trunkdesk_zh_CN.ts`` (context ``Panes``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QCoreApplication, QT_TRANSLATE_NOOP, Qt
+from PySide6.QtWidgets import QWidget
+
+if TYPE_CHECKING:
+    from console.ui.actions import DeskActions
+    from console.ui.bridge import DeskBridge
+
+logger = logging.getLogger(__name__)
+
+Area = Qt.DockWidgetArea
+
+
+@dataclass(frozen=True)
+class PaneContext:
+    """What a pane gets: the bridge's Qt signals, the core's model and commands, and the shell's actions."""
+
+    #: Qt signals re-emitted from the core World's changes (coalesced)
+    bridge: DeskBridge
+    #: the core World (read state here; never keep copies that can go stale)
+    world: Any
+    #: the core Desk: the dispatcher's commands (coroutines: run them with ``asyncio.ensure_future``)
+    desk: Any
+    #: the shell's central actions (``actions.triggered("ack_emergency")`` ...), whose keys the user can change
+    actions: DeskActions
+
+
+PaneFactory = Callable[[PaneContext], QWidget]
+
+
+@dataclass(frozen=True)
+class PaneSpec:
+    """One pane: its stable name (dock object name), its title (source string) and where it docks by default."""
+
+    name: str
+    title: str
+    area: Area
+    factory: PaneFactory | None = None
+    #: in the default layout, share a tabbed dock with this pane
+    tab_with: str | None = None
+
+    def translated_title(self) -> str:
+        return QCoreApplication.translate("Panes", self.title)
+
+
+@dataclass(frozen=True)
+class _Planned:
+    title: str
+    area: Area
+    tab_with: str | None = None
+
+
+#: The desk's default layout for 1920x1080: the line at the top, people and groups left, work in progress right.
+LAYOUT: dict[str, _Planned] = {
+    "vehicles": _Planned(QT_TRANSLATE_NOOP("Panes", "Trains and line"), Area.TopDockWidgetArea),
+    "groups": _Planned(QT_TRANSLATE_NOOP("Panes", "Groups and PTT"), Area.LeftDockWidgetArea),
+    "stations": _Planned(QT_TRANSLATE_NOOP("Panes", "Stations"), Area.LeftDockWidgetArea),
+    "handsets": _Planned(QT_TRANSLATE_NOOP("Panes", "Handsets and recorders"), Area.LeftDockWidgetArea,
+                         tab_with="stations"),
+    "emergencies": _Planned(QT_TRANSLATE_NOOP("Panes", "Emergencies and alarms"), Area.RightDockWidgetArea),
+    "calls": _Planned(QT_TRANSLATE_NOOP("Panes", "Calls"), Area.RightDockWidgetArea),
+    "messages": _Planned(QT_TRANSLATE_NOOP("Panes", "Messages"), Area.BottomDockWidgetArea),
+    "event_log": _Planned(QT_TRANSLATE_NOOP("Panes", "Event log"), Area.BottomDockWidgetArea, tab_with="messages"),
+}
+
+_registry: dict[str, PaneSpec] = {}
+
+
+def pane(name: str, *, title: str | None = None, area: Area | None = None,
+         tab_with: str | None = None) -> Callable[[PaneFactory], PaneFactory]:
+    """Decorator registering ``factory`` as pane ``name`` (title and area come from `LAYOUT` unless given)."""
+
+    def register_factory(factory: PaneFactory) -> PaneFactory:
+        register(name, factory, title=title, area=area, tab_with=tab_with)
+        return factory
+
+    return register_factory
+
+
+def register(name: str, factory: PaneFactory, *, title: str | None = None, area: Area | None = None,
+             tab_with: str | None = None) -> PaneSpec:
+    """Register (or replace) pane ``name``; see the module docstring."""
+    planned = LAYOUT.get(name)
+    if planned is None:
+        if title is None or area is None:
+            raise ValueError(f"pane {name!r} is not in LAYOUT: give it a title and an area")
+        planned = _Planned(title, area, tab_with)
+    spec = PaneSpec(name=name, title=title if title is not None else planned.title,
+                    area=area if area is not None else planned.area, factory=factory,
+                    tab_with=tab_with if tab_with is not None else planned.tab_with)
+    if name in _registry:
+        logger.debug("pane %s replaced", name)
+    _registry[name] = spec
+    return spec
+
+
+def unregister(name: str) -> None:
+    """Forget pane ``name`` (tests)."""
+    _registry.pop(name, None)
+
+
+def load_builtin() -> None:
+    """Import every planned pane module that exists, so that each registers itself."""
+    for name in LAYOUT:
+        module = f"{__name__}.{name}"
+        if name in _registry or importlib.util.find_spec(module) is None:
+            continue
+        importlib.import_module(module)
+
+
+def panes() -> list[PaneSpec]:
+    """Every pane in layout order: the registered ones, and placeholders (no factory) for planned ones not built."""
+    result = [_registry.get(name) or PaneSpec(name, planned.title, planned.area, None, planned.tab_with)
+              for name, planned in LAYOUT.items()]
+    result += [spec for name, spec in _registry.items() if name not in LAYOUT]
+    return result
