@@ -70,6 +70,12 @@ class TerminalStats:
 
     registrations: int = 0
     link_drops: int = 0
+    #: links lost without being asked to and found again by the terminal itself
+    reconnects: int = 0
+    #: requests caught by a lost link (or a 421) and sent once more on the new one
+    requests_retried: int = 0
+    #: floors held or queued for across a lost link and asked for again
+    floors_reclaimed: int = 0
     talk_bursts: int = 0
     floor_requests: int = 0
     floor_grants: int = 0
@@ -123,16 +129,24 @@ class TerminalFloors:
         #: the call of the last PTT press
         self.ptt_call: str | None = None
         self._outcomes: dict[str, PttOutcome | None] = {}
+        #: calls whose floor is being asked for again after a lost link, with the state it had before
+        self._reclaiming: dict[str, ParticipantState] = {}
         self._changed = asyncio.Event()
         self._timer_wake = asyncio.Event()
 
     # ----- state ------------------------------------------------------------------------------
 
     def state(self, call: str | None = None) -> str:
-        """Our participant's state in ``call`` (default: the call of the last press)."""
+        """Our participant's state in ``call`` (default: the call of the last press). While a floor held or queued
+        for is asked for again after a lost link, it still reads as held or queued."""
         call = call or self.ptt_call
         participant = self.participants.get(call) if call is not None else None
-        return participant.state if participant is not None else "has_no_permission"
+        if participant is None:
+            return "has_no_permission"
+        before = self._reclaiming.get(participant.call)
+        if before is not None and participant.state == "pending_request":
+            return before
+        return participant.state
 
     def set_priority(self, priority: PriorityClass) -> None:
         self._priority = priority
@@ -164,6 +178,7 @@ class TerminalFloors:
 
     def call_ended(self, call: str) -> None:
         self.holders.pop(call, None)
+        self._reclaiming.pop(call, None)
         if self.participants.pop(call, None) is not None:
             self._resolve(call, PttOutcome("denied", call, reason="call_ended"))
         if self.ptt_call == call:
@@ -179,8 +194,29 @@ class TerminalFloors:
     def forget(self) -> None:
         """The link is gone and with it every floor."""
         self.participants.clear()
+        self._reclaiming.clear()
         self.ptt_call = None
         self.pulse()
+
+    def reclaim(self) -> list[str]:
+        """The link is back after a loss (on this instance or the other one): ask again for every floor we held or
+        were queued for with PTT still pressed (SPEC.md §7.2 step 6, a new key). The platform grants its holder's
+        repeat again and leaves a queued party its place. Returns the calls asked for."""
+        now = self.clock()
+        reclaimed: list[str] = []
+        for call, before in list(self.participants.items()):
+            if before.state not in ("has_permission", "queued"):
+                continue  # nothing held, or a request out that the link retries by itself
+            participant = FloorParticipant(call, self.me, priority=self._priority, timers=self._timers)
+            self.participants[call] = participant
+            self._reclaiming[call] = before.state
+            self.stats.floors_reclaimed += 1
+            log.info("call %s: %s asks again for the floor it %s before the link was lost", call, self.me,
+                     "held" if before.state == "has_permission" else "was queued for")
+            participant.press(now)
+            self._after(participant)
+            reclaimed.append(call)
+        return reclaimed
 
     # ----- PTT --------------------------------------------------------------------------------
 
@@ -213,6 +249,7 @@ class TerminalFloors:
         participant = self.participants.get(call) if call is not None else None
         if participant is None:
             return
+        self._reclaiming.pop(participant.call, None)
         participant.release(self.clock())
         self._after(participant)
         await self.wait_until(lambda: participant.state in ("has_no_permission", "pending_request"),
@@ -267,6 +304,8 @@ class TerminalFloors:
             elif isinstance(message, Notification):
                 self._notify(message)
         call = participant.call
+        if participant.state != "pending_request":
+            self._reclaiming.pop(call, None)
         for event in participant.events():
             if isinstance(event, PermissionGranted):
                 self.stats.floor_grants += 1

@@ -82,8 +82,9 @@ async def pair_found_and_followed() -> dict[str, Any]:
                      "A announced active and B standby at A's epoch")
         epoch_before = a.epoch
 
-        urls, found = await asyncio.gather(resolve_platform_urls([], interfaces=[A_IP], allow_plain=True, timeout=4.0),
-                                           discover(2.0, interfaces=[B_IP]))
+        urls, found = await asyncio.gather(
+            resolve_platform_urls([], interfaces=[A_IP], allow_plain=True, timeout=4.0),
+            discover(2.0, interfaces=[B_IP]))
         console = await TrunkingClient.connect(
             urls[0], Hello(id=0, versions=[1], role="console", ident="chief", secret="demo"), open_timeout=3.0)
         try:
@@ -95,7 +96,8 @@ async def pair_found_and_followed() -> dict[str, Any]:
         await _until(lambda: b.role == "active" and _announced(b) == ("active", b.epoch), 5.0,
                      "B active and announced so")
         urls_after, found_after = await asyncio.gather(
-            resolve_platform_urls([], interfaces=[B_IP], allow_plain=True, timeout=4.0), discover(2.0, interfaces=[A_IP]))
+            resolve_platform_urls([], interfaces=[B_IP], allow_plain=True, timeout=4.0),
+            discover(2.0, interfaces=[A_IP]))
         try:
             await resolve_platform_urls([], interfaces=[A_IP], timeout=0.5)
             refused = None
