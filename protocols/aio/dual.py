@@ -40,6 +40,7 @@ from protocols.machines.failover import (
 from protocols.machines.session_client import ClientSession
 from protocols.machines.session_events import EpochRaised, PeerSilent, SessionEvent, StaleMessage
 from protocols.messages import (
+    Bye,
     Error,
     FloorQueuePositionRequest,
     FloorRequest,
@@ -174,16 +175,20 @@ class DualLiveClient:
     # ----- API --------------------------------------------------------------------------------
 
     async def start(self, *, wait_serving: float = 5.0) -> None:
-        """Connect to every instance (reconnecting for as long as the client lives) and wait until one serves.
+        """Connect to every instance (reconnecting for as long as the client lives) and wait until one serves
+        and commands go out at once.
 
         Raises TimeoutError when none serves within ``wait_serving``; the links keep trying until `close`."""
         self._loop = asyncio.get_running_loop()
         self._machine.start(self._loop.time())
         self._pump()
-        try:
-            await self._wait_serving(self._loop.time() + wait_serving)
-        except RequestError:
-            raise TimeoutError(f"no platform instance served within {wait_serving:g} s") from None
+        deadline = self._loop.time() + wait_serving
+        while not self._machine.ready:
+            if self._closed:
+                raise ConnectionClosed("client is closed")
+            if self._time() >= deadline:
+                raise TimeoutError(f"no platform instance served within {wait_serving:g} s")
+            await self._wait_change(deadline)
 
     async def request(self, request: Request, *, timeout: float | None = None) -> Ok:
         """Send a request on the serving link and wait for its one outcome, across failovers.
@@ -412,6 +417,8 @@ class DualLiveClient:
                     self._machine.role_announced(url, message, now)
                     self._pump()
                     self._deliver(message)
+                elif isinstance(message, Bye):
+                    logger.info("%s says bye: %s", url, message.reason)
                 elif url == self._machine.serving:
                     self._deliver(message)
                 else:
@@ -474,12 +481,12 @@ class DualLiveClient:
         elif isinstance(event, CommandsFailed):
             for key in event.keys:
                 self._settle(key, RequestError(_error(event.code, event.reason)))
-        elif isinstance(event, ServingChanged | Offline | SplitBrain | SplitBrainCleared):
-            self._changed.set()
-            self._changed = asyncio.Event()
         elif isinstance(event, StaleAnnouncement):
             logger.info("ignored platform.role of %s at stale epoch %d (highest %d)", event.instance,
                         event.epoch, event.highest_epoch)
+        if isinstance(event, ServingChanged | Offline | Restore | SplitBrain | SplitBrainCleared):
+            self._changed.set()  # wake whoever waits for a serving (or ready) link
+            self._changed = asyncio.Event()
 
     def _arm_timer(self) -> None:
         when = None if self._closed else self._machine.get_timer()

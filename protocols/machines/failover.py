@@ -61,7 +61,7 @@ class LinkView:
     heard_at: float | None
     #: connections welcomed on this link so far (a new one after every reconnect or re-attach)
     generation: int
-    #: failed connection attempts since the link was last up
+    #: connection attempts since the link was last up
     attempts: int
 
 
@@ -82,7 +82,7 @@ class Connect(FailoverEvent):
     resume: str | None = None
     #: the link is up: keep it until the new connection is welcomed, then close it (a re-attach)
     replaces: bool = False
-    #: failed attempts before this one
+    #: attempts on this link since it was last up, this one included (0: first connection, or a re-attach)
     attempt: int = 0
 
 
@@ -93,6 +93,7 @@ class ServingChanged(FailoverEvent):
     instance: str
     epoch: int
     via_standby: bool
+    #: the instance that served before (across an offline gap), None at first
     previous: str | None
     #: last message from the lost serving instance, and when its loss was detected (None: nothing was lost)
     lost_at: float | None
@@ -242,6 +243,7 @@ class FailoverMachine:
 
         self._highest = 0
         self._serving: str | None = None
+        self._last_served: str | None = None  # the serving instance before the current one (or the gap)
         self._via_standby = False
         self._split: tuple[tuple[str, ...], int] | None = None
         self._serving_token: str | None = None
@@ -281,6 +283,11 @@ class FailoverMachine:
     def commands_allowed(self) -> bool:
         """False during split brain: the driver must refuse new commands (503)."""
         return self._split is None
+
+    @property
+    def ready(self) -> bool:
+        """Commands go out at once: an instance serves, its link is restored, no split brain, no re-attach."""
+        return self._route() is not None
 
     @property
     def lost_at(self) -> float | None:
@@ -575,8 +582,9 @@ class FailoverMachine:
         actives = [n for n in usable if self._links[n].role == "active"]
         if actives:
             return (self._serving if self._serving in actives else actives[0]), False
-        if self._split is not None:
-            return None
+        if self._split is not None or any(link.state == "connecting" and link.generation == 0 == link.attempts
+                                          for link in self._links.values()):
+            return None  # at start, settle for a standby only once every first attempt has had its answer
         standbys = [n for n in usable if self._links[n].role == "standby" and self._links[n].peer_up]
         if standbys:
             return (self._serving if self._serving in standbys else standbys[0]), True
@@ -594,7 +602,9 @@ class FailoverMachine:
             return
         name, via_standby = choice
         link = self._links[name]
-        self._serving, self._via_standby = name, via_standby
+        if previous is None:
+            previous = self._last_served
+        self._serving, self._via_standby, self._last_served = name, via_standby, name
         self._switched_at = now
         self._offline_since = None
         if self._serving_token is None:

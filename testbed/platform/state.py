@@ -14,6 +14,8 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+import msgspec
+
 from protocols.constants import MAX_LOCATION_REPORTS_PER_SECOND, ErrorCode
 from protocols.machines.idempotency import IdempotencyCache
 from protocols.messages import (
@@ -55,8 +57,10 @@ from testbed.platform.video import VideoDesk
 
 log = logging.getLogger(__name__)
 
-#: terminals per snapshot part: about 200 bytes each, well inside the 64 KiB message limit
-SNAPSHOT_TERMINALS = 150
+#: payload bytes per snapshot part, leaving room under the 64 KiB message limit
+SNAPSHOT_PART_BYTES = 48 * 1024
+
+_encoder = msgspec.json.Encoder()
 
 Result = tuple[Ok | Error, list[Outbound]]
 
@@ -86,6 +90,7 @@ class PlatformState:
         self.resume_tokens: dict[str, str] = {}
         #: principals whose instance was lost, and when they count as gone if they have not come back
         self.pending_detach: dict[str, float] = {}
+        self._console_ids: frozenset[str] | None = None
         self._counters: dict[str, int] = {}
         #: digests of (stored hash, secret) pairs already verified: one PBKDF2 run per distinct secret
         self._verified: set[str] = set()
@@ -196,6 +201,7 @@ class PlatformState:
         principal = self.admit(principal_id)
         first = not principal.connected
         principal.sessions[via] = principal.sessions.get(via, 0) + 1
+        self._console_ids = None
         self.pending_detach.pop(principal_id, None)
         if token is not None:
             self.resume_tokens[token] = principal_id
@@ -222,6 +228,7 @@ class PlatformState:
         principal.sessions[via] -= 1
         if principal.sessions[via] == 0:
             del principal.sessions[via]
+        self._console_ids = None
         if principal.connected:
             return []
         return self._absent(principal, now, orderly=orderly)
@@ -229,6 +236,7 @@ class PlatformState:
     def instance_lost(self, instance: str, now: float, *, grace: float) -> list[Outbound]:
         """Instance ``instance`` is gone: its sessions are dropped. Principals left with none become absent
         after ``grace`` seconds unless they come back (reconnecting to the new active) before."""
+        self._console_ids = None
         for principal in self.principals.values():
             if principal.sessions.pop(instance, 0) and not principal.connected:
                 self.pending_detach[principal.id] = now + grace
@@ -305,7 +313,10 @@ class PlatformState:
     # ----- helpers used by the desks ----------------------------------------------------------
 
     def console_ids(self) -> frozenset[str]:
-        return frozenset(p.id for p in self.principals.values() if p.is_console and p.connected)
+        """Dispatchers with a session (cached: asked for on every notification meant for consoles)."""
+        if self._console_ids is None:
+            self._console_ids = frozenset(p.id for p in self.principals.values() if p.is_console and p.connected)
+        return self._console_ids
 
     def group_members(self, group_id: str) -> set[str]:
         """Principals affiliated to a group (terminals and consoles), following patches."""
@@ -343,16 +354,25 @@ class PlatformState:
         return {g.id for g in self.groups.values() if g.kind == "regroup" and terminal_id in g.members}
 
     def snapshot(self, principal: Principal) -> list[Snapshot]:
-        """The principal's view, in parts that each fit in a message (SPEC.md 5.1.9)."""
-        terminals = [r.info for r in self.terminals.values()]
-        chunks = [terminals[i:i + SNAPSHOT_TERMINALS] for i in range(0, len(terminals), SNAPSHOT_TERMINALS)] or [[]]
-        parts = [Snapshot(terminals=chunk, part=n, parts=len(chunks)) for n, chunk in enumerate(chunks, 1)]
-        first = parts[0]
-        first.groups = [g for g in self.groups.values() if principal.is_console]
-        first.calls = self.calls.infos()
-        first.alerts = [a for a in self.alerts.values() if a.state != "cancelled"]
-        first.alarms = [a for a in self.alarms.values() if a.state != "cleared"]
-        return parts
+        """The principal's view, in parts that each fit in a message (SPEC.md 5.1.9).
+
+        Items are packed greedily by their encoded size, so a line of any size (and an all-call group with
+        thousands of members) goes out in as many parts as it needs."""
+        items: list[tuple[str, Any]] = [("groups", g) for g in self.groups.values() if principal.is_console]
+        items += [("calls", c) for c in self.calls.infos()]
+        items += [("alerts", a) for a in self.alerts.values() if a.state != "cancelled"]
+        items += [("alarms", a) for a in self.alarms.values() if a.state != "cleared"]
+        items += [("terminals", r.info) for r in self.terminals.values()]
+        parts: list[dict[str, Any]] = [{}]
+        size = 0
+        for field_name, item in items:
+            length = len(_encoder.encode(item)) + 1
+            if size + length > SNAPSHOT_PART_BYTES and parts[-1]:
+                parts.append({})
+                size = 0
+            parts[-1].setdefault(field_name, []).append(item)
+            size += length
+        return [Snapshot(**fields, part=n, parts=len(parts)) for n, fields in enumerate(parts, 1)]
 
     def _require(self, principal: Principal, request: Request, permission: str) -> Ok | Error | None:
         if not principal.is_console:

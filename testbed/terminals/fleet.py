@@ -12,7 +12,7 @@ import logging
 import random
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, get_args
@@ -22,6 +22,7 @@ from protocols.messages import TerminalKind
 from testbed.line import SAMPLE_OVERRIDE_SECRETS, SAMPLE_TERMINAL_SECRET, Line, Terminal
 from testbed.terminals.behaviour import Behaviour
 from testbed.terminals.floors import TerminalStats
+from testbed.terminals.link import platform_urls
 from testbed.terminals.service import ServiceClock
 from testbed.terminals.staff import SimStaff, StaffWalk
 from testbed.terminals.terminal import SimTerminal
@@ -96,7 +97,10 @@ class FleetStats:
 
 
 class Fleet:
-    """Simulated terminals of a line connected to one platform URL (see the module docstring).
+    """Simulated terminals of a line connected to the platform (see the module docstring).
+
+    ``urls`` are the platform's instances: one URL, or both of a dual-live pair (each terminal then comes back
+    by itself, on whichever instance is active, when its link is lost).
 
     ``include`` chooses terminals by kind ("train", "handset", ...) or by id; None takes them all.
     ``rate`` scales the behaviour rates (0: terminals only do what they are told); ``speed`` runs the
@@ -107,7 +111,7 @@ class Fleet:
     def __init__(
         self,
         line: Line,
-        url: str,
+        urls: str | Sequence[str],
         *,
         seed: int = 0,
         rate: float = 1.0,
@@ -126,7 +130,9 @@ class Fleet:
         if connect_concurrency < 1:
             raise ValueError("connect_concurrency must be at least 1")
         self.line = line
-        self.url = url
+        self.urls = platform_urls(urls)
+        #: the first of ``urls`` (the single platform URL of a fleet made with one)
+        self.url = self.urls[0]
         self.seed = seed
         self.connect_concurrency = connect_concurrency
         self.strict = strict
@@ -158,17 +164,17 @@ class Fleet:
     def _make(self, terminal: Terminal, secret: str, *, report_interval: float,
               answer_calls: bool) -> SimTerminal:
         common: dict[str, Any] = {"clock": self.clock, "home_group": home_group_of(self.line, terminal),
-                                  "answer_calls": answer_calls}
+                                  "answer_calls": answer_calls, "reconnect_seed": self.seed}
         if terminal.kind == "train" and terminal.train is not None:
             train = self.line.trains.get(terminal.train)
-            return SimTrain(terminal, self.url, secret, timetable=self.line.timetable, service=self.service,
+            return SimTrain(terminal, self.urls, secret, timetable=self.line.timetable, service=self.service,
                             depot=train.depot if train is not None else None, report_interval=report_interval,
                             **common)
         if terminal.kind in ("handset", "recorder"):
             rng = random.Random(f"{self.seed}/walk/{terminal.id}")
             walk = StaffWalk(self.line, terminal.station, rng, start_t=self.service.at(self.clock()))
-            return SimStaff(terminal, self.url, secret, walk=walk, service=self.service, **common)
-        return SimTerminal(terminal, self.url, secret, **common)
+            return SimStaff(terminal, self.urls, secret, walk=walk, service=self.service, **common)
+        return SimTerminal(terminal, self.urls, secret, **common)
 
     # ----- access -----------------------------------------------------------------------------
 
@@ -213,7 +219,7 @@ class Fleet:
             else:
                 self._started.append(terminal)
         log.info("fleet: %d of %d terminals registered at %s in %.1f s", len(self._started), len(chosen),
-                 self.url, time.monotonic() - began)
+                 " or ".join(self.urls), time.monotonic() - began)
         if self.failures:
             summary = summarise_failures(self.failures, len(chosen))
             if self.strict:

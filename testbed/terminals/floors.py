@@ -20,6 +20,7 @@ from protocols.machines.floor_terminal import (
     FloorIdle,
     FloorParticipant,
     FloorTaken,
+    ParticipantState,
     ParticipantTimers,
     PermissionGranted,
     PermissionRevoked,

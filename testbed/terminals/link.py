@@ -63,7 +63,7 @@ def reconnect_delay(attempt: int, rng: random.Random) -> float:
     again at random, so that a fleet cut off at once does not come back at once. The first waits only a jitter."""
     if attempt <= 0:
         return rng.uniform(0.0, BACKOFF_FIRST / 2)
-    base = min(BACKOFF_MAX, BACKOFF_FIRST * 2 ** min(attempt - 1, 16))
+    base = min(BACKOFF_MAX, BACKOFF_FIRST * 2.0 ** min(attempt - 1, 16))
     return base + rng.uniform(0.0, base / 2)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from collections.abc import Sequence
 from typing import Any
 
 from protocols.aio.client import ConnectionClosed
@@ -73,9 +74,9 @@ class StaffWalk:
 class SimStaff(SimTerminal):
     """A handset or recorder whose carrier walks the line on the shared service clock."""
 
-    def __init__(self, terminal: Terminal, url: str, secret: str, *, walk: StaffWalk, service: ServiceClock,
-                 **kwargs: Any) -> None:
-        super().__init__(terminal, url, secret, **kwargs)
+    def __init__(self, terminal: Terminal, urls: str | Sequence[str], secret: str, *, walk: StaffWalk,
+                 service: ServiceClock, **kwargs: Any) -> None:
+        super().__init__(terminal, urls, secret, **kwargs)
         self.walk = walk
         self.service = service
 

@@ -3,7 +3,9 @@
 `SimTerminal` registers like a field radio (hello as a terminal, affiliation to its groups), talks with
 a `FloorParticipant` per call (floors.py: floor acks, retransmissions and revokes as on a real MCPTT
 client), answers private calls by policy, honours control orders and keeps what it received so that
-tests can assert on it. Subclasses (`SimTrain`, `SimStaff`) add their own reporting loops.
+tests can assert on it. Its `PlatformLink` (link.py) brings it back by itself when the platform fails over;
+it then affiliates again and asks again for the floors it held. Subclasses (`SimTrain`, `SimStaff`) add their
+own reporting loops.
 """
 
 from __future__ import annotations
@@ -11,11 +13,11 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
-import inspect
 import logging
+import random
 import time
 import uuid
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -66,6 +68,7 @@ from testbed.terminals.behaviour import (
     TalkBurst,
 )
 from testbed.terminals.floors import PttOutcome, TerminalFloors, TerminalStats
+from testbed.terminals.link import PlatformLink, cancel_and_wait, log_failure, platform_urls
 
 log = logging.getLogger(__name__)
 
@@ -75,8 +78,6 @@ QUEUE_PATIENCE = 15.0
 MEDIA_REPORT_INTERVAL = 1.0
 #: Longest a behaviour action may take before it is abandoned.
 ACTION_TIMEOUT = 90.0
-#: Longest an orderly close (bye and closing handshake) may take before the link is simply dropped.
-CLOSE_TIMEOUT = 5.0
 
 __all__ = ["EmergencyOutcome", "PttOutcome", "SimTerminal", "TerminalDisabled", "TerminalStats"]
 
@@ -99,12 +100,16 @@ def _key() -> str:
 
 
 class SimTerminal:
-    """One simulated terminal over its own TDP/1 session (see the module docstring)."""
+    """One simulated terminal over its own TDP/1 session (see the module docstring).
+
+    ``urls`` are the platform's instances (one URL, or the pair's); ``reconnect_seed`` seeds the jitter of
+    its reconnection backoff (with the terminal id), so that a fleet run comes back the same way each time.
+    """
 
     def __init__(
         self,
         terminal: Terminal,
-        url: str,
+        urls: str | Sequence[str],
         secret: str,
         *,
         clock: Callable[[], float] = time.time,
@@ -114,21 +119,18 @@ class SimTerminal:
         keep: int = 200,
         open_timeout: float = 5.0,
         floor_timers: ParticipantTimers | None = None,
+        reconnect_seed: int | str = 0,
     ) -> None:
         self.terminal = terminal
         self.id = terminal.id
         self.kind = terminal.kind
-        self.url = url
-        self._secret = secret
+        self.urls = platform_urls(urls)
         self.clock = clock
         self._home_group = home_group
         #: policy for incoming private calls: accept after ``answer_delay`` seconds, or reject at once
         self.answer_calls = answer_calls
         self.answer_delay = answer_delay
-        self.open_timeout = open_timeout
 
-        self.client: TrunkingClient | None = None
-        self.welcome: Welcome | None = None
         #: groups the platform lets this terminal affiliate to (from the welcome, plus regroups)
         self.groups: list[str] = []
         self.stats = TerminalStats()
@@ -156,15 +158,34 @@ class SimTerminal:
         self.floors = TerminalFloors(self.id, clock=clock, stats=self.stats, request=self._request,
                                      notify=self._notify, spawn=self._spawn, timers=floor_timers)
         self._behaviour: asyncio.Task[None] | None = None
-        self._stopping = False
-        self._lost_client: TrunkingClient | None = None
+        hello = Hello(id=0, versions=list(SUPPORTED_VERSIONS), role="terminal", ident=self.id, secret=secret,
+                      terminal_kind=self.kind, agent="trunkdesk-testbed-terminal")
+        self.link = PlatformLink(self.id, self.urls, hello, stats=self.stats,
+                                 rng=random.Random(f"{reconnect_seed}/reconnect/{self.id}"),
+                                 on_open=self._affiliate, on_registered=self._registered,
+                                 on_message=self._take, on_lost=self._link_lost, open_timeout=open_timeout)
 
     # ----- state ------------------------------------------------------------------------------
 
     @property
     def link_up(self) -> bool:
-        """True while this terminal holds an open session with the platform."""
-        return self.client is not None and not self.client.closed
+        """True while this terminal holds an open, registered session with the platform."""
+        return self.link.up
+
+    @property
+    def client(self) -> TrunkingClient | None:
+        """The present session (None while the link is down)."""
+        return self.link.client
+
+    @property
+    def welcome(self) -> Welcome | None:
+        """The welcome of the present (or last) session."""
+        return self.link.welcome
+
+    @property
+    def url(self) -> str:
+        """The platform instance of the present (or last) session."""
+        return self.link.url
 
     @property
     def home_group(self) -> str | None:
@@ -194,64 +215,40 @@ class SimTerminal:
     # ----- lifecycle --------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Connect, say hello as a terminal and affiliate to the groups the platform offers."""
-        self._stopping = False
-        await self._register(resume=None)
+        """Connect (to the first of ``urls`` that takes us), say hello as a terminal and affiliate to the groups
+        the platform offers. From then on the link comes back by itself when lost without being asked to."""
+        await self.link.open()
 
     async def stop(self) -> None:
         """Say bye and close; cancel and await every task of this terminal."""
-        self._stopping = True
         if self._behaviour is not None:
-            await _cancel({self._behaviour})
+            await cancel_and_wait({self._behaviour})
             self._behaviour = None
-        client = self.client
-        await _cancel(self._link_tasks | self._tasks)
-        if client is not None and not client.closed:
-            try:
-                await asyncio.wait_for(client.close(), CLOSE_TIMEOUT)
-            except (TimeoutError, OSError) as exc:
-                log.warning("terminal %s: close failed (%s); dropping the link", self.id, exc)
-                await _sever(client)
-        self._link_lost()
+        await cancel_and_wait(self._link_tasks | self._tasks)
+        await self.link.close()
 
     async def drop_link(self) -> None:
-        """Lose the link abruptly (no bye, no closing handshake): the platform sees us unreachable."""
-        client = self.client
-        if client is None or client.closed:
-            return
-        await _sever(client)
-        self._link_lost()
-        await _cancel(set(self._link_tasks))
+        """Lose the link abruptly (no bye, no closing handshake): the platform sees us unreachable. The terminal
+        does not come back by itself until `restore_link`."""
+        await self.link.drop()
+        await cancel_and_wait(set(self._link_tasks))
 
     async def restore_link(self, url: str | None = None) -> None:
-        """Reconnect (optionally to another instance) with the resumption token of the last welcome."""
+        """Reconnect (optionally to another instance first) with the resumption token of the last welcome."""
         if self.link_up:
             return
-        if url is not None:
-            self.url = url
-        resume = self.welcome.resume_token if self.welcome is not None else None
-        await self._register(resume=resume)
+        await self.link.open(url)
 
-    async def _register(self, resume: str | None) -> None:
-        hello = Hello(id=0, versions=list(SUPPORTED_VERSIONS), role="terminal", ident=self.id,
-                      secret=self._secret, terminal_kind=self.kind, resume=resume,
-                      agent="trunkdesk-testbed-terminal")
-        client = await TrunkingClient.connect(self.url, hello, open_timeout=self.open_timeout)
-        self.client = client
-        self.welcome = client.welcome
+    async def _affiliate(self, client: TrunkingClient) -> None:
+        """A session opened (first, or after a loss): affiliate to the groups its welcome offers."""
         self.groups = list(client.welcome.groups)
-        self.stats.registrations += 1
-        self._spawn_loop(self._receive(client), f"terminal-{self.id}-receive")
+        await client.request(AffiliationSet(id=0, key=_key(), groups=list(self.groups)))
+
+    async def _registered(self, after_loss: bool) -> None:
+        """The link is up: run the floor timers and the subclass's loops; after a loss, ask again for our floors."""
         self._spawn_loop(self.floors.run_timers(), f"terminal-{self.id}-floor-timers")
-        try:
-            await self._request(AffiliationSet(id=0, key=_key(), groups=list(self.groups)))
-        except BaseException:  # refused, link lost, or start() cancelled: leave nothing running
-            await _sever(client)
-            self._link_lost()
-            await _cancel(set(self._link_tasks))
-            raise
-        log.debug("terminal %s registered at %s (groups %s%s)", self.id, self.url, ", ".join(self.groups),
-                  ", resumed" if client.welcome.resumed else "")
+        if after_loss:
+            self.floors.reclaim()
         await self._on_registered()
 
     async def _on_registered(self) -> None:
@@ -262,50 +259,35 @@ class SimTerminal:
         task = asyncio.get_running_loop().create_task(coro, name=name)
         self._link_tasks.add(task)
         task.add_done_callback(self._link_tasks.discard)
-        task.add_done_callback(_log_failure)
+        task.add_done_callback(log_failure)
 
     def _spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> None:
         """Run a one-off task (an answer, a floor request); `stop` cancels what is left of it."""
         task = asyncio.get_running_loop().create_task(coro, name=name)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-        task.add_done_callback(_log_failure)
+        task.add_done_callback(log_failure)
 
-    def _link_lost(self) -> None:
-        """Forget what only lives with a session (floors, outcomes waited for) and wake every waiter."""
-        client = self.client
-        if client is not None and client is not self._lost_client:
-            self._lost_client = client
-            if not self._stopping:
-                self.stats.link_drops += 1
-                log.info("terminal %s: link to %s lost (close code %s)", self.id, self.url, client.close_code)
+    def _link_lost(self, coming_back: bool) -> None:
+        """The session is gone: stop the link's loops and forget its calls (re-announced on the next registration,
+        late entry). Floors are forgotten too, unless the link comes back by itself: then they are asked for again."""
         current = asyncio.current_task()
         for task in self._link_tasks:
             if task is not current:
                 task.cancel()
-        self.floors.forget()
-        # Calls are re-announced on the next registration (late entry); ones that ended meanwhile are not.
+        if not coming_back:
+            self.floors.forget()
         self.calls.clear()
         self.group_calls.clear()
+        self.floors.pulse()
 
     # ----- receiving --------------------------------------------------------------------------
 
-    async def _receive(self, client: TrunkingClient) -> None:
-        try:
-            while True:
-                message = await client.next_message()
-                self.stats.messages_received += 1
-                self.received.append(message)
-                try:
-                    self._on_message(message)
-                except Exception:  # one bad notification must not end the session
-                    log.exception("terminal %s: failed to handle %s", self.id, type(message).__name__)
-                    self.stats.errors += 1
-        except ConnectionClosed:
-            pass
-        finally:
-            if self.client is client:
-                self._link_lost()
+    def _take(self, message: Message) -> None:
+        """A notification from the platform: keep it and act on it."""
+        self.stats.messages_received += 1
+        self.received.append(message)
+        self._on_message(message)
 
     def _on_message(self, message: Message) -> None:
         now = self.clock()
@@ -526,7 +508,7 @@ class SimTerminal:
             raise RuntimeError(f"terminal {self.id} already runs a behaviour")
         task = asyncio.get_running_loop().create_task(self._run_behaviour(stream),
                                                       name=f"terminal-{self.id}-behaviour")
-        task.add_done_callback(_log_failure)
+        task.add_done_callback(log_failure)
         self._behaviour = task
 
     async def _run_behaviour(self, stream: ActionStream) -> None:
@@ -576,42 +558,7 @@ class SimTerminal:
             raise TerminalDisabled(f"terminal {self.id} is disabled")
 
     async def _request(self, request: Request) -> Ok:
-        client = self.client
-        if client is None or client.closed:
-            raise ConnectionClosed(f"terminal {self.id} has no link")
-        return await client.request(request)
+        return await self.link.request(request)
 
     def _notify(self, message: Notification, *, strict: bool = False) -> None:
-        client = self.client
-        try:
-            if client is None:
-                raise ConnectionClosed(f"terminal {self.id} has no link")
-            client.notify(message)
-        except ConnectionClosed:
-            if strict:
-                raise
-            log.debug("terminal %s: %s not sent, link down", self.id, type(message).__name__)
-
-
-async def _cancel(tasks: set[asyncio.Task[Any]]) -> None:
-    """Cancel tasks (never the caller itself) and wait until they are done."""
-    current = asyncio.current_task()
-    tasks = {t for t in tasks if t is not current}
-    for task in tasks:
-        task.cancel()
-    if tasks:
-        await asyncio.gather(*tasks, return_exceptions=True)
-
-
-async def _sever(client: TrunkingClient) -> None:
-    """Drop the socket without bye or closing handshake (a radio out of coverage, a cut cable)."""
-    abort = getattr(client, "abort", None)
-    if abort is None:  # the client has no public abort (yet): use its own teardown
-        await client._abort()
-    elif inspect.isawaitable(result := abort()):
-        await result
-
-
-def _log_failure(task: asyncio.Task[Any]) -> None:
-    if not task.cancelled() and (exc := task.exception()) is not None:
-        log.error("task %s failed: %r", task.get_name(), exc, exc_info=exc)
+        self.link.notify(message, strict=strict)

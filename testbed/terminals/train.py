@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from protocols.aio.client import ConnectionClosed
@@ -42,10 +43,10 @@ def train_location(timetable: Timetable, train_number: str, t: float, *,
 class SimTrain(SimTerminal):
     """A train radio moving along the line on the timetable, at the shared service clock's speed."""
 
-    def __init__(self, terminal: Terminal, url: str, secret: str, *, timetable: Timetable,
+    def __init__(self, terminal: Terminal, urls: str | Sequence[str], secret: str, *, timetable: Timetable,
                  service: ServiceClock, depot: str | None = None, report_interval: float = REPORT_INTERVAL,
                  **kwargs: Any) -> None:
-        super().__init__(terminal, url, secret, **kwargs)
+        super().__init__(terminal, urls, secret, **kwargs)
         if terminal.train is None:
             raise ValueError(f"terminal {terminal.id} is not a train radio (no train number)")
         self.train_number: str = terminal.train
