@@ -29,6 +29,7 @@ from protocols.machines.floor_terminal import (
 )
 from protocols.messages import (
     Error,
+    FloorAck,
     FloorDeny,
     FloorGranted,
     FloorIdle,
@@ -116,6 +117,12 @@ class DeskFloors:
             if participant is not None:
                 participant.receive(message, self._now())
                 self._after(participant)
+            elif isinstance(message, FloorGranted) and message.holder == self.me:
+                # a grant we hold no participant for (re-requested by the failover layer after our press
+                # was settled): acknowledge it so that the platform does not move on (T20)
+                self._notify(FloorAck(call=message.call, of="granted"))
+            elif isinstance(message, FloorRevoke):
+                self._notify(FloorAck(call=message.call, of="revoke"))
 
     def call_ended(self, call: str) -> None:
         """The call is over: its participant and any press waiting on it are done."""

@@ -207,6 +207,12 @@ class World:
         self._out.append(LinkChanged(instance))
         return self._emit()
 
+    def forget_link(self, name: str) -> list[Change]:
+        """Drop a link entry (one named by URL until the instance told its name)."""
+        if self.links.pop(name, None) is not None:
+            self._out.append(LinkChanged(name))
+        return self._emit()
+
     def record_pis(self, record: PisRecord) -> list[Change]:
         """We pushed a PIS message (consoles get no copy of `pis.message`: the desk records its own)."""
         self.pis_sent.append(record)
@@ -544,7 +550,7 @@ def _coalesce(changes: list[Change]) -> list[Change]:
     changes (a call changed twice is one `CallChanged`) and every event (messages, problems)."""
     if len(changes) <= 1:
         return changes
-    last = {c: i for i, c in enumerate(changes) if not isinstance(c, TerminalChanged | _EVENTS)}
+    last = {c: i for i, c in enumerate(changes) if not isinstance(c, (TerminalChanged, *_EVENTS))}
     terminal_ids: set[str] = set()
     merged: list[Change] = []
     for i, change in enumerate(changes):

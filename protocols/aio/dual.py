@@ -99,7 +99,7 @@ class DualLiveClient:
         request_timeout: float = REQUEST_TIMEOUT,
         connect_timeout: float = 2.0,
         fail_after: float | None = 10.0,
-        follow_attachment: bool = True,
+        follow_attachment: bool = False,
         queue_size: int = 1024,
     ) -> None:
         """``request_timeout`` bounds each request's wait for its outcome, failovers included;
@@ -157,7 +157,7 @@ class DualLiveClient:
 
     def links(self) -> dict[str, LinkInfo]:
         """Per instance URL: its link as the desk's status bar shows it."""
-        now = self._time()
+        now = self._loop.time() if self._loop is not None else None
         info: dict[str, LinkInfo] = {}
         for url, view in self._machine.links.items():
             client = self._clients.get(url)
@@ -168,7 +168,7 @@ class DualLiveClient:
                 url=url, state=view.state, instance=view.instance, role=view.role, epoch=view.epoch,
                 peer_up=view.peer_up, serving=url == self._machine.serving,
                 rtt=client.rtt if client is not None else None,
-                heartbeat_age=None if heard is None or view.state != "up" else max(0.0, now - heard),
+                heartbeat_age=None if heard is None or now is None or view.state != "up" else max(0.0, now - heard),
             )
         return info
 
@@ -219,12 +219,11 @@ class DualLiveClient:
                 self._send_command(target, request)
             self._pump()
             return await future
-        finally:
+        finally:  # answered, failed, or the caller gave up (cancelled): the machine forgets the command
             del self._calls[key]
             del self._deadlines[key]
-            if not future.done():  # the caller gave up (cancelled): forget the command
-                self._machine.command_answered(key)
-                self._pump()
+            self._machine.command_answered(key)
+            self._pump()
 
     def notify(self, message: Notification) -> None:
         """Send a notification on the serving link; dropped (with a warning) while none serves."""

@@ -223,7 +223,7 @@ class FailoverMachine:
         jitter: Callable[[], float] | None = None,
         fail_after: float | None = 10.0,
         retry_initial: float = 0.25,
-        follow_attachment: bool = True,
+        follow_attachment: bool = False,
     ) -> None:
         """``jitter`` returns a number in [0, 1) that shortens each reconnect delay by up to a quarter (None:
         no jitter). ``fail_after``: commands fail with 503 once no instance served for that long (None:
@@ -290,19 +290,10 @@ class FailoverMachine:
         return self._route() is not None
 
     @property
-    def lost_at(self) -> float | None:
-        """Last message from the serving instance that was lost (until a new one serves)."""
-        return self._lost_at
-
-    @property
-    def detected_at(self) -> float | None:
-        """When the loss of the serving instance was detected (until a new one serves)."""
-        return self._detected_at
-
-    @property
-    def switched_at(self) -> float | None:
-        """When the current serving instance was chosen."""
-        return self._switched_at
+    def timeline(self) -> tuple[float | None, float | None, float | None]:
+        """(lost_at, detected_at, switched_at): the last message from the serving instance that was lost and
+        when its loss was detected (both None once a new one serves), and when the current one was chosen."""
+        return self._lost_at, self._detected_at, self._switched_at
 
     @property
     def links(self) -> dict[str, LinkView]:
@@ -341,17 +332,11 @@ class FailoverMachine:
         link = self._link(name)
         if link.state == "up" and not link.reattaching:
             logger.warning("link %s: a second connection was welcomed; it replaces the first", name)
-        link.state = "up"
-        link.generation += 1
-        link.attempts = 0
-        link.retry_at = None
-        link.reattaching = False
-        link.heard_at = now
-        link.instance = welcome.instance
         if link.resuming_serving:  # the serving session lives on here now, under its new token
             self._serving_token = welcome.resume_token
-        link.resuming_serving = False
-        link.token = welcome.resume_token
+        link.state, link.generation, link.attempts, link.retry_at = "up", link.generation + 1, 0, None
+        link.reattaching = link.resuming_serving = False
+        link.heard_at, link.instance, link.token = now, welcome.instance, welcome.resume_token
         self._last_hello = name
         self._unacknowledge(lambda route: route[0] == name)  # the connection before this one is gone
         self._record(link, welcome.role, welcome.epoch, None)
@@ -379,13 +364,10 @@ class FailoverMachine:
     def connect_failed(self, name: str, now: float) -> None:
         """The connection asked for by `Connect` could not be opened or was refused."""
         link = self._link(name)
-        if link.reattaching:
-            link.reattaching = False
-            link.resuming_serving = False
-            self._schedule_retry(link, now)
-        elif link.state == "connecting":
-            link.state = "down"
-            link.resuming_serving = False
+        if link.reattaching or link.state == "connecting":
+            if not link.reattaching:
+                link.state = "down"
+            link.reattaching = link.resuming_serving = False
             self._schedule_retry(link, now)
         self._evaluate(now)
 
@@ -460,10 +442,8 @@ class FailoverMachine:
         if route is None or route[0] != name or (generation is not None and route[1] != generation):
             return True
         if code in _REROUTED:
-            command.sent_on = None
-            command.retry_at = None
-            link = self._link(name)
-            link.refused = True
+            command.sent_on = command.retry_at = None
+            self._link(name).refused = True
             logger.warning("link %s refused command %s with %d; not using it until it announces again",
                            name, key, code)
             self._evaluate(now)
@@ -629,8 +609,7 @@ class FailoverMachine:
         replay: list[Request] = []
         for command in self._commands.values():
             if command.sent_on != route:
-                command.sent_on = route
-                command.retry_at = None
+                command.sent_on, command.retry_at = route, None
                 replay.append(command.request)
         self._restored = route
         self._events.append(Restore(link.name, tuple(replay), self._affiliation, tuple(self._floors.values())))
@@ -640,8 +619,7 @@ class FailoverMachine:
         due: list[Request] = []
         for command in self._commands.values():
             if command.sent_on is None and (command.retry_at is None or command.retry_at <= now):
-                command.sent_on = route
-                command.retry_at = None
+                command.sent_on, command.retry_at = route, None
                 due.append(command.request)
         if due:
             self._events.append(Resend(link.name, tuple(due)))
@@ -681,18 +659,6 @@ class FailoverMachine:
 
 
 __all__ = [
-    "CommandsFailed",
-    "Connect",
-    "FailoverEvent",
-    "FailoverMachine",
-    "FloorIntent",
-    "LinkState",
-    "LinkView",
-    "Offline",
-    "Resend",
-    "Restore",
-    "ServingChanged",
-    "SplitBrain",
-    "SplitBrainCleared",
-    "StaleAnnouncement",
+    "CommandsFailed", "Connect", "FailoverEvent", "FailoverMachine", "FloorIntent", "LinkState", "LinkView",
+    "Offline", "Resend", "Restore", "ServingChanged", "SplitBrain", "SplitBrainCleared", "StaleAnnouncement",
 ]

@@ -227,6 +227,8 @@ class PlatformLink:
             return
         failure = refused or unreachable
         assert failure is not None
+        if self._auto:  # asked while the link was being found again: go on looking by itself
+            self._start_coming_back()
         raise failure
 
     async def drop(self) -> None:
@@ -364,10 +366,11 @@ class PlatformLink:
             while True:
                 message = await client.next_message()
                 if isinstance(message, PlatformRole):
+                    before = self.instances.role_of(url)
                     self.instances.announced(url, message)
-                    if message.role == "active":
-                        log.info("terminal %s: %s announces %s active at epoch %d", self.ident, url,
-                                 message.instance, message.epoch)
+                    if message.role != before:
+                        log.info("terminal %s: %s announces %s %s at epoch %d", self.ident, url, message.instance,
+                                 message.role, message.epoch)
                     self._pulse()
                 try:
                     self._on_message(message)
@@ -401,11 +404,15 @@ class PlatformLink:
             log.info("terminal %s: link to %s lost (close code %s)%s", self.ident, self.url, code,
                      "; coming back" if coming_back else "")
         self._on_lost(coming_back)
-        if coming_back and not self.coming_back:
+        if coming_back:
+            self._start_coming_back()
+        self._pulse()
+
+    def _start_coming_back(self) -> None:
+        if not self.coming_back:
             self._reconnector = asyncio.get_running_loop().create_task(
                 self._come_back(), name=f"terminal-{self.ident}-reconnect")
             self._reconnector.add_done_callback(log_failure)
-        self._pulse()
 
     # ----- coming back ------------------------------------------------------------------------
 
@@ -421,7 +428,7 @@ class PlatformLink:
         attempt = 0
         patience_until: float | None = None
         tried: list[str] = []
-        while True:
+        while self._auto:
             client = self.client
             if client is None or client.closed:
                 patience_until = None

@@ -13,10 +13,11 @@ from typing import Any
 import pytest
 
 from protocols.aio.server import Connection
-from protocols.messages import AlarmRaise, Error, Ok, Request
+from protocols.messages import AlarmRaise, Error, FloorGranted, Ok, Request
 from testbed.line import Line
 from testbed.platform.server import PairConfig, PlatformServer
 from testbed.platform.witness import WitnessServer
+from testbed.terminals import link as link_module
 from testbed.terminals.fleet import Fleet
 
 pytestmark = pytest.mark.integration
@@ -85,11 +86,12 @@ async def pair(sample_line: Line) -> AsyncIterator[Pair]:
         await witness.stop()
 
 
-def _on(platform: PlatformServer, terminal_id: str) -> bool:
-    """The terminal is registered with a session attached on ``platform`` (and on no other instance)."""
+def _on(platform: PlatformServer, terminal_id: str, via: str | None = None) -> bool:
+    """``platform`` shows the terminal registered, with sessions on instance ``via`` (default: that platform's)
+    and on no other instance."""
     principal = platform.state.principals.get(terminal_id)
     record = platform.state.terminals[terminal_id]
-    return (principal is not None and set(principal.sessions) == {platform.instance}
+    return (principal is not None and set(principal.sessions) == {via or platform.instance}
             and record.info.presence == "registered")
 
 
@@ -108,6 +110,10 @@ async def test_the_fleet_follows_the_failover_with_floors_and_train_reports(pair
         queued = await waiter.ptt_press("TG-S01")  # PTT stays pressed: HS-002 waits in the queue
         assert (queued.outcome, queued.call, queued.position) == ("queued", call, 1)
 
+        def grants() -> int:
+            return sum(1 for m in talker.messages_of(FloorGranted) if isinstance(m, FloorGranted) and m.call == call)
+
+        granted_before = grants()
         lost_at = time.time()
         await pair.a.stop()
         await _eventually(lambda: pair.b.role == "active", "B promoted", timeout=3.0)
@@ -117,14 +123,15 @@ async def test_the_fleet_follows_the_failover_with_floors_and_train_reports(pair
         assert all(fleet.terminal(t).url == pair.b.url for t in fleet.terminals)
         assert all((fleet.terminal(t).stats.reconnects, fleet.terminal(t).stats.link_drops) == (1, 1)
                    for t in fleet.terminals)
-        assert fleet.terminal(trains[0]).welcome is not None and fleet.terminal(trains[0]).welcome.resumed
+        welcome = fleet.terminal(trains[0]).welcome
+        assert welcome is not None and welcome.resumed and welcome.instance == "B"
 
         # The floor held and the place in the queue were asked for again, and the platform kept both.
         floor = pair.b.state.calls.calls[call].floor
         assert floor is not None
         await _eventually(lambda: talker.stats.floors_reclaimed == 1 and talker.floors.participants[call].state
                           == "has_permission", "HS-001 asked for its floor again")
-        assert floor.holder == "HS-001"
+        assert floor.holder == "HS-001" and grants() > granted_before  # B granted the repeat request
         assert [(q.party, q.position) for q in floor.queue] == [("HS-002", 1)]
         assert waiter.floor_state(call) == "queued" and waiter.stats.floors_reclaimed == 1
 
@@ -147,26 +154,29 @@ async def test_the_fleet_follows_the_failover_with_floors_and_train_reports(pair
     assert _leftover_tasks() == []
 
 
-async def test_a_terminal_waits_on_a_standby_until_it_is_promoted(pair: Pair, sample_line: Line) -> None:
+async def test_a_terminal_registered_through_the_standby_stays_with_it_through_the_promotion(
+        pair: Pair, sample_line: Line) -> None:
     fleet = Fleet(sample_line, [pair.b.url, pair.a.url], rate=0.0, include=["HS-003"])  # the standby first
     await fleet.start()
     try:
         handset = fleet.terminal("HS-003")
         assert handset.url == pair.b.url and handset.welcome is not None and handset.welcome.role == "standby"
-        await _eventually(lambda: _on(pair.a, "HS-003"), "registered through the standby's link to A")
+        await _eventually(lambda: _on(pair.a, "HS-003", via="B"), "registered on A through the standby")
         await pair.a.stop()
-        await _eventually(lambda: _on(pair.b, "HS-003") and handset.link_up, "registered on B", timeout=3.0)
-        assert handset.link.instances.role_of(pair.b.url) == "active"
+        await _eventually(lambda: handset.link.instances.role_of(pair.b.url) == "active", "B announces itself")
         assert handset.link.instances.epoch == pair.b.epoch == 2
+        await _eventually(lambda: _on(pair.b, "HS-003"), "registered on B")
         text = await handset.send_text("after the failover")
         assert text.startswith("M-")
+        assert handset.link_up and handset.stats.reconnects == handset.stats.link_drops == 0
     finally:
         await fleet.stop()
     assert _leftover_tasks() == []
 
 
 async def test_with_both_instances_gone_the_terminals_keep_trying_and_stop_promptly(
-        pair: Pair, sample_line: Line) -> None:
+        pair: Pair, sample_line: Line, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(link_module, "RELINK_WAIT", 1.0)
     fleet = Fleet(sample_line, pair.urls, rate=0.0, include=["HS-004", "HS-005"])
     await fleet.start()
     try:
@@ -176,7 +186,7 @@ async def test_with_both_instances_gone_the_terminals_keep_trying_and_stop_promp
         handset = fleet.terminal("HS-004")
         assert not handset.link_up and handset.link.coming_back
         with pytest.raises(ConnectionError):  # a request waits for the link, then gives up
-            await asyncio.wait_for(handset.set_status(3), 8.0)
+            await asyncio.wait_for(handset.set_status(3), 3.0)
     finally:
         began = time.monotonic()
         await fleet.stop()
@@ -231,7 +241,7 @@ async def test_a_deliberately_dropped_link_stays_down_until_restored(
         await handset.restore_link()
         assert handset.link_up
         # the restored link comes back by itself again when the platform drops it
-        kicked: Any = next(iter(platform.server._connections))
+        kicked: Any = next(iter(platform.server.connections))
         kicked._ws.transport.abort()
         await _eventually(lambda: handset.stats.reconnects == 1 and handset.link_up, "back by itself")
         assert handset.stats.link_drops == 2

@@ -3,10 +3,16 @@ then the asyncio driver over loopback against a small in-test pair of fake insta
 
 from __future__ import annotations
 
-from typing import TypeVar
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from typing import Any, TypeVar
 
 import pytest
 
+from protocols.aio.client import RequestError
+from protocols.aio.dual import DualLiveClient
+from protocols.aio.server import Connection, TrunkingServer
 from protocols.constants import ErrorCode
 from protocols.machines.failover import (
     CommandsFailed,
@@ -22,7 +28,21 @@ from protocols.machines.failover import (
     SplitBrainCleared,
     StaleAnnouncement,
 )
-from protocols.messages import AffiliationSet, PlatformRole, Role, TextSend, Welcome
+from protocols.messages import (
+    AffiliationSet,
+    Error,
+    Hello,
+    Message,
+    Notification,
+    Ok,
+    PlatformRole,
+    Request,
+    Role,
+    SnapshotRequest,
+    TextMessage,
+    TextSend,
+    Welcome,
+)
 
 A, B = "ws://a", "ws://b"
 
@@ -83,10 +103,10 @@ def test_the_active_serves_and_nothing_is_restored_on_a_first_start() -> None:
         ServingChanged(A, 1, False, None, None, None, 0.2),
         Restore(A, (), None, ()),
     ]
-    assert machine.serving == A
+    assert machine.serving == A and machine.ready
     assert not machine.via_standby
     assert machine.highest_epoch == 1
-    assert machine.switched_at == 0.2
+    assert machine.timeline == (None, None, 0.2)
     assert machine.link(A).instance == "a"
 
 
@@ -145,6 +165,7 @@ def test_loss_of_the_active_holds_commands_until_the_standby_is_promoted_then_re
     ]
     assert machine.outstanding() == ["k1", "k2"]
     assert machine.command_sent(command("k3"), 1.82) is None  # re-attach under way: held too
+    assert not machine.ready
 
     machine.link_up(B, welcome("b", "active", 2, "ta2"), 1.85)
     [restore] = machine.events()
@@ -156,7 +177,7 @@ def test_loss_of_the_active_holds_commands_until_the_standby_is_promoted_then_re
     )
     assert [r.key for r in restore.replay] == ["k1", "k2", "k3"]
     assert machine.highest_epoch == 2
-    assert machine.lost_at is None and machine.detected_at is None
+    assert machine.timeline == (None, None, 1.8)
     assert machine.command_sent(command("k4"), 2.0) == B
 
 
@@ -299,7 +320,7 @@ def test_other_refusals_are_final() -> None:
 
 
 def test_a_refusal_from_a_superseded_connection_is_absorbed() -> None:
-    machine = pair()
+    machine = pair(follow_attachment=True)
     machine.command_sent(command("k1"), 1.0)
     old = machine.link(A).generation
     machine.link_up(B, welcome("b", "standby", 1, "tb2"), 1.1)  # B said hello last: re-attach A
@@ -390,7 +411,7 @@ def test_the_serving_link_reconnects_resuming_its_session() -> None:
 
 
 def test_the_serving_link_is_reattached_when_the_platform_attached_the_session_elsewhere() -> None:
-    machine = FailoverMachine([A, B])
+    machine = FailoverMachine([A, B], follow_attachment=True)
     machine.start(0.0)
     machine.events()
     machine.link_up(A, welcome("a", "active", 1, "ta1"), 0.1)
@@ -443,3 +464,344 @@ def test_floor_intents_are_kept_until_released() -> None:
     machine.floor_wanted("call-2")
     machine.floor_released("call-1")
     assert machine.floors == [FloorIntent("call-2", "dispatcher", False)]
+
+
+def test_at_start_a_standby_is_used_only_once_the_actives_first_attempt_failed() -> None:
+    machine = FailoverMachine([A, B])
+    machine.start(0.0)
+    machine.events()
+    machine.link_up(B, welcome("b", "standby", 1, "tb1"), 0.1)
+    machine.role_announced(B, announce("b", "standby", 1, peer_up=True), 0.1)
+    assert machine.events() == []
+    machine.connect_failed(A, 1.0)
+    assert machine.events() == [ServingChanged(B, 1, True, None, None, None, 1.0), Restore(B, (), None, ())]
+
+
+# ----- the asyncio driver over loopback, against a fake pair ------------------------------------
+
+HEARTBEAT = 0.05
+HELLO = Hello(id=0, versions=[1], role="console", ident="alice", secret="pw")
+
+
+class FakeInstance:
+    """One instance of a test double for the pair (not the product platform): a command is applied once per
+    key in a dict shared with its twin, as replication would; a standby with peer_up forwards to the active."""
+
+    def __init__(self, name: str, pair: FakePair, role: Role, epoch: int = 1) -> None:
+        self.instance = name
+        self.epoch = epoch
+        self.role: Role = role
+        self.peer_up = False
+        self.pair = pair
+        self.server = TrunkingServer(self, heartbeat_interval=HEARTBEAT, loss_threshold=3)  # type: ignore[arg-type]
+        self.hellos: list[Hello] = []
+        self.requests: list[Request] = []
+        self.arrived = asyncio.Event()
+        #: when set, commands wait here (before or after applying them): in flight when the instance dies
+        self.gate: asyncio.Event | None = None
+        self.apply_then_wait = False
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    async def on_hello(self, conn: Connection, hello: Hello) -> Welcome:
+        self.hellos.append(hello)
+        resumed = hello.resume in self.pair.tokens
+        token = f"{self.instance}-{len(self.pair.tokens) + 1}"
+        self.pair.tokens.add(token)
+        asyncio.get_running_loop().call_soon(conn.send, self.role_message())
+        return Welcome(version=1, session=token, resume_token=token, resumed=resumed, instance=self.instance,
+                       role=self.role, heartbeat_ms=0, loss_threshold=0)
+
+    async def on_request(self, conn: Connection, request: Request) -> Ok | Error:
+        self.requests.append(request)
+        self.arrived.set()
+        if self.role == "standby":
+            if self.peer_up:
+                return await self.pair.other(self).apply(request)
+            return Error(code=ErrorCode.NOT_ACTIVE, reason="standby")
+        return await self.apply(request)
+
+    async def apply(self, request: Request) -> Ok:
+        key = request.key
+        if key is None:
+            return Ok()
+        if key in self.pair.applied:
+            return Ok(result=self.pair.applied[key], replayed=True)
+        if self.gate is not None and not self.apply_then_wait:
+            await self.gate.wait()
+        result = {"n": len(self.pair.applied) + 1, "by": self.instance}
+        self.pair.applied[key] = result
+        self.pair.applications.append(key)
+        if self.gate is not None and self.apply_then_wait:
+            await self.gate.wait()
+        return Ok(result=result)
+
+    def on_notification(self, conn: Connection, message: Notification) -> None:
+        pass
+
+    def on_disconnect(self, conn: Connection, code: int | None) -> None:
+        pass
+
+    def role_message(self) -> PlatformRole:
+        return PlatformRole(instance=self.instance, role=self.role, peer_up=self.peer_up)
+
+    def announce(self) -> None:
+        self.server.broadcast(self.role_message())
+
+    def promote(self, epoch: int) -> None:
+        self.epoch, self.role = epoch, "active"
+        self.announce()
+
+    async def crash(self) -> None:
+        """Die without a word: every connection dropped, no bye, no close frame; stop listening."""
+        for conn in self.server.connections:
+            conn._ws.transport.abort()
+        await self.server.stop()
+
+
+class FakePair:
+    def __init__(self) -> None:
+        self.applied: dict[str, dict[str, object]] = {}
+        self.applications: list[str] = []
+        self.tokens: set[str | None] = set()
+        self.a = FakeInstance("a", self, "active")
+        self.b = FakeInstance("b", self, "standby")
+
+    def other(self, instance: FakeInstance) -> FakeInstance:
+        return self.b if instance is self.a else self.a
+
+    def commands_seen(self, instance: FakeInstance) -> list[str | None]:
+        return [r.key for r in instance.requests if isinstance(r, TextSend)]
+
+
+class Cable:
+    """A TCP relay in front of an instance that can be cut: bytes are then dropped both ways and new
+    connections refused, but nothing is closed (a pulled cable, as heartbeats see it)."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.is_cut = False
+        self._server: asyncio.Server | None = None
+        self._writers: list[asyncio.StreamWriter] = []
+        self._handlers: set[asyncio.Task[Any]] = set()
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None
+        return f"ws://127.0.0.1:{self._server.sockets[0].getsockname()[1]}"
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
+
+    def cut(self) -> None:
+        self.is_cut = True
+
+    async def stop(self) -> None:
+        assert self._server is not None
+        self._server.close()
+        for writer in self._writers:
+            writer.close()
+        await asyncio.gather(*self._handlers, return_exceptions=True)
+        await self._server.wait_closed()
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._handlers.add(task)
+        self._writers.append(writer)
+        if self.is_cut:
+            writer.close()
+            return
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.port)
+        self._writers.append(up_writer)
+        await asyncio.gather(self._pipe(reader, up_writer), self._pipe(up_reader, writer))
+
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(OSError):
+            while data := await reader.read(65536):
+                if not self.is_cut:
+                    writer.write(data)
+                    await writer.drain()
+        writer.close()
+
+
+@pytest.fixture
+async def fake_pair() -> AsyncIterator[FakePair]:
+    pair = FakePair()
+    await pair.a.server.start()
+    await pair.b.server.start()
+    yield pair
+    await pair.a.server.stop()
+    await pair.b.server.stop()
+
+
+@pytest.fixture
+async def clients() -> AsyncIterator[Callable[[list[str]], DualLiveClient]]:
+    made: list[DualLiveClient] = []
+
+    def make(urls: list[str]) -> DualLiveClient:
+        client = DualLiveClient(urls, HELLO, request_timeout=3.0, connect_timeout=1.0)
+        made.append(client)
+        return client
+
+    yield make
+    for client in made:
+        await client.close()
+
+
+async def eventually(condition: Callable[[], bool], timeout: float = 3.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
+        await asyncio.sleep(0.01)
+
+
+async def test_driver_commands_go_to_the_active_and_only_its_notifications_are_delivered(
+        fake_pair: FakePair, clients: Callable[[list[str]], DualLiveClient]) -> None:
+    a, b = fake_pair.a, fake_pair.b
+    client = clients([a.url, b.url])
+    await client.start()
+    assert client.serving == a.url and client.epoch == 1
+
+    ok = await client.request(TextSend(id=0, text="hold at S07", group="G-TRAIN"))
+    assert ok.result == {"n": 1, "by": "a"}
+    assert fake_pair.commands_seen(a) == [ok_key := a.requests[-1].key] and ok_key
+    assert fake_pair.commands_seen(b) == []
+
+    b.server.broadcast(TextMessage(message="m-b", sender="x", text="from the standby"))
+    b.announce()  # after the text on the same link: once this arrives, so has the text
+    a.server.broadcast(TextMessage(message="m-a", sender="x", text="from the active"))
+    seen: list[Message] = []
+    while not (any(isinstance(m, TextMessage) for m in seen)
+               and sum(isinstance(m, PlatformRole) and m.instance == "b" for m in seen) >= 2):
+        seen.append(await asyncio.wait_for(client.next_message(), 3.0))
+    assert [m.message for m in seen if isinstance(m, TextMessage)] == ["m-a"]
+
+    links = client.links()
+    assert links[a.url].serving and links[a.url].role == "active" and links[a.url].state == "up"
+    assert links[b.url].role == "standby" and not links[b.url].serving
+    assert links[b.url].heartbeat_age is not None and links[b.url].heartbeat_age < 1.0
+
+
+@pytest.mark.parametrize("applied_before_the_crash", [True, False])
+async def test_driver_command_in_flight_when_the_active_dies_is_answered_once_by_the_new_active(
+        fake_pair: FakePair, clients: Callable[[list[str]], DualLiveClient], applied_before_the_crash: bool) -> None:
+    a, b = fake_pair.a, fake_pair.b
+    client = clients([a.url, b.url])
+    changes: list[FailoverEvent] = []
+    client.on_change = changes.append
+    await client.start()
+    await client.set_affiliations(["G-TRAIN"], "G-TRAIN")
+    a.gate, a.apply_then_wait = asyncio.Event(), applied_before_the_crash
+    a.arrived.clear()
+
+    flying = asyncio.create_task(client.request(TextSend(id=0, text="hold at S07", group="G-TRAIN"), timeout=5.0))
+    await asyncio.wait_for(a.arrived.wait(), 3.0)
+    key = a.requests[-1].key
+    await a.crash()
+    b.promote(2)
+
+    ok = await asyncio.wait_for(flying, 5.0)
+    assert ok.replayed is applied_before_the_crash
+    assert ok.result["by"] == ("a" if applied_before_the_crash else "b")
+    assert fake_pair.applications.count(key) == 1  # applied exactly once, whoever applied it
+    assert fake_pair.commands_seen(b) == [key]  # replayed with the same key
+    assert client.serving == b.url and client.epoch == 2
+    assert any(h.resume is not None and h.resume.startswith("a-") for h in b.hellos)  # A's session resumed
+    [switch] = [e for e in changes if isinstance(e, ServingChanged) and e.instance == b.url]
+    assert switch.previous == a.url and switch.epoch == 2
+    await eventually(lambda: any(isinstance(r, AffiliationSet) and r.groups == ["G-TRAIN"] for r in b.requests))
+
+
+async def test_driver_serves_through_the_standby_when_cut_off_from_the_active(
+        fake_pair: FakePair, clients: Callable[[list[str]], DualLiveClient]) -> None:
+    a, b = fake_pair.a, fake_pair.b
+    b.peer_up = True
+    cable = Cable(a.server.port)
+    await cable.start()
+    try:
+        client = clients([cable.url, b.url])
+        changes: list[FailoverEvent] = []
+        client.on_change = changes.append
+        await client.start()
+        assert client.serving == cable.url
+
+        cable.cut()
+        ok = await client.request(TextSend(id=0, text="hold at S07", group="G-TRAIN"), timeout=5.0)
+        assert ok.result["by"] == "a"  # applied by the active, through the standby
+        assert client.serving == b.url and client.via_standby
+        [key] = fake_pair.applications
+        assert fake_pair.commands_seen(b) == [key]
+        [switch] = [e for e in changes if isinstance(e, ServingChanged) and e.instance == b.url]
+        assert switch.via_standby
+        assert switch.lost_at is not None and switch.detected_at is not None
+        assert switch.detected_at - switch.lost_at >= 3 * HEARTBEAT * 0.9  # detected by heartbeat silence
+        assert switch.detected_at <= switch.now < switch.detected_at + 1.0
+    finally:
+        await cable.stop()
+
+
+async def test_driver_refuses_commands_during_split_brain_but_still_reads(
+        fake_pair: FakePair, clients: Callable[[list[str]], DualLiveClient]) -> None:
+    a, b = fake_pair.a, fake_pair.b
+    client = clients([a.url, b.url])
+    await client.start()
+    b.role = "active"
+    b.announce()
+    await eventually(lambda: client.split_brain)
+    with pytest.raises(RequestError) as refused:
+        await client.request(TextSend(id=0, text="x", group="G-TRAIN"))
+    assert refused.value.error.code == ErrorCode.UNAVAILABLE
+    await client.request(SnapshotRequest(id=0))
+    b.role = "standby"
+    b.announce()
+    await eventually(lambda: not client.split_brain)
+    ok = await client.request(TextSend(id=0, text="x", group="G-TRAIN"))
+    assert ok.result["by"] == "a"
+    assert len(fake_pair.applications) == 1
+
+
+async def test_driver_fails_a_command_when_no_instance_serves_in_time(
+        fake_pair: FakePair, clients: Callable[[list[str]], DualLiveClient]) -> None:
+    client = clients([fake_pair.a.url, fake_pair.b.url])
+    await client.start()
+    await fake_pair.a.crash()
+    with pytest.raises(RequestError) as failed:
+        await client.request(TextSend(id=0, text="x", group="G-TRAIN"), timeout=0.5)
+    assert failed.value.error.code == ErrorCode.UNAVAILABLE
+    assert fake_pair.applications == []
+    assert client.serving is None
+
+
+async def test_driver_asks_a_read_again_on_the_next_serving_instance(
+        fake_pair: FakePair, clients: Callable[[list[str]], DualLiveClient]) -> None:
+    client = clients([fake_pair.a.url, fake_pair.b.url])
+    await client.start()
+    await fake_pair.a.crash()
+    await eventually(lambda: client.serving is None)
+    read = asyncio.create_task(client.request(SnapshotRequest(id=0), timeout=3.0))
+    await asyncio.sleep(0.05)
+    assert not read.done()
+    fake_pair.b.promote(2)
+    await asyncio.wait_for(read, 3.0)
+    assert any(isinstance(r, SnapshotRequest) for r in fake_pair.b.requests)
+
+
+async def test_driver_forgets_a_command_whose_caller_gave_up(
+        fake_pair: FakePair, clients: Callable[[list[str]], DualLiveClient]) -> None:
+    client = clients([fake_pair.a.url, fake_pair.b.url])
+    await client.start()
+    await fake_pair.a.crash()
+    await eventually(lambda: client.serving is None)
+    held = asyncio.create_task(client.request(TextSend(id=0, text="x", group="G-TRAIN"), timeout=3.0))
+    await eventually(lambda: len(client.machine.outstanding()) == 1)
+    held.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await held
+    assert client.machine.outstanding() == []
+    fake_pair.b.promote(2)
+    await eventually(lambda: client.machine.ready)
+    await client.request(SnapshotRequest(id=0))  # a round trip on B after the restore went out
+    assert fake_pair.commands_seen(fake_pair.b) == []

@@ -15,12 +15,15 @@ from protocols.messages import (
     ControlOrder,
     FloorAck,
     FloorGranted,
+    FloorRelease,
     FloorRequest,
     Location,
     Notification,
     Ok,
     PisMessage,
+    PlatformRole,
     Request,
+    Welcome,
 )
 from testbed.line import Line, default_line_path, load_line
 from testbed.terminals.behaviour import (
@@ -37,6 +40,13 @@ from testbed.terminals.behaviour import (
 )
 from testbed.terminals.fleet import Fleet, describe_failure, home_group_of, summarise_failures
 from testbed.terminals.floors import TerminalFloors, TerminalStats
+from testbed.terminals.link import (
+    BACKOFF_FIRST,
+    BACKOFF_MAX,
+    KnownInstances,
+    platform_urls,
+    reconnect_delay,
+)
 from testbed.terminals.service import ServiceClock
 from testbed.terminals.staff import SimStaff, StaffWalk
 from testbed.terminals.terminal import SimTerminal, TerminalDisabled
@@ -260,6 +270,17 @@ def test_fleet_includes_by_kind_or_id_and_builds_the_right_terminals(line: Line)
         Fleet(line, "ws://127.0.0.1:1", include=["NOPE"])
 
 
+def test_fleet_and_terminals_take_one_platform_url_or_the_pairs(line: Line) -> None:
+    pair = ["ws://127.0.0.1:1", "ws://127.0.0.1:2"]
+    fleet = Fleet(line, pair, include=["HS-001", "TR1901", "ST-S01-1"])
+    assert fleet.urls == pair and fleet.url == pair[0]
+    assert all(t.urls == pair and t.url == pair[0] for t in fleet.terminals.values())
+    single = Fleet(line, "ws://127.0.0.1:3", include=["HS-001"])
+    assert single.terminal("HS-001").urls == ["ws://127.0.0.1:3"]
+    with pytest.raises(ValueError):
+        Fleet(line, [], include=["HS-001"])
+
+
 def test_fleet_starts_service_once_every_train_is_out(line: Line) -> None:
     fleet = Fleet(line, "ws://127.0.0.1:1", include=["train"], speed=10.0)
     latest = max(d.first_s for d in line.timetable.departures.values())
@@ -352,3 +373,109 @@ async def test_a_disabled_terminal_makes_no_calls_and_a_train_shows_pis(line: Li
     assert [m.message for m in terminal.pis_showing()] == ["PIS-1"]
     terminal.clock = lambda: 71.0
     assert terminal.pis_showing() == []
+
+
+# ----- the link: reconnection order and backoff -----------------------------------------------------
+
+
+def test_platform_urls_keeps_the_order_without_repeats() -> None:
+    assert platform_urls("ws://a") == ["ws://a"]
+    assert platform_urls(("ws://b", "ws://a", "ws://b")) == ["ws://b", "ws://a"]
+    with pytest.raises(ValueError):
+        platform_urls([])
+
+
+def test_reconnect_delay_doubles_to_a_second_with_bounded_seeded_jitter() -> None:
+    delays = [reconnect_delay(n, random.Random("3/reconnect/HS-001")) for n in range(12)]
+    assert 0 <= delays[0] <= BACKOFF_FIRST / 2
+    for attempt, delay in enumerate(delays[1:], start=1):
+        base = min(BACKOFF_MAX, BACKOFF_FIRST * 2 ** (attempt - 1))
+        assert base <= delay <= base * 1.5
+    assert delays[-1] >= BACKOFF_MAX and max(delays) <= BACKOFF_MAX * 1.5
+    rng, again = random.Random(7), random.Random(7)
+    assert [reconnect_delay(n, rng) for n in range(8)] == [reconnect_delay(n, again) for n in range(8)]
+    spread = {round(reconnect_delay(3, random.Random(f"3/reconnect/{t}")), 6) for t in ("HS-001", "HS-002", "TR1901")}
+    assert len(spread) == 3  # terminals cut off together do not come back in step
+    assert reconnect_delay(10_000, random.Random(1)) <= BACKOFF_MAX * 1.5
+
+
+def _welcome(instance: str, role: str, epoch: int) -> Welcome:
+    return Welcome(re=1, version=1, session="s", resume_token="t", instance=instance, role=role,  # type: ignore[arg-type]
+                   heartbeat_ms=2000, loss_threshold=3, epoch=epoch)
+
+
+def test_known_instances_put_the_last_active_at_the_highest_epoch_first() -> None:
+    known = KnownInstances(["ws://a", "ws://b"])
+    assert known.order() == ["ws://a", "ws://b"]  # nothing heard yet: as configured
+    known.welcomed("ws://b", _welcome("B", "standby", 1))
+    known.announced("ws://a", PlatformRole(instance="A", role="active", epoch=1, peer="ws://c"))
+    assert known.order() == ["ws://a", "ws://b", "ws://c"]  # the peer it names becomes known
+    known.announced("ws://b", PlatformRole(instance="B", role="active", epoch=2))
+    assert known.order() == ["ws://b", "ws://a", "ws://c"]  # the promotion outranks the older active
+    known.announced("ws://a", PlatformRole(instance="A", role="standby", epoch=2))
+    assert known.order() == ["ws://b", "ws://a", "ws://c"] and known.role_of("ws://a") == "standby"
+    assert known.epoch == 2
+    known.raise_epoch(1)
+    assert known.epoch == 2
+
+
+# ----- floors asked for again after a lost link ------------------------------------------------------
+
+
+class _HeldWire(_Wire):
+    """Answers floor requests by call, holding every answer until ``gate`` is set."""
+
+    def __init__(self, answers: dict[str, dict[str, Any]]) -> None:
+        super().__init__({})
+        self.answers = answers
+        self.gate = asyncio.Event()
+        self.gate.set()
+
+    async def request(self, request: Request) -> Ok:
+        self.requests.append(request)
+        await self.gate.wait()
+        call = getattr(request, "call", "")
+        return Ok(re=1, result=self.answers.get(call, {}) if isinstance(request, FloorRequest) else {})
+
+
+async def test_reclaim_asks_again_for_held_and_queued_floors_with_new_keys() -> None:
+    wire = _HeldWire({"C-1": {"call": "C-1", "outcome": "granted", "position": 0},
+                      "C-2": {"call": "C-2", "outcome": "queued", "position": 2}})
+    floors = _floors(wire)
+    assert (await floors.press("C-1")).outcome == "granted"
+    assert (await floors.press("C-2")).outcome == "queued"
+    first_keys = {str(r.call): r.key for r in wire.requests if isinstance(r, FloorRequest)}
+
+    wire.gate.clear()
+    assert sorted(floors.reclaim()) == ["C-1", "C-2"]
+    await asyncio.sleep(0)
+    again = [r for r in wire.requests[2:] if isinstance(r, FloorRequest)]
+    assert sorted(str(r.call) for r in again) == ["C-1", "C-2"]
+    assert all(r.key != first_keys[str(r.call)] for r in again)
+    # until the platform answers, the floor still reads as held and the place as kept
+    assert (floors.state("C-1"), floors.state("C-2")) == ("has_permission", "queued")
+    assert floors.participants["C-1"].state == "pending_request"
+
+    wire.gate.set()
+    assert await floors.wait_until(lambda: floors.participants["C-1"].state == "has_permission"
+                                   and floors.participants["C-2"].state == "queued", 1.0)
+    assert floors.stats.floors_reclaimed == 2
+    await asyncio.gather(*wire.tasks)
+
+
+async def test_reclaim_leaves_idle_floors_and_a_release_meanwhile_gives_the_floor_back() -> None:
+    wire = _HeldWire({"C-1": {"call": "C-1", "outcome": "granted", "position": 0}})
+    floors = _floors(wire)
+    assert (await floors.press("C-1")).outcome == "granted"
+    await floors.release()
+    assert floors.state("C-1") == "has_no_permission"
+    assert floors.reclaim() == []  # PTT let go: nothing to ask for
+
+    assert (await floors.press("C-1")).outcome == "granted"
+    wire.gate.clear()
+    assert floors.reclaim() == ["C-1"]
+    await floors.release()  # PTT let go before the platform answered the repeat
+    wire.gate.set()
+    assert await floors.wait_until(lambda: floors.participants["C-1"].state == "has_no_permission", 1.0)
+    assert isinstance(wire.requests[-1], FloorRelease)
+    await asyncio.gather(*wire.tasks)
