@@ -267,6 +267,9 @@ class Snapshot(Notification, tag="snapshot", kw_only=True):
     calls: list[CallInfo] = []
     alerts: list[AlertInfo] = []
     alarms: list[AlarmInfo] = []
+    #: the receiver's own affiliations and selected talk group, as the platform holds them (part 1 only)
+    affiliated: list[str] = []
+    selected: str | None = None
     #: a snapshot too large for one message comes in ``parts`` messages numbered from 1; merge by id
     part: int = 1
     parts: int = 1

@@ -372,6 +372,8 @@ class PlatformState:
                 size = 0
             parts[-1].setdefault(field_name, []).append(item)
             size += length
+        parts[0]["affiliated"] = sorted(principal.affiliations)
+        parts[0]["selected"] = principal.selected
         return [Snapshot(**fields, part=n, parts=len(parts)) for n, fields in enumerate(parts, 1)]
 
     def _require(self, principal: Principal, request: Request, permission: str) -> Ok | Error | None:

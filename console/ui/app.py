@@ -1,0 +1,257 @@
+"""Start the Qt desk: early checks, the QApplication on a qasync loop, then the heavy imports and the window.
+
+qutebrowser's order: `check_environment` needs nothing but the standard library and says plainly what is
+missing (the desk extra, a display, a PySide6 that aborts); `create_application` sets names, fonts, theme and
+language; only then are the window, the core and the panes imported and the platform connected.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QApplication
+
+    from console.ui.i18n import Languages
+
+logger = logging.getLogger(__name__)
+
+ORGANISATION = "trunkdesk"
+APPLICATION = "trunkdesk"
+#: the font families in order of preference: CJK first so that Chinese never falls back to boxes
+FONT_FAMILIES = ["Noto Sans CJK SC", "Noto Sans SC", "Noto Sans", "DejaVu Sans", "Sans Serif"]
+#: PySide6 releases known to break the desk (6.12.0 aborts after a few thousand signal emits on Python 3.11)
+BROKEN_PYSIDE = {"6.12.0"}
+
+
+@dataclass
+class DeskOptions:
+    """Everything `run_desk` was asked for."""
+
+    urls: list[str]
+    user: str
+    password: str
+    demo: bool = False
+    #: extra arguments for the demo's testbed (``--seed``, ``--rate``, ``--speed``, ``--line``)
+    testbed_args: list[str] = field(default_factory=list)
+    language: str | None = None
+    #: line file whose layout the desk draws (the demo uses the sample line)
+    line: Path | None = None
+    #: the event log's SQLite file (default: in the user's data folder)
+    log_path: Path | None = None
+    #: save a PNG of the window here after ``screenshot_after`` seconds, then quit
+    screenshot: Path | None = None
+    screenshot_after: float = 8.0
+    #: quit after this many seconds (tests, demos on a timer)
+    quit_after: float | None = None
+
+
+class DeskStartError(RuntimeError):
+    """The desk cannot start here; the message says why and what to do."""
+
+
+def check_environment() -> None:
+    """Raise `DeskStartError` unless the desk can run: PySide6 and qasync installed, a good PySide6, a display."""
+    try:
+        import PySide6
+        import qasync  # noqa: F401 - checked for presence only
+    except ImportError as exc:
+        raise DeskStartError(f"the desk needs the 'desk' extra ({exc.name} is missing): "
+                             "pip install 'trunkdesk[desk]', or run `trunkdesk demo --headless`") from None
+    if PySide6.__version__ in BROKEN_PYSIDE and sys.version_info[:2] == (3, 11):
+        raise DeskStartError(f"PySide6 {PySide6.__version__} aborts after a few thousand signal emits on Python "
+                             "3.11; install PySide6-Essentials==6.11.3 and PySide6-Addons==6.11.3")
+    platform = os.environ.get("QT_QPA_PLATFORM", "")
+    if sys.platform.startswith("linux") and not platform and not (
+            os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        raise DeskStartError("no display (DISPLAY and WAYLAND_DISPLAY are unset): run the desk in a graphical "
+                             "session, or `trunkdesk demo --headless` for the testbed alone")
+
+
+def data_dir() -> Path:
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir(APPLICATION))
+
+
+def create_application(argv: Sequence[str] | None = None, *, language: str | None = None
+                       ) -> tuple[QApplication, Languages]:
+    """The QApplication with the desk's names, fonts, theme, icon and language (stored choice, else the system's)."""
+    from PySide6.QtCore import QCoreApplication, QSettings
+    from PySide6.QtGui import QFont
+    from PySide6.QtWidgets import QApplication
+
+    from console.ui.i18n import LANGUAGES, Languages, system_language
+    from console.ui.resources import icon, theme_stylesheet
+
+    QCoreApplication.setOrganizationName(ORGANISATION)
+    QCoreApplication.setApplicationName(APPLICATION)
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(list(argv or [APPLICATION]))
+    app.setApplicationDisplayName("trunkdesk")
+    app.setWindowIcon(icon("trunkdesk"))
+    font = QFont()
+    font.setFamilies(FONT_FAMILIES)
+    font.setPixelSize(15)
+    app.setFont(font)
+    app.setStyle("Fusion")  # the same look on every desktop; the theme's QSS is written against it
+    app.setStyleSheet(theme_stylesheet("dark"))
+    languages = Languages(app)
+    stored = QSettings().value("ui/language")
+    chosen = language or (stored if stored in LANGUAGES else None) or system_language()
+    languages.set_language(str(chosen))
+    return app, languages
+
+
+def run_desk(urls: Sequence[str], user: str, password: str, *, demo: bool = False, **options: Any) -> int:
+    """Run the desk against the platform at ``urls`` as ``user`` until its window is closed; the exit code.
+
+    With ``demo`` the dual-live testbed and the simulated line run as a child process and the desk signs in to
+    both instances as the demo's chief dispatcher (``urls``, ``user`` and ``password`` are then ignored when
+    empty). Other keyword options are the fields of `DeskOptions`.
+    """
+    desk_options = DeskOptions(urls=list(urls), user=user, password=password, demo=demo, **options)
+    try:
+        check_environment()
+    except DeskStartError as exc:
+        print(f"trunkdesk: {exc}", file=sys.stderr)  # noqa: T201 - before any window exists
+        return 2
+    app, languages = create_application(language=desk_options.language)
+    return run_on_loop(app, languages, desk_options)
+
+
+def run_configured(*, language: str | None = None) -> int:
+    """``trunkdesk`` with no arguments: sign in to the configured platform, or ask for one on the first run."""
+    try:
+        check_environment()
+    except DeskStartError as exc:
+        print(f"trunkdesk: {exc}", file=sys.stderr)  # noqa: T201
+        return 2
+    app, languages = create_application(language=language)
+    from PySide6.QtWidgets import QDialog, QMessageBox
+
+    from console.ui.config import ConfigError, load_config, save_config
+    from console.ui.sign_in_dialog import SignInDialog
+
+    try:
+        config = load_config()
+    except ConfigError as exc:
+        QMessageBox.warning(None, "trunkdesk", str(exc))
+        config = None
+    dialog = SignInDialog(config)
+    if dialog.exec() != QDialog.DialogCode.Accepted or dialog.choice is None:
+        return 0
+    if dialog.choice == "demo":
+        return run_on_loop(app, languages, DeskOptions(urls=[], user="", password="", demo=True))
+    chosen = dialog.config()
+    if config is None or chosen != config:
+        save_config(chosen)
+    return run_on_loop(app, languages, DeskOptions(urls=chosen.urls, user=chosen.user, password=dialog.password()))
+
+
+def run_on_loop(app: QApplication, languages: Languages, options: DeskOptions) -> int:
+    """Run the desk's coroutine on a qasync loop over ``app``; the exit code."""
+    import qasync
+
+    app.setQuitOnLastWindowClosed(False)  # the coroutine decides when the loop ends
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    try:
+        with loop:
+            return int(loop.run_until_complete(desk_main(app, languages, options)))
+    finally:
+        asyncio.set_event_loop(None)
+
+
+async def desk_main(app: QApplication, languages: Languages, options: DeskOptions) -> int:
+    """Build the window, connect the desk, and wait until the window closes."""
+    # late, heavy imports: the core, the window and the panes
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QMessageBox
+
+    from console.core.desk import Desk
+    from console.ui.demo import DEMO_PASSWORD, DEMO_USER, DemoTestbed, DemoTestbedError
+    from console.ui.session import DeskSession
+
+    testbed: DemoTestbed | None = None
+    urls, user, password = options.urls, options.user, options.password
+    line = options.line
+    if options.demo:
+        testbed = DemoTestbed(options.testbed_args)
+        user, password = user or DEMO_USER, password or DEMO_PASSWORD
+        if line is None:
+            from testbed.line import default_line_path
+
+            line = default_line_path()
+    log_path = options.log_path or data_dir() / ("demo-events.sqlite" if options.demo else "events.sqlite")
+    desk = Desk(log_path, layout=_layout(line))
+    session = DeskSession(desk, languages, user=user)
+    window = session.window
+    window.restore_layout()
+    window.show()
+    closed = asyncio.Event()
+    window.closed.connect(closed.set)
+    previous_sigint = signal.signal(signal.SIGINT, lambda *_: window.close())
+    ticker = QTimer()  # lets Python run its signal handlers while Qt waits
+    ticker.start(250)
+    ticker.timeout.connect(lambda: None)
+    code = 0
+    try:
+        if testbed is not None:
+            window.status.showMessage(window.tr("Starting the demo platform…"))
+            try:
+                urls = await testbed.start()
+            except DemoTestbedError as exc:
+                QMessageBox.critical(window, "trunkdesk", str(exc))
+                return 1
+        window.status.showMessage(window.tr("Connecting to %1…").replace("%1", ", ".join(urls)))
+        try:
+            await desk.connect(urls, user, password)
+        except Exception as exc:  # any failure to sign in is shown, not raised into Qt
+            logger.warning("cannot connect to %s as %s: %r", urls, user, exc)
+            window.status.clearMessage()
+            QMessageBox.critical(window, "trunkdesk",
+                                 window.tr("Cannot connect to the platform: %1").replace("%1", str(exc) or repr(exc)))
+            return 1
+        window.status.clearMessage()
+        await session.start()
+        if options.screenshot is not None:
+            asyncio.get_running_loop().create_task(_screenshot_then_close(window, options))
+        elif options.quit_after is not None:
+            QTimer.singleShot(int(options.quit_after * 1000), window.close)
+        await closed.wait()
+    finally:
+        signal.signal(signal.SIGINT, previous_sigint)
+        ticker.stop()
+        window.close()
+        await session.close()
+        await desk.close()
+        if testbed is not None:
+            await testbed.stop()
+    return code
+
+
+def _layout(line: Path | None) -> Any:
+    if line is None:
+        return None
+    from console.core.layout import layout_from_line
+    from testbed.line import load_line
+
+    return layout_from_line(load_line(line))
+
+
+async def _screenshot_then_close(window: Any, options: DeskOptions) -> None:
+    await asyncio.sleep(options.screenshot_after)
+    assert options.screenshot is not None
+    options.screenshot.parent.mkdir(parents=True, exist_ok=True)
+    window.grab().save(str(options.screenshot))
+    logger.info("screenshot saved to %s", options.screenshot)
+    window.close()
