@@ -85,14 +85,15 @@ class DeskCommands(QObject):
         if name.startswith("select_group_"):
             self.select_group(int(name.rsplit("_", 1)[1]))
             return
-        handler = {
+        handlers: dict[str, Callable[[], None]] = {
             "ack_emergency": self.ack_emergency,
             "next_alert": self.next_alert,
             "ack_alarm": self.ack_alarm,
             "answer_call": self.answer_call,
             "end_call": self.end_call,
             "search_log": lambda: self.paneWanted.emit("event_log"),
-        }.get(name)
+        }
+        handler = handlers.get(name)
         if handler is not None:
             handler()
 

@@ -28,6 +28,12 @@ SOURCE_LANGUAGE = "en"
 CATALOGUE = "trunkdesk"
 
 
+def QT_TRANSLATE_NOOP(context: str, text: str) -> str:
+    """Mark ``text`` for translation in ``context`` without translating it now (``lupdate`` knows this name;
+    PySide6's own is typed as returning ``object``)."""
+    return text
+
+
 class TranslationsUnavailable(RuntimeError):
     """No ``lrelease`` was found, or it failed: the desk falls back to English."""
 

@@ -71,7 +71,7 @@ class InstanceBadge(QFrame):
         self._icon.setPixmap(icon("link-up" if state == "up" else "link-down").pixmap(_ICON_SIZE, _ICON_SIZE))
         self._retranslate()
 
-    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt's name
+    def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:
             self._retranslate()
         super().changeEvent(event)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from importlib.metadata import PackageNotFoundError, version
 
-from PySide6.QtCore import QByteArray, QEvent, QSettings, QSize, Qt
+from PySide6.QtCore import QByteArray, QEvent, QSettings, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QMessageBox, QWidget
 
@@ -34,6 +34,9 @@ _DISPATCH_MENU = ("ack_emergency", "next_alert", "ack_alarm", None, "answer_call
 
 class DeskWindow(QMainWindow):
     """The desk: docks built from the pane registry, menus, shortcuts, status bar; retranslated live."""
+
+    #: the window was closed (the layout is saved by then)
+    closed = Signal()
 
     def __init__(self, context: PaneContext, languages: Languages, settings: QSettings | None = None,
                  parent: QWidget | None = None) -> None:
@@ -118,6 +121,13 @@ class DeskWindow(QMainWindow):
         if heights:
             self.resizeDocks([d for d, _ in heights], [h for _, h in heights], Qt.Orientation.Vertical)
 
+    def raise_pane(self, name: str) -> None:
+        """Bring pane ``name`` to the front (showing its dock if the dispatcher had closed it)."""
+        dock = self.docks.get(name)
+        if dock is not None:
+            dock.show()
+            dock.raise_()
+
     def reset_layout(self) -> None:
         self.apply_default_layout()
         logger.info("layout reset to the default")
@@ -135,13 +145,12 @@ class DeskWindow(QMainWindow):
         state = self.settings.value("window/state")
         if isinstance(geometry, QByteArray | bytes):
             self.restoreGeometry(QByteArray(geometry))
-        if isinstance(state, QByteArray | bytes) and self.restoreState(QByteArray(state), LAYOUT_VERSION):
-            return True
-        return False
+        return isinstance(state, QByteArray | bytes) and self.restoreState(QByteArray(state), LAYOUT_VERSION)
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
+    def closeEvent(self, event: QCloseEvent) -> None:
         self.save_layout()
         super().closeEvent(event)
+        self.closed.emit()
 
     # ----- menus -------------------------------------------------------------------------------------
 
@@ -260,7 +269,7 @@ class DeskWindow(QMainWindow):
             self.docks[spec.name].setWindowTitle(spec.translated_title())
         self.context.actions.retranslate()
 
-    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt's name
+    def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:
             self.retranslate()
         super().changeEvent(event)

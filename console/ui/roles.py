@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QCoreApplication, QT_TRANSLATE_NOOP
+from PySide6.QtCore import QCoreApplication
+
+from console.ui.i18n import QT_TRANSLATE_NOOP
 
 ROLE_NAMES: dict[str, str] = {
     "train_dispatcher": QT_TRANSLATE_NOOP("Roles", "Train dispatcher"),

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import QCoreApplication, QSettings, QT_TRANSLATE_NOOP
+from PySide6.QtCore import QCoreApplication, QSettings
 from PySide6.QtGui import QKeySequence
+
+from console.ui.i18n import QT_TRANSLATE_NOOP
 
 
 @dataclass(frozen=True)

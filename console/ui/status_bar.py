@@ -108,7 +108,7 @@ class DeskStatusBar(QStatusBar):
         role = role_name(self.world.dispatcher_role)
         self.dispatcher_label.setText(f"{me} · {role}" if role else me)
 
-    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt's name
+    def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:
             self._show_split_brain()
             self._show_dispatcher()

@@ -249,7 +249,7 @@ class SimTerminal:
         self._spawn_loop(self.floors.run_timers(), f"terminal-{self.id}-floor-timers")
         if after_loss:
             self.floors.reclaim()
-        await self._on_registered()
+        pass
 
     async def _on_registered(self) -> None:
         """Hook for subclasses: start the loops that run while the link is up (with `_spawn_loop`)."""

@@ -24,12 +24,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QCoreApplication, QT_TRANSLATE_NOOP, Qt
+from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtWidgets import QWidget
+
+from console.ui.i18n import QT_TRANSLATE_NOOP
 
 if TYPE_CHECKING:
     from console.ui.actions import DeskActions
     from console.ui.bridge import DeskBridge
+    from console.ui.desk_commands import DeskCommands
 
 logger = logging.getLogger(__name__)
 
@@ -46,8 +49,10 @@ class PaneContext:
     world: Any
     #: the core Desk: the dispatcher's commands (coroutines: run them with ``asyncio.ensure_future``)
     desk: Any
-    #: the shell's central actions (``actions.triggered("ack_emergency")`` ...), whose keys the user can change
+    #: the shell's central actions (``actions.action("ack_emergency").triggered`` ...); keys the user can change
     actions: DeskActions
+    #: the shell's commands behind those keys; ``commands.alertFocused`` says which alert "next alert" chose
+    commands: DeskCommands | None = None
 
 
 PaneFactory = Callable[[PaneContext], QWidget]

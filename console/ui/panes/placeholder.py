@@ -26,7 +26,7 @@ class PlaceholderPane(QWidget):
     def retranslate(self) -> None:
         self._text.setText(self.tr("This pane is not available in this build."))
 
-    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt's name
+    def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:
             self.retranslate()
         super().changeEvent(event)
