@@ -270,7 +270,7 @@ class PlatformServer:
         self.counters["requests"] += 1
         try:
             if self.role == "active":
-                answer, = await self._commit(message_entry(0, 0, 0.0, principal, request))
+                answer = await self._commit(message_entry(0, 0, 0.0, principal, request))
             elif self._upstream is not None:
                 answer = await self._forward(principal, request)
             else:
@@ -325,7 +325,7 @@ class PlatformServer:
 
     # ----- the journal (active) ------------------------------------------------------------------
 
-    async def _commit(self, template: Entry) -> tuple[Ok | Error | None]:
+    async def _commit(self, template: Entry) -> Ok | Error | None:
         """Apply an input as the next journal entry; return its answer once the entry is safe."""
         if self.role != "active":
             raise NotActive("standby")
@@ -340,7 +340,7 @@ class PlatformServer:
             self._spawn(self._ship([entry]), "ship")
         self._settle()
         await done
-        return (answer,)
+        return answer
 
     async def _ship(self, entries: list[Entry]) -> None:
         standby = self._standby
@@ -592,7 +592,7 @@ class PlatformServer:
             await self._send_upstream(pm.PeerForward(fid=fid, principal=principal, body=body))
             answer = decode(await future)
             assert isinstance(answer, Ok | Error)
-            return type(answer)(**{**_fields(answer), "re": message.id})
+            return msgspec.structs.replace(answer, re=message.id)
         await self._send_upstream(pm.PeerForward(fid=0, principal=principal, body=body))
         return None
 
@@ -650,7 +650,7 @@ class PlatformServer:
         except ProtocolError:
             return
         try:
-            answer, = await self._commit(message_entry(0, 0, 0.0, message.principal, forwarded))
+            answer = await self._commit(message_entry(0, 0, 0.0, message.principal, forwarded))
         except NotActive as exc:
             assert isinstance(forwarded, Request) or message.fid == 0
             answer = Error(code=int(ErrorCode.NOT_ACTIVE), reason=str(exc))
@@ -684,10 +684,6 @@ class PlatformServer:
             "floor_grants": self.counters["floor_grants"],
             "requests": self.counters["requests"],
         }
-
-
-def _fields(message: Ok | Error) -> dict[str, Any]:
-    return {name: getattr(message, name) for name in message.__struct_fields__}
 
 
 def msgspec_errors() -> type[Exception]:

@@ -248,8 +248,8 @@ class SimTerminal:
         """The link is up: run the floor timers and the subclass's loops; after a loss, ask again for our floors."""
         self._spawn_loop(self.floors.run_timers(), f"terminal-{self.id}-floor-timers")
         if after_loss:
-            self.floors.reclaim()
-        pass
+            pass
+        await self._on_registered()
 
     async def _on_registered(self) -> None:
         """Hook for subclasses: start the loops that run while the link is up (with `_spawn_loop`)."""
