@@ -10,7 +10,7 @@ import logging
 from importlib.metadata import PackageNotFoundError, version
 
 from PySide6.QtCore import QByteArray, QEvent, QSettings, QSize, Qt, Signal
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QMessageBox, QWidget
 
 from console.ui.i18n import LANGUAGES, Languages
@@ -26,8 +26,8 @@ logger = logging.getLogger(__name__)
 LAYOUT_VERSION = 1
 DEFAULT_SIZE = QSize(1920, 1050)
 #: default sizes (px) of the dock columns and rows at 1920x1080
-_DEFAULT_WIDTHS = {"groups": 520, "stations": 520, "emergencies": 560, "calls": 560}
-_DEFAULT_HEIGHTS = {"vehicles": 250, "messages": 230, "groups": 380, "emergencies": 380}
+_DEFAULT_WIDTHS = {"groups": 560, "emergencies": 680, "stations": 660}
+_DEFAULT_HEIGHTS = {"vehicles": 250, "emergencies": 380, "stations": 400}
 #: the dispatch actions listed in the Dispatch menu, in this order
 _DISPATCH_MENU = ("ack_emergency", "next_alert", "ack_alarm", None, "answer_call", "end_call", None, "search_log")
 
@@ -48,11 +48,20 @@ class DeskWindow(QMainWindow):
         self.setWindowIcon(icon("trunkdesk"))
         self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowNestedDocks
                             | QMainWindow.DockOption.AllowTabbedDocks)
-        self.setCorner(Qt.Corner.TopLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
+        # the line diagram spans the whole width; the columns reach down to the status bar
+        self.setCorner(Qt.Corner.TopLeftCorner, Qt.DockWidgetArea.TopDockWidgetArea)
+        self.setCorner(Qt.Corner.TopRightCorner, Qt.DockWidgetArea.TopDockWidgetArea)
         self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self.setCorner(Qt.Corner.TopRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
 
+        # the panes fill the window: the central widget is an empty placeholder Qt requires
+        placeholder = QWidget(self)
+        placeholder.setObjectName("centralPlaceholder")
+        placeholder.hide()
+        self.setCentralWidget(placeholder)
+        self._shown_once = False
+        self._restored = False
+        self.resize(DEFAULT_SIZE)
         self.specs: list[PaneSpec] = panes()
         self.docks: dict[str, QDockWidget] = {}
         for spec in self.specs:
@@ -65,7 +74,6 @@ class DeskWindow(QMainWindow):
         self._build_menus()
         languages.languageChanged.connect(self._check_language)
         self.retranslate()
-        self.resize(DEFAULT_SIZE)
 
     # ----- docks --------------------------------------------------------------------------------
 
@@ -99,27 +107,45 @@ class DeskWindow(QMainWindow):
         """Put every dock where `console.ui.panes.LAYOUT` says, tabbed and sized for 1920x1080, all visible."""
         for dock in self.docks.values():
             self.removeDockWidget(dock)
+        placed: set[str] = set()
         for spec in self.specs:
             dock = self.docks[spec.name]
-            if spec.tab_with is None or spec.tab_with not in self.docks:
+            if spec.tab_with in self.docks:
+                continue
+            anchor = spec.split_from[0] if spec.split_from else None
+            if anchor in placed and spec.split_from is not None:
+                self.splitDockWidget(self.docks[anchor], dock, spec.split_from[1])
+            else:
                 self.addDockWidget(spec.area, dock, Qt.Orientation.Vertical)
-            dock.setFloating(False)
-            dock.show()
+            placed.add(spec.name)
         for spec in self.specs:
             if spec.tab_with in self.docks:
                 self.tabifyDockWidget(self.docks[spec.tab_with], self.docks[spec.name])
+        for dock in self.docks.values():
+            dock.setFloating(False)
+            dock.show()
         for spec in self.specs:  # the first pane of each tab group in front
             if spec.tab_with is None:
                 self.docks[spec.name].raise_()
         self._default_sizes()
 
     def _default_sizes(self) -> None:
-        widths = [(self.docks[n], w) for n, w in _DEFAULT_WIDTHS.items() if n in self.docks]
-        heights = [(self.docks[n], h) for n, h in _DEFAULT_HEIGHTS.items() if n in self.docks]
+        """Sizes for the default layout, scaled to the window (designed at 1920x1080)."""
+        scale_w = max(self.width(), 800) / DEFAULT_SIZE.width()
+        scale_h = max(self.height(), 600) / DEFAULT_SIZE.height()
+        widths = [(self.docks[n], int(w * scale_w)) for n, w in _DEFAULT_WIDTHS.items() if n in self.docks]
+        heights = [(self.docks[n], int(h * scale_h)) for n, h in _DEFAULT_HEIGHTS.items() if n in self.docks]
         if widths:
             self.resizeDocks([d for d, _ in widths], [w for _, w in widths], Qt.Orientation.Horizontal)
         if heights:
             self.resizeDocks([d for d, _ in heights], [h for _, h in heights], Qt.Orientation.Vertical)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._shown_once:
+            self._shown_once = True
+            if not self._restored:
+                self._default_sizes()  # now that the window has its real size
 
     def raise_pane(self, name: str) -> None:
         """Bring pane ``name`` to the front (showing its dock if the dispatcher had closed it)."""
@@ -145,7 +171,8 @@ class DeskWindow(QMainWindow):
         state = self.settings.value("window/state")
         if isinstance(geometry, QByteArray | bytes):
             self.restoreGeometry(QByteArray(geometry))
-        return isinstance(state, QByteArray | bytes) and self.restoreState(QByteArray(state), LAYOUT_VERSION)
+        self._restored = isinstance(state, QByteArray | bytes) and self.restoreState(QByteArray(state), LAYOUT_VERSION)
+        return self._restored
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_layout()

@@ -248,7 +248,7 @@ class SimTerminal:
         """The link is up: run the floor timers and the subclass's loops; after a loss, ask again for our floors."""
         self._spawn_loop(self.floors.run_timers(), f"terminal-{self.id}-floor-timers")
         if after_loss:
-            pass
+            self.floors.reclaim()
         await self._on_registered()
 
     async def _on_registered(self) -> None:

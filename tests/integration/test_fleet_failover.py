@@ -248,3 +248,23 @@ async def test_a_deliberately_dropped_link_stays_down_until_restored(
     finally:
         await fleet.stop()
     assert _leftover_tasks() == []
+
+
+async def test_a_silent_platform_is_left_and_found_again(sample_line: Line) -> None:
+    platform = PlatformServer(sample_line, terminal_heartbeat=0.1)  # silence shows after 0.3 s
+    await platform.start()
+    fleet = Fleet(sample_line, platform.url, rate=0.0, include=["HS-007"])
+    try:
+        await fleet.start()
+        handset = fleet.terminal("HS-007")
+        muted: Any = handset.client
+        muted._ws.transport.pause_reading()  # nothing from the platform reaches the terminal any more
+        await _eventually(lambda: handset.stats.reconnects == 1 and handset.link_up, "back after the silence")
+        assert handset.client is not muted and muted.closed
+        assert handset.stats.link_drops == 1 and handset.welcome is not None and handset.welcome.resumed
+        await handset.set_status(3)
+        assert platform.state.terminals["HS-007"].info.status == 3
+    finally:
+        await fleet.stop()
+        await platform.stop()
+    assert _leftover_tasks() == []

@@ -68,6 +68,9 @@ class PaneSpec:
     factory: PaneFactory | None = None
     #: in the default layout, share a tabbed dock with this pane
     tab_with: str | None = None
+    #: in the default layout, split this pane's dock off (pane name, orientation): Horizontal puts it to the
+    #: right of that pane, Vertical below it
+    split_from: tuple[str, Qt.Orientation] | None = None
 
     def translated_title(self) -> str:
         return QCoreApplication.translate("Panes", self.title)
@@ -78,19 +81,26 @@ class _Planned:
     title: str
     area: Area
     tab_with: str | None = None
+    split_from: tuple[str, Qt.Orientation] | None = None
 
 
-#: The desk's default layout for 1920x1080: the line at the top, people and groups left, work in progress right.
+_RIGHT_OF, _BELOW = Qt.Orientation.Horizontal, Qt.Orientation.Vertical
+
+#: The default layout for 1920x1080: the line across the top; groups and PTT on the left; emergencies and calls
+#: in the middle; stations, staff, messages and the log on the right.
 LAYOUT: dict[str, _Planned] = {
     "vehicles": _Planned(QT_TRANSLATE_NOOP("Panes", "Trains and line"), Area.TopDockWidgetArea),
     "groups": _Planned(QT_TRANSLATE_NOOP("Panes", "Groups and PTT"), Area.LeftDockWidgetArea),
-    "stations": _Planned(QT_TRANSLATE_NOOP("Panes", "Stations"), Area.LeftDockWidgetArea),
-    "handsets": _Planned(QT_TRANSLATE_NOOP("Panes", "Handsets and recorders"), Area.LeftDockWidgetArea,
+    "emergencies": _Planned(QT_TRANSLATE_NOOP("Panes", "Emergencies and alarms"), Area.LeftDockWidgetArea,
+                            split_from=("groups", _RIGHT_OF)),
+    "calls": _Planned(QT_TRANSLATE_NOOP("Panes", "Calls"), Area.LeftDockWidgetArea,
+                      split_from=("emergencies", _BELOW)),
+    "stations": _Planned(QT_TRANSLATE_NOOP("Panes", "Stations"), Area.RightDockWidgetArea),
+    "handsets": _Planned(QT_TRANSLATE_NOOP("Panes", "Handsets and recorders"), Area.RightDockWidgetArea,
                          tab_with="stations"),
-    "emergencies": _Planned(QT_TRANSLATE_NOOP("Panes", "Emergencies and alarms"), Area.RightDockWidgetArea),
-    "calls": _Planned(QT_TRANSLATE_NOOP("Panes", "Calls"), Area.RightDockWidgetArea),
-    "messages": _Planned(QT_TRANSLATE_NOOP("Panes", "Messages"), Area.BottomDockWidgetArea),
-    "event_log": _Planned(QT_TRANSLATE_NOOP("Panes", "Event log"), Area.BottomDockWidgetArea, tab_with="messages"),
+    "messages": _Planned(QT_TRANSLATE_NOOP("Panes", "Messages"), Area.RightDockWidgetArea,
+                         split_from=("stations", _BELOW)),
+    "event_log": _Planned(QT_TRANSLATE_NOOP("Panes", "Event log"), Area.RightDockWidgetArea, tab_with="messages"),
 }
 
 _registry: dict[str, PaneSpec] = {}
@@ -117,7 +127,8 @@ def register(name: str, factory: PaneFactory, *, title: str | None = None, area:
         planned = _Planned(title, area, tab_with)
     spec = PaneSpec(name=name, title=title if title is not None else planned.title,
                     area=area if area is not None else planned.area, factory=factory,
-                    tab_with=tab_with if tab_with is not None else planned.tab_with)
+                    tab_with=tab_with if tab_with is not None else planned.tab_with,
+                    split_from=planned.split_from if area is None else None)
     if name in _registry:
         logger.debug("pane %s replaced", name)
     _registry[name] = spec
@@ -140,7 +151,8 @@ def load_builtin() -> None:
 
 def panes() -> list[PaneSpec]:
     """Every pane in layout order: the registered ones, and placeholders (no factory) for planned ones not built."""
-    result = [_registry.get(name) or PaneSpec(name, planned.title, planned.area, None, planned.tab_with)
+    result = [_registry.get(name) or PaneSpec(name, planned.title, planned.area, None, planned.tab_with,
+                                              planned.split_from)
               for name, planned in LAYOUT.items()]
     result += [spec for name, spec in _registry.items() if name not in LAYOUT]
     return result
