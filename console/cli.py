@@ -55,8 +55,9 @@ def _add_language(parser: argparse.ArgumentParser) -> None:
 
 def _password(args: argparse.Namespace) -> str | None:
     if args.password_file is not None:
+        path: Path = args.password_file
         try:
-            return args.password_file.read_text(encoding="utf-8").splitlines()[0]
+            return path.read_text(encoding="utf-8").splitlines()[0]
         except (OSError, IndexError, UnicodeDecodeError) as exc:
             print(f"trunkdesk desk: cannot read the password file: {exc}", file=sys.stderr)
             return None

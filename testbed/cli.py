@@ -236,7 +236,7 @@ async def run_pair(args: argparse.Namespace) -> int:
         if not args.no_terminals:
             from testbed.terminals.fleet import Fleet
 
-            fleet = Fleet(line, pair.urls[0], seed=args.seed, rate=args.rate, speed=args.speed)
+            fleet = Fleet(line, pair.urls, seed=args.seed, rate=args.rate, speed=args.speed)
             await fleet.start()
         started = time.monotonic()
         while not stop.is_set():

@@ -85,6 +85,15 @@ def _key() -> str:
     return uuid.uuid4().hex
 
 
+def _call_soon(callback: Callable[[], None]) -> None:
+    """Run ``callback`` once the loop is done with what it is doing now (at once outside a loop): a burst
+    of notifications read in one go reaches the world's observers as one batch."""
+    try:
+        asyncio.get_running_loop().call_soon(callback)
+    except RuntimeError:
+        callback()
+
+
 class Desk:
     """One dispatcher's desk: `connect`, then give commands; `world` and `log` follow the platform."""
 
@@ -92,7 +101,7 @@ class Desk:
                  clock: Callable[[], float] = time.time) -> None:
         self._owns_log = not isinstance(log, EventLog)
         self.log = log if isinstance(log, EventLog) else EventLog(log)
-        self.world = World(layout, clock=clock)
+        self.world = World(layout, clock=clock, schedule=_call_soon)
         self.clock = clock
         self.me = ""
         self.link: PlatformLink | None = None

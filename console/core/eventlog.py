@@ -4,12 +4,14 @@ and dispatcher actions, in SQLite (stdlib sqlite3, WAL).
 Each event keeps data, not language: a ``kind``, the ids it concerns, a ``summary`` of the fields the UI
 renders in Chinese or English, and the full ``data`` as JSON. `record` only encodes and queues; a writer
 thread commits in batches (every ``batch_seconds`` or ``batch_rows``), so neither a commit nor a WAL
-checkpoint ever runs on the asyncio loop. `search` uses FTS5 with the trigram tokenizer when the SQLite
-build has it (substring search that works for Chinese text), else LIKE.
+checkpoint ever runs on the asyncio loop; `asearch` and `arecent` keep reading off it too. `search` uses
+FTS5 with the trigram tokenizer when the SQLite build has it (substring search that works for Chinese
+text), else LIKE.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import queue
@@ -246,6 +248,14 @@ class EventLog:
         sql += " ORDER BY at_ms DESC, id DESC LIMIT ?"
         args.append(limit)
         return self._query(sql, args)
+
+    async def asearch(self, text: str | None = None, **filters: Any) -> list[Event]:
+        """`search` in a worker thread, for callers on the asyncio loop (the search box of the desk)."""
+        return await asyncio.to_thread(self.search, text, **filters)
+
+    async def arecent(self, n: int = 50) -> list[Event]:
+        """`recent` in a worker thread."""
+        return await asyncio.to_thread(self.recent, n)
 
     def recent(self, n: int = 50) -> list[Event]:
         """The last ``n`` events recorded, newest first."""

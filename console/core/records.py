@@ -7,6 +7,7 @@ moved). Location reports and floor idles are not recorded: they are many and say
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from console.core.eventlog import EventLog
@@ -162,7 +163,7 @@ def _role(log: EventLog, world: World, m: wire.PlatformRole) -> None:
                summary={"instance": m.instance, "role": m.role, "epoch": m.epoch, "peer_up": m.peer_up}, data=m)
 
 
-_RECORDERS: dict[type[wire.Message], Any] = {
+_RECORDERS: dict[type[wire.Message], Callable[[EventLog, World, Any], None]] = {
     wire.CallStarted: _call_started,
     wire.CallEnded: _call_ended,
     wire.PrivateCallIncoming: _incoming,

@@ -70,9 +70,15 @@ class World:
     """Terminals, groups, calls, alerts, alarms, messages, video and links as this desk knows them."""
 
     def __init__(self, layout: LineLayout | None = None, *, keep_messages: int = 500,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time,
+                 schedule: Callable[[Callable[[], None]], None] | None = None) -> None:
+        """``schedule``, when given, defers telling the observers (e.g. ``loop.call_soon``): everything
+        applied before the scheduled call runs reaches them as one coalesced batch."""
         self.layout = layout or LineLayout()
         self.clock = clock
+        self._schedule = schedule
+        self._undelivered: list[Change] = []
+        self._delivery_pending = False
         self.terminals: dict[str, wire.TerminalInfo] = {}
         self.groups: dict[str, wire.GroupInfo] = {}
         self.calls: dict[str, wire.CallInfo] = {}
@@ -138,14 +144,31 @@ class World:
         return unsubscribe
 
     def _emit(self) -> list[Change]:
-        changes, self._out = _coalesce(self._out), []
-        if changes:
-            for observer in list(self._observers):
-                try:
-                    observer(changes)
-                except Exception:
-                    logger.exception("world observer %r failed", observer)
+        raw, self._out = self._out, []
+        changes = _coalesce(raw)
+        if not changes:
+            return changes
+        if self._schedule is None:
+            self._tell(changes)
+        else:
+            self._undelivered += raw
+            if not self._delivery_pending:
+                self._delivery_pending = True
+                self._schedule(self._deliver)
         return changes
+
+    def _deliver(self) -> None:
+        """The scheduled delivery: every change since the last one, coalesced."""
+        raw, self._undelivered = self._undelivered, []
+        self._delivery_pending = False
+        self._tell(_coalesce(raw))
+
+    def _tell(self, changes: list[Change]) -> None:
+        for observer in list(self._observers):
+            try:
+                observer(changes)
+            except Exception:
+                logger.exception("world observer %r failed", observer)
 
     # ----- inputs -----------------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from PySide6.QtWidgets import QApplication
 
     from console.ui.i18n import Languages
+    from console.ui.session import DeskSession
 
 logger = logging.getLogger(__name__)
 
@@ -47,11 +48,11 @@ class DeskOptions:
     line: Path | None = None
     #: the event log's SQLite file (default: in the user's data folder)
     log_path: Path | None = None
-    #: save a PNG of the window here after ``screenshot_after`` seconds, then quit
-    screenshot: Path | None = None
-    screenshot_after: float = 8.0
     #: quit after this many seconds (tests, demos on a timer)
     quit_after: float | None = None
+    #: run with the signed-in `DeskSession` once the desk is up; the desk closes when it returns (screenshots,
+    #: scripted demos)
+    script: Callable[[DeskSession], Awaitable[None]] | None = None
 
 
 class DeskStartError(RuntimeError):
@@ -174,7 +175,7 @@ def run_on_loop(app: QApplication, languages: Languages, options: DeskOptions) -
 async def desk_main(app: QApplication, languages: Languages, options: DeskOptions) -> int:
     """Build the window, connect the desk, and wait until the window closes."""
     # late, heavy imports: the core, the window and the panes
-    from PySide6.QtCore import QTimer
+    from PySide6.QtCore import QCoreApplication, QTimer
     from PySide6.QtWidgets import QMessageBox
 
     from console.core.desk import Desk
@@ -206,28 +207,38 @@ async def desk_main(app: QApplication, languages: Languages, options: DeskOption
     code = 0
     try:
         if testbed is not None:
-            window.status.showMessage(window.tr("Starting the demo platform…"))
+            window.status.showMessage(QCoreApplication.translate("Desk", "Starting the demo platform…"))
             try:
                 urls = await testbed.start()
             except DemoTestbedError as exc:
                 QMessageBox.critical(window, "trunkdesk", str(exc))
                 return 1
-        window.status.showMessage(window.tr("Connecting to %1…").replace("%1", ", ".join(urls)))
+        connecting = QCoreApplication.translate("Desk", "Connecting to %1…")
+        window.status.showMessage(connecting.replace("%1", ", ".join(urls)))
         try:
             await desk.connect(urls, user, password)
         except Exception as exc:  # any failure to sign in is shown, not raised into Qt
             logger.warning("cannot connect to %s as %s: %r", urls, user, exc)
             window.status.clearMessage()
-            QMessageBox.critical(window, "trunkdesk",
-                                 window.tr("Cannot connect to the platform: %1").replace("%1", str(exc) or repr(exc)))
+            text = QCoreApplication.translate("Desk", "Cannot connect to the platform: %1")
+            QMessageBox.critical(window, "trunkdesk", text.replace("%1", str(exc) or repr(exc)))
             return 1
         window.status.clearMessage()
         await session.start()
-        if options.screenshot is not None:
-            asyncio.get_running_loop().create_task(_screenshot_then_close(window, options))
-        elif options.quit_after is not None:
+        if options.quit_after is not None:
             QTimer.singleShot(int(options.quit_after * 1000), window.close)
-        await closed.wait()
+        if options.script is not None:
+            script = asyncio.ensure_future(options.script(session))
+            closing = asyncio.ensure_future(closed.wait())
+            await asyncio.wait([script, closing], return_when=asyncio.FIRST_COMPLETED)
+            closing.cancel()
+            if not script.done():
+                script.cancel()  # the dispatcher closed the window first
+            elif not script.cancelled() and script.exception() is not None:
+                logger.error("desk script failed", exc_info=script.exception())
+                code = 1
+        else:
+            await closed.wait()
     finally:
         signal.signal(signal.SIGINT, previous_sigint)
         ticker.stop()
@@ -246,12 +257,3 @@ def _layout(line: Path | None) -> Any:
     from testbed.line import load_line
 
     return layout_from_line(load_line(line))
-
-
-async def _screenshot_then_close(window: Any, options: DeskOptions) -> None:
-    await asyncio.sleep(options.screenshot_after)
-    assert options.screenshot is not None
-    options.screenshot.parent.mkdir(parents=True, exist_ok=True)
-    window.grab().save(str(options.screenshot))
-    logger.info("screenshot saved to %s", options.screenshot)
-    window.close()

@@ -29,7 +29,8 @@ class InstanceBadge(QFrame):
         self._link: InstanceLink | None = None
         self._icon = QLabel(self)
         self._icon.setObjectName("instanceIcon")
-        self._name = QLabel(instance, self)
+        # an instance not yet named shows its address without the scheme
+        self._name = QLabel(instance.split("://", 1)[-1], self)
         self._name.setObjectName("instanceName")
         self._role = QLabel(self)
         self._role.setObjectName("instanceRole")

@@ -26,8 +26,11 @@ logger = logging.getLogger(__name__)
 LAYOUT_VERSION = 1
 DEFAULT_SIZE = QSize(1920, 1050)
 #: default sizes (px) of the dock columns and rows at 1920x1080
-_DEFAULT_WIDTHS = {"groups": 560, "emergencies": 680, "stations": 660}
-_DEFAULT_HEIGHTS = {"vehicles": 250, "emergencies": 380, "stations": 400}
+_DEFAULT_WIDTHS = ("groups", "emergencies", "stations")
+_DEFAULT_WIDTH_PX = (560, 680, 680)
+#: each column's docks from top to bottom, with their heights
+_DEFAULT_HEIGHTS = (("vehicles",), ("emergencies", "calls"), ("stations", "messages"))
+_DEFAULT_HEIGHT_PX = ((240,), (400, 330), (420, 310))
 #: the dispatch actions listed in the Dispatch menu, in this order
 _DISPATCH_MENU = ("ack_emergency", "next_alert", "ack_alarm", None, "answer_call", "end_call", None, "search_log")
 
@@ -133,12 +136,14 @@ class DeskWindow(QMainWindow):
         """Sizes for the default layout, scaled to the window (designed at 1920x1080)."""
         scale_w = max(self.width(), 800) / DEFAULT_SIZE.width()
         scale_h = max(self.height(), 600) / DEFAULT_SIZE.height()
-        widths = [(self.docks[n], int(w * scale_w)) for n, w in _DEFAULT_WIDTHS.items() if n in self.docks]
-        heights = [(self.docks[n], int(h * scale_h)) for n, h in _DEFAULT_HEIGHTS.items() if n in self.docks]
-        if widths:
-            self.resizeDocks([d for d, _ in widths], [w for _, w in widths], Qt.Orientation.Horizontal)
-        if heights:
-            self.resizeDocks([d for d, _ in heights], [h for _, h in heights], Qt.Orientation.Vertical)
+        plans: list[tuple[tuple[str, ...], tuple[int, ...], Qt.Orientation, float]] = [
+            (_DEFAULT_WIDTHS, _DEFAULT_WIDTH_PX, Qt.Orientation.Horizontal, scale_w)]
+        plans += [(column, px, Qt.Orientation.Vertical, scale_h)
+                  for column, px in zip(_DEFAULT_HEIGHTS, _DEFAULT_HEIGHT_PX, strict=True)]
+        for names, sizes, orientation, scale in plans:
+            present = [(self.docks[n], px) for n, px in zip(names, sizes, strict=True) if n in self.docks]
+            if present:
+                self.resizeDocks([d for d, _ in present], [int(px * scale) for _, px in present], orientation)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)

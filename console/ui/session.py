@@ -11,7 +11,7 @@ import contextlib
 import logging
 from typing import Any
 
-from PySide6.QtCore import QObject, QSettings
+from PySide6.QtCore import QCoreApplication, QObject, QSettings
 from PySide6.QtGui import QGuiApplication
 
 from console.core.desk import CommandFailed
@@ -55,8 +55,8 @@ class DeskSession(QObject):
 
     def _on_failed(self, command: str, reason: str) -> None:
         what = label_of(command) if command in BY_NAME else command
-        self.window.status.showMessage(self.window.tr("%1 failed: %2").replace("%1", what).replace("%2", reason),
-                                       FAILURE_TIMEOUT_MS)
+        text = QCoreApplication.translate("Desk", "%1 failed: %2").replace("%1", what).replace("%2", reason)
+        self.window.status.showMessage(text, FAILURE_TIMEOUT_MS)
 
     def _key(self) -> str:
         return f"affiliations/{self.user or self.desk.world.me or 'default'}"
@@ -83,12 +83,16 @@ class DeskSession(QObject):
             logger.warning("could not monitor %s: %s", ", ".join(groups), exc)
             self._on_failed("monitor", str(exc))
 
-    async def close(self) -> None:
-        """Let go of PTT, finish running commands, stop listening to the world."""
+    def detach(self) -> None:
+        """Let go of PTT, stop taking keys and stop listening to the world (commands in flight run on)."""
         self.ptt.release_all()
         app = QGuiApplication.instance()
         if app is not None:
             app.removeEventFilter(self.ptt)
+        self.bridge.close()
+
+    async def close(self) -> None:
+        """`detach`, then wait for the commands still running (a PTT release among them)."""
+        self.detach()
         with contextlib.suppress(Exception):
             await self.commands.wait_idle()
-        self.bridge.close()

@@ -46,6 +46,8 @@ class DeskStatusBar(QStatusBar):
         self.dispatcher_label = QLabel(self)
         self.dispatcher_label.setObjectName("dispatcherLabel")
         self.clock = ClockLabel(self)
+        #: shown (as connecting) until the desk knows its instances
+        self.expected = instances
         for name in instances:
             self._badge(name)
         self.addPermanentWidget(self.split_brain_label)
@@ -71,10 +73,22 @@ class DeskStatusBar(QStatusBar):
             self.insertPermanentWidget(sorted(self.badges).index(name), badge)
         return badge
 
-    def _on_link(self, instance: str) -> None:
-        link = self.world.links.get(instance)
-        if link is not None:
-            self._badge(instance).show_link(link)
+    def _drop_badge(self, name: str) -> None:
+        badge = self.badges.pop(name)
+        self.removeWidget(badge)
+        badge.deleteLater()
+
+    def _sync_badges(self) -> None:
+        """One badge per instance the world knows (named by URL until it names itself), else the expected ones."""
+        links: dict[str, InstanceLink] = dict(self.world.links)
+        names = sorted(links) or list(self.expected)
+        for name in [n for n in self.badges if n not in names]:
+            self._drop_badge(name)
+        for name in names:
+            self._badge(name).show_link(links.get(name) or InstanceLink(name))
+
+    def _on_link(self, _instance: str) -> None:
+        self._sync_badges()
         self._show_split_brain()
 
     def _on_problem(self, text: str) -> None:
@@ -82,9 +96,7 @@ class DeskStatusBar(QStatusBar):
 
     def refresh(self) -> None:
         """Redraw every instance and the dispatcher from the world."""
-        links: dict[str, InstanceLink] = dict(self.world.links)
-        for name, link in sorted(links.items()):
-            self._badge(name).show_link(link)
+        self._sync_badges()
         self._show_split_brain()
         self._show_dispatcher()
 
@@ -92,8 +104,8 @@ class DeskStatusBar(QStatusBar):
         self._split = split_brain(dict(self.world.links))
         if self._split:
             epochs = ", ".join(f"{n} ({self.world.links[n].epoch})" for n in self._split)
-            self.split_brain_label.setText(self.tr("SPLIT BRAIN: %1 all claim active; the highest epoch is obeyed")
-                                           .replace("%1", epochs))
+            text = self.tr("Split brain: %1 both claim active; the desk obeys the highest epoch")
+            self.split_brain_label.setText(text.replace("%1", epochs))
             if self.split_brain_label.isHidden():
                 logger.warning("split brain: %s claim active", epochs)
             self.split_brain_label.show()

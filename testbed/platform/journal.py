@@ -17,7 +17,7 @@ from protocols.messages import Error, Message, Notification, Ok, Request
 from testbed.platform.model import Outbound
 from testbed.platform.state import PlatformState
 
-EntryKind = Literal["attach", "detach", "request", "notify", "timer", "instance_lost"]
+EntryKind = Literal["attach", "detach", "sessions", "request", "notify", "timer", "instance_lost"]
 
 
 class Entry(msgspec.Struct, array_like=True, frozen=True, omit_defaults=True):
@@ -35,6 +35,8 @@ class Entry(msgspec.Struct, array_like=True, frozen=True, omit_defaults=True):
     orderly: bool = False
     token: str = ""
     grace: float = 0.0
+    #: how many sessions ``principal`` has on instance ``via`` (sessions)
+    count: int = 0
 
 
 def message_entry(index: int, epoch: int, now: float, principal: str, message: Message) -> Entry:
@@ -57,6 +59,9 @@ def apply_entry(state: PlatformState, entry: Entry) -> tuple[Ok | Error | None, 
         return None, state.attach(entry.principal, entry.now, via=entry.via, token=entry.token or None)
     if entry.kind == "detach":
         return None, state.detach(entry.principal, entry.now, via=entry.via, orderly=entry.orderly)
+    if entry.kind == "sessions":
+        return None, state.set_sessions(entry.principal, entry.now, via=entry.via, count=entry.count,
+                                        token=entry.token or None, orderly=entry.orderly)
     if entry.kind == "timer":
         return None, state.handle_timer(entry.now)
     if entry.kind == "instance_lost":

@@ -47,10 +47,10 @@ class PeerAck(PeerMessage, tag="ack", frozen=True):
 
 
 class PeerSession(PeerMessage, tag="session", frozen=True):
-    """Standby → active: a session of ``principal`` opened or closed on the standby."""
+    """Standby → active: ``principal`` now has ``count`` sessions on the standby."""
 
     principal: str
-    opened: bool
+    count: int
     token: str = ""
     orderly: bool = False
 

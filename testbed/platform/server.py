@@ -51,7 +51,7 @@ from protocols.messages import (
 from testbed.line import Line
 from testbed.platform import peer as pm
 from testbed.platform.beacon import DiscoveryBeacon
-from testbed.platform.journal import Entry, EntryKind, apply_entry, message_entry
+from testbed.platform.journal import Entry, apply_entry, message_entry
 from testbed.platform.model import Outbound
 from testbed.platform.state import PlatformState
 from testbed.platform.witness import LEASE, RENEW_EVERY, WitnessClient
@@ -126,7 +126,6 @@ class PlatformServer:
         self.counters: Counter[str] = Counter()
         self._conns: dict[str, set[Connection]] = {}
         self._principal_of: dict[Connection, str] = {}
-        self._attached: set[Connection] = set()
         self._orderly: set[Connection] = set()
         self._tokens: dict[Connection, str] = {}
         self._timer: asyncio.TimerHandle | None = None
@@ -136,6 +135,7 @@ class PlatformServer:
         self._pending: dict[int, _Pending] = {}
         self._standby: ServerConnection | None = None
         self._standby_acked = 0
+        self._standby_name = ""
         self._peer_server: Server | None = None
         self._upstream: websockets.ClientConnection | None = None
         self._forwards: dict[int, asyncio.Future[bytes]] = {}
@@ -241,23 +241,25 @@ class PlatformServer:
             return
         conn.send(self._role_message())
         self.counters["registrations"] += 1
-        self._spawn(self._attach(conn), "attach")
+        principal = self._principal_of[conn]
+        self._spawn(self._sync_sessions(principal, token=self._tokens.get(conn, "")), "attach")
 
-    async def _attach(self, conn: Connection) -> None:
-        principal = self._principal_of.get(conn)
-        if principal is None:
-            return
-        token = self._tokens.get(conn, "")
-        try:
+    async def _sync_sessions(self, principal: str, *, token: str = "", orderly: bool = False) -> None:
+        """Tell the journal how many sessions ``principal`` has here (through the active when standby)."""
+        count = len(self._conns.get(principal, ()))
+        with contextlib.suppress(NotActive, ConnectionError, websockets.ConnectionClosed):
             if self.role == "active":
-                self._attached.add(conn)
-                await self._commit(Entry(index=0, epoch=0, now=0.0, kind="attach", principal=principal,
-                                         via=self.instance, token=token))
+                await self._commit(Entry(index=0, epoch=0, now=0.0, kind="sessions", principal=principal,
+                                         via=self.instance, count=count, token=token, orderly=orderly))
             elif self._upstream is not None:
-                self._attached.add(conn)
-                await self._send_upstream(pm.PeerSession(principal=principal, opened=True, token=token))
-        except (NotActive, ConnectionError, websockets.ConnectionClosed):
-            self._attached.discard(conn)
+                await self._send_upstream(pm.PeerSession(principal=principal, count=count, token=token,
+                                                         orderly=orderly))
+
+    def _sync_all_sessions(self) -> None:
+        """After taking over or (re)joining the active: state every principal's sessions here."""
+        held = {p for p, r in self.state.principals.items() if r.sessions.get(self.instance)}
+        for principal in sorted(held | set(self._conns)):
+            self._spawn(self._sync_sessions(principal), "sessions")
 
     async def on_request(self, conn: Connection, request: Request) -> Ok | Error:
         principal = self._principal_of.get(conn)
@@ -306,18 +308,8 @@ class PlatformServer:
         self._conns.get(principal, set()).discard(conn)
         if not self._conns.get(principal):
             self._conns.pop(principal, None)
-        if conn not in self._attached:
-            return
-        self._attached.discard(conn)
-        if self._stopping:
-            return
-        if self.role == "active":
-            entry = Entry(index=0, epoch=0, now=0.0, kind="detach", principal=principal, via=self.instance,
-                          orderly=orderly)
-            self._spawn(self._commit_quietly(entry), "detach")
-        elif self._upstream is not None:
-            self._spawn(self._send_upstream(pm.PeerSession(principal=principal, opened=False, orderly=orderly)),
-                        "detach")
+        if not self._stopping:
+            self._spawn(self._sync_sessions(principal, orderly=orderly), "detach")
 
     async def _commit_quietly(self, entry: Entry) -> None:
         with contextlib.suppress(NotActive):
@@ -330,9 +322,7 @@ class PlatformServer:
         if self.role != "active":
             raise NotActive("standby")
         self.index += 1
-        entry = Entry(index=self.index, epoch=self.epoch, now=self.clock(), kind=template.kind,
-                      principal=template.principal, via=template.via, body=template.body,
-                      orderly=template.orderly, token=template.token, grace=template.grace)
+        entry = msgspec.structs.replace(template, index=self.index, epoch=self.epoch, now=self.clock())
         answer, out = apply_entry(self.state, entry)
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._pending[entry.index] = _Pending(entry, out, done)
@@ -444,9 +434,7 @@ class PlatformServer:
         if previous is not None and previous != self.instance:
             lost = Entry(index=0, epoch=0, now=0.0, kind="instance_lost", via=previous, grace=FAILOVER_GRACE)
             self._spawn(self._commit_quietly(lost), "instance-lost")
-        for conn in list(self._principal_of):
-            if conn not in self._attached:
-                self._spawn(self._attach(conn), "attach")
+        self._sync_all_sessions()
         self._announce()
         self._rearm()
 
@@ -460,7 +448,6 @@ class PlatformServer:
         standby, self._standby = self._standby, None
         if standby is not None:
             standby.transport.abort()
-        self._attached.clear()
         self._rearm()
         self._announce()
 
@@ -526,9 +513,7 @@ class PlatformServer:
             log.info("%s: following %s at epoch %d from entry %d", self.instance, first.instance, self.epoch,
                      self.index)
             self._report(f"role standby epoch {self.epoch} following {first.instance} from entry {self.index}")
-            self._attached.clear()
-            for conn in list(self._principal_of):
-                self._spawn(self._attach(conn), "attach")
+            self._sync_all_sessions()
             self._announce()
             beat = asyncio.get_running_loop().create_task(self._beat(ws, lambda: pm.PeerAck(index=self.index)))
             try:
@@ -546,7 +531,6 @@ class PlatformServer:
                     future.set_exception(NotActive("link to the active lost"))
             self._forwards.clear()
             if self.role == "standby":
-                self._attached.clear()
                 self._announce()
 
     async def _beat(self, ws: Any, message: Callable[[], pm.PeerMessage]) -> None:
@@ -615,6 +599,7 @@ class PlatformServer:
             # Become the standby link before the first await, so that every entry after the snapshot is
             # shipped behind it, in order.
             self._standby = ws
+            self._standby_name = hello.instance
             self._standby_acked = 0
             await ws.send(pm.encoder.encode(snapshot))
             log.info("%s: %s follows from entry %d", self.instance, hello.instance, self.index)
@@ -637,9 +622,8 @@ class PlatformServer:
                 self._standby_acked = max(self._standby_acked, message.index)
                 self._settle()
             elif isinstance(message, pm.PeerSession):
-                kind: EntryKind = "attach" if message.opened else "detach"
-                entry = Entry(index=0, epoch=0, now=0.0, kind=kind, principal=message.principal,
-                              via=standby, token=message.token, orderly=message.orderly)
+                entry = Entry(index=0, epoch=0, now=0.0, kind="sessions", principal=message.principal,
+                              via=standby, count=message.count, token=message.token, orderly=message.orderly)
                 self._spawn(self._commit_quietly(entry), "peer-session")
             elif isinstance(message, pm.PeerForward):
                 self._spawn(self._serve_forward(ws, message), "forward")
@@ -666,6 +650,11 @@ class PlatformServer:
         log.warning("%s: running without a standby", self.instance)
         self._settle()
         self._announce()
+        if self.role == "active" and not self._stopping and self._standby_name:
+            # Its sessions are gone with it unless it comes back and states them again within the grace.
+            lost = Entry(index=0, epoch=0, now=0.0, kind="instance_lost", via=self._standby_name,
+                         grace=FAILOVER_GRACE)
+            self._spawn(self._commit_quietly(lost), "standby-lost")
 
     # ----- introspection for the CLI summary and tests ---------------------------------------------
 

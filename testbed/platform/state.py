@@ -233,6 +233,21 @@ class PlatformState:
             return []
         return self._absent(principal, now, orderly=orderly)
 
+    def set_sessions(self, principal_id: str, now: float, *, via: str, count: int, token: str | None = None,
+                     orderly: bool = False) -> list[Outbound]:
+        """The principal has ``count`` sessions on instance ``via`` (an absolute figure, so that an instance
+        that reconnects or takes over can state what it holds without counting anything twice)."""
+        principal = self.admit(principal_id)
+        current = principal.sessions.get(via, 0)
+        out: list[Outbound] = []
+        if token is not None:
+            self.resume_tokens[token] = principal_id
+        for _ in range(current, count):
+            out += self.attach(principal_id, now, via=via)
+        for _ in range(count, current):
+            out += self.detach(principal_id, now, via=via, orderly=orderly)
+        return out
+
     def instance_lost(self, instance: str, now: float, *, grace: float) -> list[Outbound]:
         """Instance ``instance`` is gone: its sessions are dropped. Principals left with none become absent
         after ``grace`` seconds unless they come back (reconnecting to the new active) before."""

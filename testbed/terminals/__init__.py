@@ -4,6 +4,7 @@ staff on the move (see docs/architecture.md, "testbed/")."""
 from testbed.terminals.behaviour import Behaviour, Rates
 from testbed.terminals.fleet import Fleet, FleetStartError, FleetStats
 from testbed.terminals.floors import PttOutcome, TerminalStats
+from testbed.terminals.link import KnownInstances, PlatformLink
 from testbed.terminals.service import ServiceClock
 from testbed.terminals.staff import SimStaff, StaffWalk
 from testbed.terminals.terminal import EmergencyOutcome, SimTerminal, TerminalDisabled
@@ -15,6 +16,8 @@ __all__ = [
     "Fleet",
     "FleetStartError",
     "FleetStats",
+    "KnownInstances",
+    "PlatformLink",
     "PttOutcome",
     "Rates",
     "ServiceClock",

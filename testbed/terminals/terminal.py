@@ -224,8 +224,8 @@ class SimTerminal:
         if self._behaviour is not None:
             await cancel_and_wait({self._behaviour})
             self._behaviour = None
+        await self.link.close()  # first: a link coming back meanwhile would start new loops
         await cancel_and_wait(self._link_tasks | self._tasks)
-        await self.link.close()
 
     async def drop_link(self) -> None:
         """Lose the link abruptly (no bye, no closing handshake): the platform sees us unreachable. The terminal

@@ -160,3 +160,19 @@ async def test_a_returning_instance_rejoins_as_standby_and_catches_up(pair: Pair
     assert back.role == "standby" and back.epoch == b.epoch
     assert any(x.code == "WHILE-A-DOWN" for x in back.state.alarms.values())
     await until(lambda: back.index == b.index, 2, "A holds B's whole journal")
+
+
+async def test_sessions_on_the_standby_are_counted_once_through_a_promotion(pair: Pair) -> None:
+    a, b = pair.instances["A"], pair.instances["B"]
+    hello = Hello(id=0, versions=[1], role="terminal", ident="HS-001", secret="demo-terminal", terminal_kind="handset")
+    handset = await TrunkingClient.connect(b.url, hello)
+    await until(lambda: a.state.principals.get("HS-001") is not None
+                and a.state.principals["HS-001"].sessions == {"B": 1}, 3, "the active counts HS-001 on B")
+    await a.stop()
+    await until(lambda: b.role == "active", 3, "B promoted")
+    await asyncio.sleep(0.2)
+    assert b.state.principals["HS-001"].sessions == {"B": 1}
+    assert b.state.terminals["HS-001"].info.presence == "registered"
+    await handset.abort()
+    await until(lambda: b.state.terminals["HS-001"].info.presence == "unreachable", 5, "HS-001 unreachable")
+    assert b.state.principals["HS-001"].sessions == {}

@@ -6,11 +6,19 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import qasync
 from PySide6.QtCore import QCoreApplication, QSettings
+from PySide6.QtWidgets import QApplication
+
+from console.core.desk import Desk
+from console.ui.i18n import Languages
+from console.ui.session import DeskSession
 
 
 @pytest.fixture(scope="session")
@@ -19,13 +27,70 @@ def qapp_args() -> list[str]:
 
 
 @pytest.fixture(autouse=True)
-def _isolated_settings(tmp_path: Path, qapp: object) -> Iterator[QSettings]:
+def settings(tmp_path: Path, qapp: QApplication) -> Iterator[QSettings]:
     """Every test gets an empty QSettings store of its own, organisation ``trunkdesk``."""
     QCoreApplication.setOrganizationName("trunkdesk")
     QCoreApplication.setApplicationName("trunkdesk-tests")
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
-    settings = QSettings()
-    settings.clear()
-    yield settings
-    settings.clear()
+    store = QSettings()
+    store.clear()
+    yield store
+    store.clear()
+
+
+@pytest.fixture
+def languages(qapp: QApplication) -> Iterator[Languages]:
+    """The application's translators, starting in English and left in English."""
+    switcher = Languages()
+    switcher.set_language("en")
+    yield switcher
+    switcher.set_language("en")
+    QCoreApplication.processEvents()
+
+
+@pytest.fixture
+def desk(tmp_path: Path) -> Iterator[Desk]:
+    """A real core desk (not connected) with its event log in the test's folder."""
+    core = Desk(tmp_path / "events.sqlite")
+    yield core
+    asyncio.run(core.close())
+
+
+@pytest.fixture
+def session(desk: Desk, languages: Languages, settings: QSettings) -> Iterator[DeskSession]:
+    """The Qt desk over ``desk``: bridge, actions, PTT keys, commands and the window (not shown)."""
+    desk_session = DeskSession(desk, languages, user="chief", settings=settings)
+    yield desk_session
+    desk_session.detach()
+    desk_session.window.close()
+    desk_session.window.deleteLater()
+    QCoreApplication.processEvents()
+
+
+RunAsync = Callable[[Callable[[], Coroutine[Any, Any, Any]]], Any]
+
+
+@pytest.fixture
+def run_async(qapp: QApplication) -> RunAsync:
+    """Run a coroutine function on a qasync loop over the test's QApplication (Qt events flow while it awaits)."""
+
+    def run(scenario: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
+        loop = qasync.QEventLoop(qapp)
+        asyncio.set_event_loop(loop)
+        try:
+            with loop:
+                return loop.run_until_complete(scenario())
+        finally:
+            asyncio.set_event_loop(None)
+
+    return run
+
+
+async def until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Wait on the running loop until ``condition()`` holds (fails the test after ``timeout`` seconds)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        assert loop.time() < deadline, "condition not met in time"
+        await asyncio.sleep(0.02)

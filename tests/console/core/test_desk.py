@@ -61,12 +61,13 @@ async def test_ptt_takes_the_floor_on_the_platform_and_gives_it_back(
 
     result = await desk.ptt_press()
     assert result.outcome == "granted" and result.call is not None
-    call = platform.state.calls.calls[result.call]
+    call_id = result.call
+    call = platform.state.calls.calls[call_id]
     assert call.floor is not None and call.floor.holder == "chief"
     assert desk.ptt_state == "has_permission" and desk.ptt_call == result.call
     left = desk.talk_time_left
     assert left is not None and 100 < left <= 120  # the dispatcher class talks up to 120 s
-    await eventually(lambda: listener.floor_holders.get(result.call) == "chief")
+    await eventually(lambda: listener.floor_holders.get(call_id) == "chief")
     assert await desk.wait_until(lambda: desk.world.monitored_groups()[0].holder == "chief")
 
     await desk.ptt_release()
@@ -113,7 +114,7 @@ async def test_a_moving_train_moves_on_the_desk(desk: Desk, start_fleet: StartFl
             seen.append(train.chainage_m)
         return len(seen) >= 3
 
-    assert await desk.wait_until(moved, timeout=10)
+    assert await desk.wait_until(moved, timeout=10), (seen, desk.world.terminals["TR1901"])
     train = next(t for t in desk.world.trains() if t.radio.id == "TR1901")
     assert train.number == "1901" and train.direction in ("up", "down")
     assert train.station is not None and (train.at_station or train.between is not None)
@@ -180,6 +181,7 @@ async def test_the_log_keeps_the_day_across_a_restart_of_the_desk(
     second = Desk(log_path)
     await second.connect(platform.url, "chief", PASSWORD)
     await second.send_text("second shift", group="TG-S02")
+    assert await second.wait_until(lambda: any(t.text == "second shift" for t in second.world.texts))
     await second.close()
     kinds = logged(log_path)
     assert kinds.count("desk_connected") == 2 and kinds.count("desk_disconnected") == 2

@@ -119,3 +119,10 @@ def test_recording_after_close_loses_the_event_without_failing(path: Path) -> No
     log.record("text", actor="b")
     with EventLog(path) as again:
         assert [e.actor for e in again.recent(5)] == ["a"]
+
+
+async def test_searching_from_the_event_loop_runs_off_it(path: Path) -> None:
+    with EventLog(path) as log:
+        fill(log)
+        assert kinds(await log.asearch("escalator", kind="alarm_raised")) == ["alarm_raised"]
+        assert kinds(await log.arecent(1)) == ["alarm_raised"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from console.core.changes import (
     AffiliationChanged,
     AlarmChanged,
@@ -317,3 +319,18 @@ def test_a_failing_observer_does_not_stop_the_others_and_unsubscribing_works() -
     world.apply(wire.StatusMessage(sender="HS-1", status=2))
     assert len(seen) == 1
     assert world.apply(wire.Ping(seq=1)) == []  # not about the world
+
+
+def test_with_a_scheduler_observers_hear_once_per_scheduled_delivery() -> None:
+    scheduled: list[Callable[[], None]] = []
+    world = World(schedule=scheduled.append)
+    world.apply(wire.Snapshot(terminals=[terminal("A"), terminal("B")]))
+    scheduled.pop()()
+    batches = recorder(world)
+    for n in range(3):
+        world.apply(wire.LocationUpdate(terminal="A", location=wire.Location(chainage_m=float(n))))
+    world.apply(wire.LocationUpdate(terminal="B", location=wire.Location(chainage_m=9.0)))
+    world.apply(wire.StatusMessage(sender="A", status=1))
+    assert batches == [] and len(scheduled) == 1  # one delivery for them all
+    scheduled.pop()()
+    assert batches == [[TerminalChanged(frozenset({"A", "B"})), MessageReceived("status", "A")]]

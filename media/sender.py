@@ -1,0 +1,133 @@
+"""The source end of a media session: a simulated camera (and/or microphone) answering the sink's SDP offer.
+
+SPEC.md §5.14: the sink offers (receive-only), the source answers with a complete SDP (no trickle ICE: aiortc
+gathers every candidate before `setLocalDescription` returns). The video is a pre-encoded clip sent without
+re-encoding (`ClipTrack`), so the offer must allow H.264; the answer takes nothing else for video.
+A renegotiation (a new offer on the same session) is answered on the same peer connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from aiortc import RTCIceServer, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
+from aiortc.mediastreams import MediaStreamTrack
+from aiortc.rtcrtpparameters import RTCRtpCodecCapability
+
+from media.ice import ice_configuration, require_host_addresses
+from media.sources import ClipTrack, EncodedClip
+
+log = logging.getLogger(__name__)
+
+__all__ = ["NegotiationFailed", "VideoSender", "h264_preferences"]
+
+
+class NegotiationFailed(ValueError):
+    """The remote SDP cannot be answered (no common codec, malformed SDP, closed session)."""
+
+
+def h264_preferences() -> list[RTCRtpCodecCapability]:
+    """aiortc's H.264 codec capabilities (every profile and packetisation mode it knows), for video transceivers."""
+    capabilities = RTCRtpSender.getCapabilities("video")
+    return [codec for codec in capabilities.codecs if codec.mimeType.lower() == "video/h264"]
+
+
+class VideoSender:
+    """Sends a looping pre-encoded clip (and optionally an audio track) to the sink that offers.
+
+    ``allowed_addresses`` are the media addresses (or interface names) this process gathers ICE candidates on
+    (media/ice.py); ``ice_servers`` stays empty unless the user configured STUN/TURN servers.
+    ``on_state`` hears the peer connection's state (``connecting``, ``connected``, ``failed``, ``closed``):
+    a terminal ends a session whose media failed with ``video.stop``.
+    """
+
+    def __init__(
+        self,
+        clip_path: Path | str | EncodedClip | None,
+        *,
+        allowed_addresses: Sequence[str],
+        audio: MediaStreamTrack | None = None,
+        ice_servers: Sequence[RTCIceServer] = (),
+        on_state: Callable[[str], None] | None = None,
+        name: str = "",
+    ) -> None:
+        if clip_path is None and audio is None:
+            raise ValueError("a sender needs a clip, an audio track or both")
+        require_host_addresses(allowed_addresses)
+        self.name = name
+        self.video = ClipTrack(clip_path) if clip_path is not None else None
+        self.audio = audio
+        self._on_state = on_state
+        self._pc = RTCPeerConnection(ice_configuration(ice_servers))
+        self._pc.on("connectionstatechange", self._state_changed)
+        self._prepared = False
+        self._closed = False
+
+    @property
+    def connection_state(self) -> str:
+        """The peer connection's state: new, connecting, connected, failed or closed."""
+        return str(self._pc.connectionState)
+
+    @property
+    def frames_sent(self) -> int:
+        """Video frames handed to the packetiser so far."""
+        return self.video.frames_sent if self.video is not None else 0
+
+    def _state_changed(self) -> None:
+        state = self.connection_state
+        log.info("sender %s: media %s", self.name, state)
+        if self._on_state is not None:
+            self._on_state(state)
+
+    def _prepare(self) -> None:
+        """Send-only transceivers made before the offer is applied, so that the answer carries our tracks."""
+        if self._prepared:
+            return
+        self._prepared = True
+        if self.video is not None:
+            transceiver = self._pc.addTransceiver(self.video, direction="sendonly")
+            transceiver.setCodecPreferences(h264_preferences())
+        if self.audio is not None:
+            self._pc.addTransceiver(self.audio, direction="sendonly")
+
+    async def answer(self, offer_sdp: str) -> str:
+        """Apply the sink's complete SDP offer and return our complete answer (every candidate included)."""
+        if self._closed:
+            raise NegotiationFailed(f"sender {self.name} is closed")
+        self._prepare()
+        try:
+            await self._pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
+            answer = await self._pc.createAnswer()
+            await self._pc.setLocalDescription(answer)
+        except (ValueError, AttributeError) as exc:  # aiortc raises these (and subclasses) for SDP it refuses
+            raise NegotiationFailed(f"sender {self.name}: cannot answer the offer: {exc}") from exc
+        description = self._pc.localDescription
+        log.info("sender %s: answered (%d characters)", self.name, len(description.sdp))
+        return str(description.sdp)
+
+    def switch_clip(self, clip_path: Path | str | EncodedClip) -> None:
+        """Send another clip from the next frame on, without renegotiation (SPEC: ``video.quality``)."""
+        if self.video is None:
+            raise ValueError(f"sender {self.name} sends no video")
+        self.video.switch(clip_path)
+
+    async def wait_connected(self, timeout: float = 10.0) -> None:
+        """Return once media is connected; raise TimeoutError, or ConnectionError if it failed or closed."""
+        async with asyncio.timeout(timeout):
+            while self.connection_state != "connected":
+                if self.connection_state in ("failed", "closed"):
+                    raise ConnectionError(f"sender {self.name}: media {self.connection_state}")
+                await asyncio.sleep(0.02)
+
+    async def close(self) -> None:
+        """Stop sending and release the peer connection (idempotent)."""
+        if self._closed:
+            return
+        self._closed = True
+        await self._pc.close()
+        for track in (self.video, self.audio):
+            if track is not None:
+                track.stop()
