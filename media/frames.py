@@ -82,7 +82,9 @@ class TileFrame:
         if self.format == "rgb24" and width in (None, self.width) and height in (None, self.height):
             return self.pixels
         frame = av.VideoFrame.from_ndarray(self.pixels, format=self.format)
-        return frame.to_ndarray(format="rgb24", width=width or self.width, height=height or self.height)
+        rgb: U8 = np.asarray(frame.to_ndarray(format="rgb24", width=width or self.width, height=height or self.height),
+                             dtype=np.uint8)
+        return rgb
 
 
 def _frame_bytes(width: int, height: int, pixel_format: PixelFormat) -> int:
@@ -184,7 +186,7 @@ class FrameWall:
         u64[_SEQ] = seq + 1
 
     def _copy_plane(self, plane: av.video.plane.VideoPlane, offset: int, row_bytes: int, rows: int) -> int:
-        source = np.frombuffer(plane, np.uint8).reshape(-1, plane.line_size)[:rows, :row_bytes]
+        source = np.frombuffer(memoryview(plane), np.uint8).reshape(-1, plane.line_size)[:rows, :row_bytes]
         target = np.ndarray((rows, row_bytes), np.uint8, self._memory.buf, offset)
         target[...] = source
         return offset + rows * row_bytes
@@ -199,6 +201,11 @@ class FrameWall:
     def generation(self, tile: int) -> int:
         self._check_tile(tile)
         return int(self._u64[tile][_GENERATION])
+
+    def has_picture(self, tile: int) -> bool:
+        """Whether the tile holds a frame (False once its session closed: paint it empty)."""
+        self._check_tile(tile)
+        return int(self._u32[tile][_FORMAT]) != 0
 
     def read(self, tile: int, since: int = -1) -> TileFrame | None:
         """A consistent copy of the tile's latest frame; None if it is empty, not newer than ``since``, or kept

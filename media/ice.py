@@ -34,7 +34,15 @@ __all__ = [
 ]
 
 _stock_host_addresses = aioice.ice.get_host_addresses
-_allowed: tuple[str, ...] | None = None
+
+
+class _Restriction:
+    """The process's allowed media addresses (None: aioice's stock behaviour)."""
+
+    allowed: tuple[str, ...] | None = None
+
+
+_process = _Restriction()
 
 
 def _is_address(entry: str) -> bool:
@@ -71,11 +79,12 @@ def host_addresses(allowed: Sequence[str], *, use_ipv4: bool = True, use_ipv6: b
 
 
 def _restricted_host_addresses(use_ipv4: bool, use_ipv6: bool) -> list[str]:
-    if _allowed is None:  # lifted after this function was captured somewhere: behave like the stock one
+    allowed = _process.allowed
+    if allowed is None:  # lifted after this function was captured somewhere: behave like the stock one
         return _stock_host_addresses(use_ipv4, use_ipv6)
-    addresses = host_addresses(_allowed, use_ipv4=use_ipv4, use_ipv6=use_ipv6)
+    addresses = host_addresses(allowed, use_ipv4=use_ipv4, use_ipv6=use_ipv6)
     if not addresses:
-        log.warning("ICE: none of the allowed media addresses %s is usable; gathering nothing", list(_allowed))
+        log.warning("ICE: none of the allowed media addresses %s is usable; gathering nothing", list(allowed))
     return addresses
 
 
@@ -84,13 +93,12 @@ def restrict_host_addresses(addresses: Iterable[str]) -> None:
 
     Process-wide, and it replaces an earlier restriction; it applies to peer connections that gather after it.
     """
-    global _allowed
     allowed = tuple(dict.fromkeys(addresses))
     if not allowed:
         raise ValueError("no media address allowed: ICE would have no candidate")
-    if allowed != _allowed:
+    if allowed != _process.allowed:
         log.info("ICE host candidates restricted to %s", ", ".join(allowed))
-    _allowed = allowed
+    _process.allowed = allowed
     aioice.ice.get_host_addresses = _restricted_host_addresses
 
 
@@ -101,21 +109,20 @@ def require_host_addresses(addresses: Iterable[str]) -> None:
     interfaces in one process is a configuration error, not something to resolve silently.
     """
     wanted = tuple(dict.fromkeys(addresses))
-    if _allowed is None:
+    if _process.allowed is None:
         restrict_host_addresses(wanted)
-    elif set(wanted) != set(_allowed):
-        raise ValueError(f"this process gathers media candidates on {list(_allowed)}, not {list(wanted)}")
+    elif set(wanted) != set(_process.allowed):
+        raise ValueError(f"this process gathers media candidates on {list(_process.allowed)}, not {list(wanted)}")
 
 
 def allowed_host_addresses() -> tuple[str, ...] | None:
     """The process's allowed media addresses, or None when aioice gathers on every interface (its default)."""
-    return _allowed
+    return _process.allowed
 
 
 def lift_host_restriction() -> None:
     """Give aioice back its stock host-address list (all interfaces but loopback); for tests."""
-    global _allowed
-    _allowed = None
+    _process.allowed = None
     aioice.ice.get_host_addresses = _stock_host_addresses
 
 

@@ -132,7 +132,7 @@ class ClipTrack(_PacedTrack):
         """Continue with ``clip`` (from its first keyframe) at the next frame: a quality switch."""
         self._next_clip = clip if isinstance(clip, EncodedClip) else load_clip(clip)
 
-    async def recv(self) -> av.Packet:
+    async def recv(self) -> av.Packet:  # type: ignore[type-arg]
         await self._pace()
         if self._next_clip is not None:
             self.clip, self._next_clip, self._index = self._next_clip, None, 0

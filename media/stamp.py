@@ -81,12 +81,15 @@ def _luma_of(frame: av.VideoFrame | npt.NDArray[Any]) -> npt.NDArray[Any]:
     if isinstance(frame, av.VideoFrame):
         if frame.format.name in ("yuv420p", "yuvj420p", "nv12", "gray"):
             plane = frame.planes[0]
-            rows = np.frombuffer(plane, np.uint8).reshape(frame.height, plane.line_size)
-            return rows[:, :frame.width]
-        return frame.to_ndarray(format="gray")
+            rows = np.frombuffer(memoryview(plane), np.uint8).reshape(frame.height, plane.line_size)
+            luma: npt.NDArray[Any] = rows[:, :frame.width]
+            return luma
+        gray: npt.NDArray[Any] = frame.to_ndarray(format="gray")
+        return gray
     if frame.ndim == 3:
         # RGB (or BGR): the channels' mean is close enough to luma for black and white cells
-        return frame[..., :3].mean(axis=2)
+        mean: npt.NDArray[Any] = frame[..., :3].mean(axis=2)
+        return mean
     return frame
 
 
@@ -181,7 +184,7 @@ def text_width(text: str, scale: int) -> int:
     return len(text) * 6 * scale
 
 
-def draw_text(luma: Luma, text: str, x: int, y: int, scale: int, value: int = 235) -> None:
+def draw_text(luma: Luma, text: str, x: int, y: int, scale: int, *, value: int = 235) -> None:
     """Draw ``text`` (digits, capitals and a few signs; others as a box) into a luma plane, clipped to it."""
     height, width = luma.shape
     for index, char in enumerate(text.upper()):

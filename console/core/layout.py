@@ -60,6 +60,31 @@ class LineLayout:
         found = [p for p in self.places if p.kind == "station"]
         return tuple(sorted(found, key=lambda p: p.chainage_m if p.chainage_m is not None else 0.0))
 
+    @property
+    def depots(self) -> tuple[Place, ...]:
+        """Depots and stabling yards in the order of their connection chainage."""
+        found = [p for p in self.places if p.kind == "depot"]
+        return tuple(sorted(found, key=lambda p: p.chainage_m if p.chainage_m is not None else 0.0))
+
+    def tunnel_sections(self) -> tuple[tuple[float, float], ...]:
+        """(start, end) chainages of the stretches in tunnel: every run of consecutive underground stations,
+        from the first one's platform to the last one's (a lone underground station gives start == end)."""
+        sections: list[tuple[float, float]] = []
+        start: float | None = None
+        end = 0.0
+        for station in self.stations:
+            if station.chainage_m is None:
+                continue
+            if station.tunnel:
+                start = station.chainage_m if start is None else start
+                end = station.chainage_m
+            elif start is not None:
+                sections.append((start, end))
+                start = None
+        if start is not None:
+            sections.append((start, end))
+        return tuple(sections)
+
     def place(self, code: str) -> Place | None:
         return self._by_code.get(code)
 

@@ -112,14 +112,19 @@ def create_application(argv: Sequence[str] | None = None, *, language: str | Non
     return app, languages
 
 
-def run_desk(urls: Sequence[str], user: str, password: str, *, demo: bool = False, **options: Any) -> int:
+def run_desk(urls: Sequence[str], user: str, password: str, *, demo: bool = False,
+             testbed_args: Sequence[str] = (), language: str | None = None, line: Path | None = None,
+             log_path: Path | None = None, quit_after: float | None = None,
+             script: Callable[[DeskSession], Awaitable[None]] | None = None) -> int:
     """Run the desk against the platform at ``urls`` as ``user`` until its window is closed; the exit code.
 
-    With ``demo`` the dual-live testbed and the simulated line run as a child process and the desk signs in to
-    both instances as the demo's chief dispatcher (``urls``, ``user`` and ``password`` are then ignored when
-    empty). Other keyword options are the fields of `DeskOptions`.
+    With ``demo`` the dual-live testbed and the simulated line run as a child process (``testbed_args`` passed on
+    to it) and the desk signs in to both instances as the demo's chief dispatcher (``urls``, ``user`` and
+    ``password`` may be empty). The other options are described on `DeskOptions`.
     """
-    desk_options = DeskOptions(urls=list(urls), user=user, password=password, demo=demo, **options)
+    desk_options = DeskOptions(urls=list(urls), user=user, password=password, demo=demo,
+                               testbed_args=list(testbed_args), language=language, line=line, log_path=log_path,
+                               quit_after=quit_after, script=script)
     try:
         check_environment()
     except DeskStartError as exc:
@@ -161,15 +166,29 @@ def run_configured(*, language: str | None = None) -> int:
 def run_on_loop(app: QApplication, languages: Languages, options: DeskOptions) -> int:
     """Run the desk's coroutine on a qasync loop over ``app``; the exit code."""
     import qasync
+    from PySide6.QtCore import QEvent
 
     app.setQuitOnLastWindowClosed(False)  # the coroutine decides when the loop ends
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     try:
         with loop:
-            return int(loop.run_until_complete(desk_main(app, languages, options)))
+            try:
+                return int(loop.run_until_complete(desk_main(app, languages, options)))
+            finally:
+                _cancel_leftovers(loop)
     finally:
         asyncio.set_event_loop(None)
+        app.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)  # the closed window goes now
+
+
+def _cancel_leftovers(loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel and finish the tasks still pending (as `asyncio.run` does), so none is destroyed while pending."""
+    pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+    for task in pending:
+        task.cancel()
+    if pending:
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
 
 
 async def desk_main(app: QApplication, languages: Languages, options: DeskOptions) -> int:
@@ -244,6 +263,7 @@ async def desk_main(app: QApplication, languages: Languages, options: DeskOption
         ticker.stop()
         window.close()
         await session.close()
+        window.deleteLater()  # with it the session's bridge, actions and commands
         await desk.close()
         if testbed is not None:
             await testbed.stop()

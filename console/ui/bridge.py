@@ -58,6 +58,11 @@ class DeskBridge(QObject):
     protocolProblem = Signal(str)
     #: after each batch, once every signal of it went out
     batchDone = Signal()
+    #: the dispatcher asked to see a terminal ("show location" on an alert or alarm): the panes that show it
+    #: select and reveal it. Emitted by panes, not by the world.
+    selectTerminal = Signal(str)
+    #: the dispatcher asked to see a station (its code), as `selectTerminal`
+    selectStation = Signal(str)
 
     _arrived = Signal(object)
 

@@ -4,6 +4,13 @@ The repository stores only the ``.ts`` sources. `ensure_compiled` runs ``lreleas
 a ``.qm`` is missing or older than its ``.ts``, into the resources folder or, when that is read-only, the user's
 cache. `Languages` installs the translators; Qt then sends every widget a ``LanguageChange`` event and widgets
 re-read their strings in ``retranslate()``.
+
+Adding strings: write them as ``self.tr("...")`` in a widget class (its class name is the context), or
+``QCoreApplication.translate("Context", "...")``, or mark constants with this module's `QT_TRANSLATE_NOOP`; then
+``pyside6-lupdate console/ui/*.py console/ui/panes/*.py -ts resources/translations/trunkdesk_zh_CN.ts
+-locations none -no-obsolete`` and translate the new entries (``pyside6-linguist``, or by hand).
+``tests/ui/test_translations.py`` fails while any string lacks its Chinese. Placeholders are ``%1``, ``%2``,
+replaced with ``str.replace`` after translation.
 """
 
 from __future__ import annotations

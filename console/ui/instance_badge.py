@@ -64,8 +64,8 @@ class InstanceBadge(QFrame):
         state = link.state if link.state in ("up", "connecting", "down") else "down"
         if link.state == "unknown":
             state = "connecting"
-        for widget, name, value in ((self, "link", state), (self._state, "link", state),
-                                    (self._role, "role", link.role or "")):
+        for widget, name, value in ((self, "link", state), (self, "serving", "true" if link.serving else "false"),
+                                    (self._state, "link", state), (self._role, "role", link.role or "")):
             if widget.property(name) != value:
                 widget.setProperty(name, value)
                 repolish(widget)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from importlib.metadata import PackageNotFoundError, version
 
-from PySide6.QtCore import QByteArray, QEvent, QSettings, QSize, Qt, Signal
+from PySide6.QtCore import QByteArray, QEvent, QSettings, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QMessageBox, QWidget
 
@@ -83,6 +83,8 @@ class DeskWindow(QMainWindow):
     def _make_dock(self, spec: PaneSpec) -> QDockWidget:
         dock = QDockWidget(self)
         dock.setObjectName(spec.name)
+        if spec.icon:
+            dock.setWindowIcon(icon(spec.icon))
         dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
                          | QDockWidget.DockWidgetFeature.DockWidgetFloatable
                          | QDockWidget.DockWidgetFeature.DockWidgetClosable)
@@ -150,7 +152,8 @@ class DeskWindow(QMainWindow):
         if not self._shown_once:
             self._shown_once = True
             if not self._restored:
-                self._default_sizes()  # now that the window has its real size
+                # once the show has been laid out: before that the dock areas have no sizes to divide
+                QTimer.singleShot(0, self._default_sizes)
 
     def raise_pane(self, name: str) -> None:
         """Bring pane ``name`` to the front (showing its dock if the dispatcher had closed it)."""

@@ -2,7 +2,8 @@
 
     python -m console.ui.screenshot [--out docs/screenshots] [--after 12] [--xvfb]
 
-Saves ``desk-en.png`` and ``desk-zh_CN.png`` (the same running desk, switched language between the two).
+Saves ``desk-en.png`` and ``desk-zh_CN.png`` (the same running desk, switched language between the two), in the
+default layout (the user's saved settings are not read).
 Offscreen rendering by default; ``--xvfb`` starts ``Xvfb :99`` at 1920x1080 and renders through xcb instead,
 like a real display.
 """
@@ -17,8 +18,9 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -59,7 +61,7 @@ def xvfb(display: str = ":99") -> Iterator[None]:
         server.wait(10)
 
 
-def _shooter(out: Path, after: float, languages: list[str]) -> object:
+def _shooter(out: Path, after: float, languages: list[str]) -> Callable[[DeskSession], Awaitable[None]]:
     async def shoot(session: DeskSession) -> None:
         from PySide6.QtWidgets import QApplication
 
@@ -95,6 +97,12 @@ def main(argv: list[str] | None = None) -> int:
 
     args.out.mkdir(parents=True, exist_ok=True)
     shoot = _shooter(args.out, args.after, languages)
+    # the default layout, not whatever the last desk on this machine left in the user's settings
+    from PySide6.QtCore import QSettings
+
+    settings_dir = tempfile.mkdtemp(prefix="trunkdesk-screenshot-")
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, settings_dir)
     if args.xvfb:
         with xvfb():
             return run_desk([], "", "", demo=True, language=languages[0], script=shoot)

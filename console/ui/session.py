@@ -34,8 +34,8 @@ class DeskSession(QObject):
     """The Qt side of one `Desk`: build it before connecting, `start` after, `close` at the end."""
 
     def __init__(self, desk: Any, languages: Languages, *, user: str = "", settings: QSettings | None = None,
-                 install_ptt: bool = True, parent: QObject | None = None) -> None:
-        super().__init__(parent)
+                 install_ptt: bool = True) -> None:
+        super().__init__()
         self.desk = desk
         self.user = user
         self.settings = settings or QSettings()
@@ -49,6 +49,8 @@ class DeskSession(QObject):
         context = PaneContext(bridge=self.bridge, world=desk.world, desk=desk, actions=self.actions,
                               commands=self.commands)
         self.window = DeskWindow(context, languages, self.settings)
+        # the window owns the session from here: the actions, bridge and commands live exactly as long as it
+        self.setParent(self.window)
         self.commands.commandFailed.connect(self._on_failed)
         self.commands.paneWanted.connect(self.window.raise_pane)
         self.bridge.affiliationChanged.connect(self._remember_affiliations)

@@ -39,22 +39,29 @@ class Entry(msgspec.Struct, array_like=True, frozen=True, omit_defaults=True):
     count: int = 0
 
 
-def message_entry(index: int, epoch: int, now: float, principal: str, message: Message) -> Entry:
-    """The entry of a request or notification from ``principal``."""
+def message_entry(index: int, epoch: int, now: float, principal: str, message: Message, *,
+                  with_body: bool = True) -> Entry:
+    """The entry of a request or notification from ``principal`` (``with_body=False``: not to be shipped, so
+    not encoded; apply it with the message at hand)."""
     kind: EntryKind = "request" if isinstance(message, Request) else "notify"
-    return Entry(index=index, epoch=epoch, now=now, kind=kind, principal=principal, body=encode(message))
+    return Entry(index=index, epoch=epoch, now=now, kind=kind, principal=principal,
+                 body=encode(message) if with_body else b"")
 
 
-def apply_entry(state: PlatformState, entry: Entry) -> tuple[Ok | Error | None, list[Outbound]]:
-    """Apply one entry; the answer (for requests) and the notifications it causes."""
+def apply_entry(state: PlatformState, entry: Entry, message: Message | None = None) -> tuple[
+        Ok | Error | None, list[Outbound]]:
+    """Apply one entry; the answer (for requests) and the notifications it causes.
+
+    ``message`` is the entry's request or notification already decoded (the active has it at hand), which
+    spares decoding ``body`` again."""
     if entry.kind == "request":
-        request = decode(entry.body)
+        request = message if message is not None else decode(entry.body)
         assert isinstance(request, Request)
         return state.apply(entry.principal, request, entry.now)
     if entry.kind == "notify":
-        message = decode(entry.body)
-        assert isinstance(message, Notification)
-        return None, state.notify(entry.principal, message, entry.now)
+        notification = message if message is not None else decode(entry.body)
+        assert isinstance(notification, Notification)
+        return None, state.notify(entry.principal, notification, entry.now)
     if entry.kind == "attach":
         return None, state.attach(entry.principal, entry.now, via=entry.via, token=entry.token or None)
     if entry.kind == "detach":

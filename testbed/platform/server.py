@@ -42,6 +42,7 @@ from protocols.messages import (
     Error,
     FloorGranted,
     Hello,
+    Message,
     Notification,
     Ok,
     PlatformRole,
@@ -272,7 +273,7 @@ class PlatformServer:
         self.counters["requests"] += 1
         try:
             if self.role == "active":
-                answer = await self._commit(message_entry(0, 0, 0.0, principal, request))
+                answer = await self._commit(self._entry_of(principal, request), request)
             elif self._upstream is not None:
                 answer = await self._forward(principal, request)
             else:
@@ -294,7 +295,7 @@ class PlatformServer:
     async def _notify(self, principal: str, message: Notification) -> None:
         with contextlib.suppress(NotActive, ConnectionError, websockets.ConnectionClosed):
             if self.role == "active":
-                await self._commit(message_entry(0, 0, 0.0, principal, message))
+                await self._commit(self._entry_of(principal, message), message)
             elif self._upstream is not None:
                 await self._forward(principal, message)
 
@@ -311,19 +312,25 @@ class PlatformServer:
         if not self._stopping:
             self._spawn(self._sync_sessions(principal, orderly=orderly), "detach")
 
+    def _entry_of(self, principal: str, message: Message) -> Entry:
+        # Alone, nothing is shipped: skip encoding the body that only the standby would read.
+        return message_entry(0, 0, 0.0, principal, message, with_body=self.pair is not None)
+
     async def _commit_quietly(self, entry: Entry) -> None:
         with contextlib.suppress(NotActive):
             await self._commit(entry)
 
     # ----- the journal (active) ------------------------------------------------------------------
 
-    async def _commit(self, template: Entry) -> Ok | Error | None:
-        """Apply an input as the next journal entry; return its answer once the entry is safe."""
+    async def _commit(self, template: Entry, message: Message | None = None) -> Ok | Error | None:
+        """Apply an input as the next journal entry; return its answer once the entry is safe.
+
+        ``message``: the entry's request or notification, already decoded."""
         if self.role != "active":
             raise NotActive("standby")
         self.index += 1
         entry = msgspec.structs.replace(template, index=self.index, epoch=self.epoch, now=self.clock())
-        answer, out = apply_entry(self.state, entry)
+        answer, out = apply_entry(self.state, entry, message)
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._pending[entry.index] = _Pending(entry, out, done)
         if self._standby is not None:
@@ -634,7 +641,7 @@ class PlatformServer:
         except ProtocolError:
             return
         try:
-            answer = await self._commit(message_entry(0, 0, 0.0, message.principal, forwarded))
+            answer = await self._commit(self._entry_of(message.principal, forwarded), forwarded)
         except NotActive as exc:
             assert isinstance(forwarded, Request) or message.fid == 0
             answer = Error(code=int(ErrorCode.NOT_ACTIVE), reason=str(exc))

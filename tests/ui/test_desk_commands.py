@@ -147,7 +147,7 @@ def test_answer_and_end_call(run_async: RunAsync, qtbot: QtBot) -> None:
     desk.world.apply(wire.PrivateCallIncoming(call="p1", caller="TR-07"))
     desk.world.apply(wire.CallStarted(call=wire.CallInfo(id="p0", kind="private", parties=["chief", "HS-003"],
                                                          started_ms=10)))
-    commands, actions = _commands(desk)
+    _commands_kept, actions = _commands(desk)
 
     async def scenario() -> None:
         actions.action("answer_call").trigger()

@@ -12,7 +12,8 @@ from pytestqt.qtbot import QtBot
 from console.ui.resources import icon, icon_path, resource_path, resources_dir, theme_stylesheet
 
 ICONS = ["station", "train", "handset", "recorder", "camera", "console", "gateway", "ptt", "emergency", "alarm",
-         "group", "call", "video", "link-up", "link-down", "trunkdesk", "dock-close", "dock-float"]
+         "group", "call", "video", "link-up", "link-down", "trunkdesk", "dock-close", "dock-float",
+         "message", "log"]
 
 
 @pytest.mark.parametrize("name", ICONS)

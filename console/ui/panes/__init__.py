@@ -8,11 +8,18 @@ A pane module (``console/ui/panes/<name>.py``) registers its factory at import::
     def create(context: PaneContext) -> QWidget:
         return StationsView(context.bridge, context.world, context.desk)
 
-The shell owns where panes go and what their docks are called: `LAYOUT` lists the planned panes (object name,
-translatable title, default dock area, the pane whose tab they share). A pane not in `LAYOUT` passes ``title``
-and ``area`` to `pane`. The dock's object name is the pane name, so saved layouts survive reordering; a planned
-pane whose module does not exist yet shows a placeholder. Titles are marked with ``QT_TRANSLATE_NOOP("Panes",
-...)`` and translated in ``resources/translations/trunkdesk_zh_CN.ts`` (context ``Panes``).
+The shell owns where panes go and what their docks are called: `LAYOUT` lists the planned panes (the module
+name, which is also the dock's object name, so saved layouts survive reordering; the translatable title; the
+default dock area; the pane it shares a tab or splits off from). `load_builtin` imports
+``console.ui.panes.<name>`` for every name in `LAYOUT`; a planned pane whose module does not exist yet, fails to
+import or fails to build shows a placeholder, and the rest of the desk runs. A pane not in `LAYOUT` passes
+``title`` and ``area`` to `pane`. Titles are marked with ``QT_TRANSLATE_NOOP("Panes", ...)`` and translated in
+``resources/translations/trunkdesk_zh_CN.ts`` (context ``Panes``).
+
+A pane reads ``context.world`` and redraws on ``context.bridge``'s signals (coalesced, ids only); it gives commands
+through ``context.desk`` (coroutines: ``asyncio.ensure_future(context.desk.select(group))``); it takes keys from
+``context.actions`` (the keyboard is one table, `console.ui.shortcuts`) and re-reads its strings on
+``QEvent.LanguageChange`` in ``changeEvent``. Long lists are item models, never a widget per terminal.
 """
 
 from __future__ import annotations
@@ -71,6 +78,8 @@ class PaneSpec:
     #: in the default layout, split this pane's dock off (pane name, orientation): Horizontal puts it to the
     #: right of that pane, Vertical below it
     split_from: tuple[str, Qt.Orientation] | None = None
+    #: icon of the dock (shown on its tab when tabbed), a name in resources/icons
+    icon: str | None = None
 
     def translated_title(self) -> str:
         return QCoreApplication.translate("Panes", self.title)
@@ -82,6 +91,7 @@ class _Planned:
     area: Area
     tab_with: str | None = None
     split_from: tuple[str, Qt.Orientation] | None = None
+    icon: str | None = None
 
 
 _RIGHT_OF, _BELOW = Qt.Orientation.Horizontal, Qt.Orientation.Vertical
@@ -89,46 +99,48 @@ _RIGHT_OF, _BELOW = Qt.Orientation.Horizontal, Qt.Orientation.Vertical
 #: The default layout for 1920x1080: the line across the top; groups and PTT on the left; emergencies and calls
 #: in the middle; stations, staff, messages and the log on the right.
 LAYOUT: dict[str, _Planned] = {
-    "vehicles": _Planned(QT_TRANSLATE_NOOP("Panes", "Trains and line"), Area.TopDockWidgetArea),
-    "groups": _Planned(QT_TRANSLATE_NOOP("Panes", "Groups and PTT"), Area.LeftDockWidgetArea),
+    "vehicles": _Planned(QT_TRANSLATE_NOOP("Panes", "Trains and line"), Area.TopDockWidgetArea, icon="train"),
+    "groups": _Planned(QT_TRANSLATE_NOOP("Panes", "Groups and PTT"), Area.LeftDockWidgetArea, icon="group"),
     "emergencies": _Planned(QT_TRANSLATE_NOOP("Panes", "Emergencies and alarms"), Area.LeftDockWidgetArea,
-                            split_from=("groups", _RIGHT_OF)),
+                            split_from=("groups", _RIGHT_OF), icon="emergency"),
     "calls": _Planned(QT_TRANSLATE_NOOP("Panes", "Calls"), Area.LeftDockWidgetArea,
-                      split_from=("emergencies", _BELOW)),
-    "stations": _Planned(QT_TRANSLATE_NOOP("Panes", "Stations"), Area.RightDockWidgetArea),
+                      split_from=("emergencies", _BELOW), icon="call"),
+    "stations": _Planned(QT_TRANSLATE_NOOP("Panes", "Stations"), Area.RightDockWidgetArea, icon="station"),
     "handsets": _Planned(QT_TRANSLATE_NOOP("Panes", "Handsets and recorders"), Area.RightDockWidgetArea,
-                         tab_with="stations"),
+                         tab_with="stations", icon="handset"),
     "messages": _Planned(QT_TRANSLATE_NOOP("Panes", "Messages"), Area.RightDockWidgetArea,
-                         split_from=("stations", _BELOW)),
-    "event_log": _Planned(QT_TRANSLATE_NOOP("Panes", "Event log"), Area.RightDockWidgetArea, tab_with="messages"),
+                         split_from=("stations", _BELOW), icon="message"),
+    "event_log": _Planned(QT_TRANSLATE_NOOP("Panes", "Event log"), Area.RightDockWidgetArea, tab_with="messages",
+                          icon="log"),
 }
 
 _registry: dict[str, PaneSpec] = {}
 
 
-def pane(name: str, *, title: str | None = None, area: Area | None = None,
-         tab_with: str | None = None) -> Callable[[PaneFactory], PaneFactory]:
+def pane(name: str, *, title: str | None = None, area: Area | None = None, tab_with: str | None = None,
+         icon: str | None = None) -> Callable[[PaneFactory], PaneFactory]:
     """Decorator registering ``factory`` as pane ``name`` (title and area come from `LAYOUT` unless given)."""
 
     def register_factory(factory: PaneFactory) -> PaneFactory:
-        register(name, factory, title=title, area=area, tab_with=tab_with)
+        register(name, factory, title=title, area=area, tab_with=tab_with, icon=icon)
         return factory
 
     return register_factory
 
 
 def register(name: str, factory: PaneFactory, *, title: str | None = None, area: Area | None = None,
-             tab_with: str | None = None) -> PaneSpec:
+             tab_with: str | None = None, icon: str | None = None) -> PaneSpec:
     """Register (or replace) pane ``name``; see the module docstring."""
     planned = LAYOUT.get(name)
     if planned is None:
         if title is None or area is None:
             raise ValueError(f"pane {name!r} is not in LAYOUT: give it a title and an area")
-        planned = _Planned(title, area, tab_with)
+        planned = _Planned(title, area, tab_with, icon=icon)
     spec = PaneSpec(name=name, title=title if title is not None else planned.title,
                     area=area if area is not None else planned.area, factory=factory,
                     tab_with=tab_with if tab_with is not None else planned.tab_with,
-                    split_from=planned.split_from if area is None else None)
+                    split_from=planned.split_from if area is None else None,
+                    icon=icon if icon is not None else planned.icon)
     if name in _registry:
         logger.debug("pane %s replaced", name)
     _registry[name] = spec
@@ -146,13 +158,16 @@ def load_builtin() -> None:
         module = f"{__name__}.{name}"
         if name in _registry or importlib.util.find_spec(module) is None:
             continue
-        importlib.import_module(module)
+        try:
+            importlib.import_module(module)
+        except Exception:  # one broken pane must not take the desk down: it shows its placeholder
+            logger.exception("pane module %s failed to import", module)
 
 
 def panes() -> list[PaneSpec]:
     """Every pane in layout order: the registered ones, and placeholders (no factory) for planned ones not built."""
     result = [_registry.get(name) or PaneSpec(name, planned.title, planned.area, None, planned.tab_with,
-                                              planned.split_from)
+                                              planned.split_from, planned.icon)
               for name, planned in LAYOUT.items()]
     result += [spec for name, spec in _registry.items() if name not in LAYOUT]
     return result

@@ -1,0 +1,86 @@
+"""Run one pane's dispatcher commands on the qasync loop and report a refusal instead of raising it into Qt.
+
+A refused or failed command emits ``failed(what, reason)`` (the pane shows it next to its buttons) and the shell's
+``DeskCommands.commandFailed`` (the status bar shows it), with ``what`` already in the desk's language.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from console.core.desk import CommandFailed
+
+logger = logging.getLogger(__name__)
+
+Spawn = Callable[[Coroutine[Any, Any, Any]], "asyncio.Future[Any]"]
+
+
+class CommandRunner(QObject):
+    """Starts commands, keeps them until done, and turns refusals into signals."""
+
+    #: what (translated), reason (the platform's code and reason, or what went wrong here)
+    failed = Signal(str, str)
+    #: what (translated), the command's result
+    succeeded = Signal(str, object)
+
+    def __init__(self, commands: Any = None, *, spawn: Spawn | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._commands = commands
+        self._spawn: Spawn = spawn or asyncio.ensure_future
+        self._tasks: set[asyncio.Future[Any]] = set()
+
+    def run(self, what: str, coroutine: Coroutine[Any, Any, Any],
+            done: Callable[[Any], None] | None = None) -> asyncio.Future[Any] | None:
+        """Start ``coroutine``; ``done(result)`` runs after it succeeded. None when no loop runs (logged)."""
+        try:
+            future = self._spawn(self._guarded(what, coroutine, done))
+        except RuntimeError as exc:  # no event loop: a widget used outside the desk
+            coroutine.close()
+            logger.error("cannot run %s: %s", what, exc)
+            self._report(what, str(exc))
+            return None
+        self._tasks.add(future)
+        future.add_done_callback(self._tasks.discard)
+        return future
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._tasks)
+
+    async def wait_idle(self) -> None:
+        """Wait until every command started so far has finished (tests, closing)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def _guarded(self, what: str, coroutine: Coroutine[Any, Any, Any],
+                       done: Callable[[Any], None] | None) -> Any:
+        try:
+            result = await coroutine
+        except CommandFailed as exc:
+            logger.info("%s refused: %s", what, exc)
+            self._report(what, f"{exc.code} {exc.reason}")
+            return None
+        except (ConnectionError, TimeoutError) as exc:
+            logger.warning("%s failed: %r", what, exc)
+            self._report(what, str(exc) or type(exc).__name__)
+            return None
+        self.succeeded.emit(what, result)
+        if done is not None:
+            try:
+                done(result)
+            except Exception:  # the pane's follow-up must not lose the command's outcome
+                logger.exception("after %s", what)
+        return result
+
+    def _report(self, what: str, reason: str) -> None:
+        self.failed.emit(what, reason)
+        if self._commands is not None:
+            self._commands.commandFailed.emit(what, reason)
+
+
+__all__ = ["CommandRunner"]

@@ -1,0 +1,1 @@
+"""Widgets of the desk that are not panes (they sit in the window itself)."""

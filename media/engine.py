@@ -1,0 +1,393 @@
+"""The desk's media engine: receive sessions run in worker processes, pictures come back through shared memory.
+
+`MediaEngine` is an asyncio facade for the desk (or the headless console). It owns the `FrameWall` and starts
+``workers`` media worker processes (media/worker.py), one per core: aiortc's RTP path runs on one thread per
+process and tops out near 365 frames/s of 720p, so a wall of 30 HD feeds has to be spread over processes.
+Each session goes to the least-loaded worker (an HD feed weighs about four thumbnails, as their decoding costs).
+
+The SDP flow is the sink's (SPEC.md §5.14): `open_session` returns the complete offer to send as `media.offer`,
+`accept_answer` takes the relayed `media.answer`. The desk paints with `read_tile` (latest frame per tile).
+Quality switches need no call here: the source changes resolution in-band and the tile follows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from types import TracebackType
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from media import worker as worker_module
+from media.commands import (
+    AcceptAnswer,
+    CloseReceive,
+    Command,
+    Failure,
+    GetStats,
+    IceServer,
+    OpenReceive,
+    RecentAudio,
+    Reply,
+    SessionState,
+    SessionStats,
+    Shutdown,
+    WorkerConfig,
+    WorkerReady,
+)
+from media.frames import FrameWall, PixelFormat, TileFrame
+
+log = logging.getLogger(__name__)
+
+__all__ = ["MediaEngine", "MediaWorkerError", "MediaWorkerLost", "default_workers"]
+
+#: how much decoding a session costs its worker, by quality (720p about 6 % of a core, 180p about 1.5 %)
+LOAD = {"thumb": 1, "hd": 4}
+#: longest wait for a worker to start, and for any command's answer
+START_TIMEOUT = 30.0
+COMMAND_TIMEOUT = 20.0
+
+
+class MediaWorkerError(RuntimeError):
+    """A worker refused or failed a command (``kind`` is the worker-side exception's class)."""
+
+    def __init__(self, kind: str, text: str) -> None:
+        super().__init__(f"{kind}: {text}")
+        self.kind = kind
+
+
+class MediaWorkerLost(MediaWorkerError):
+    """A worker process ended; its sessions are gone."""
+
+
+@dataclass
+class _Worker:
+    index: int
+    process: BaseProcess
+    connection: Connection
+    pending: dict[int, asyncio.Future[object]] = field(default_factory=dict)
+    sessions: dict[str, int] = field(default_factory=dict)  # session -> load
+    ready: asyncio.Future[int] | None = None
+    lost: bool = False
+
+    @property
+    def load(self) -> int:
+        return sum(self.sessions.values())
+
+
+@dataclass
+class _Session:
+    name: str
+    worker: int
+    tile: int | None
+    state: str = "new"
+
+
+class MediaEngine:
+    """Receive sessions over ``workers`` worker processes, pictures on a wall of ``tiles`` tiles.
+
+    ``allowed_addresses`` (IP addresses or interface names) are where the workers gather ICE candidates;
+    ``ice_servers`` stays empty unless the user configured STUN/TURN. ``on_state(session, state)`` hears each
+    session's media state (``connecting``, ``connected``, ``failed``, ``closed``); on ``failed`` the desk ends
+    the session with ``video.stop``.
+    """
+
+    def __init__(
+        self,
+        *,
+        allowed_addresses: Sequence[str],
+        workers: int = 1,
+        tiles: int = 30,
+        max_width: int = 1280,
+        max_height: int = 720,
+        pixel_format: PixelFormat = "yuv420p",
+        ice_servers: Sequence[IceServer] = (),
+        on_state: Callable[[str, str], None] | None = None,
+        log_level: int = logging.WARNING,
+    ) -> None:
+        if workers < 1:
+            raise ValueError("a media engine needs at least one worker")
+        if not allowed_addresses:
+            raise ValueError("no media address allowed: give the addresses (or interfaces) media may use")
+        self.allowed_addresses = tuple(allowed_addresses)
+        self.ice_servers = tuple(ice_servers)
+        self.worker_count = workers
+        self.on_state = on_state
+        self._wall_shape = (tiles, max_width, max_height, pixel_format)
+        self._log_level = log_level
+        self.wall: FrameWall | None = None
+        self._workers: list[_Worker] = []
+        self._sessions: dict[str, _Session] = {}
+        self._generations = [0] * tiles
+        self._requests = itertools.count(1)
+        self._started = False
+        self._closed = False
+
+    # ----- lifecycle -------------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Create the wall and start the workers; returns when every worker is ready."""
+        if self._started:
+            return
+        self._started = True
+        tiles, max_width, max_height, pixel_format = self._wall_shape
+        self.wall = FrameWall.create(tiles, max_width, max_height, pixel_format)
+        loop = asyncio.get_running_loop()
+        context = multiprocessing.get_context("spawn")
+        try:
+            for index in range(self.worker_count):
+                ours, theirs = context.Pipe()
+                config = WorkerConfig(index=index, wall=self.wall.name, allowed_addresses=self.allowed_addresses,
+                                      ice_servers=self.ice_servers, log_level=self._log_level)
+                process = context.Process(target=worker_module.run, args=(theirs, config), daemon=True,
+                                          name=f"trunkdesk-media-{index}")
+                process.start()
+                theirs.close()
+                worker = _Worker(index, process, ours, ready=loop.create_future())
+                self._workers.append(worker)
+                loop.add_reader(ours.fileno(), self._readable, worker)
+            async with asyncio.timeout(START_TIMEOUT):
+                pids = [await worker.ready for worker in self._workers if worker.ready is not None]
+        except BaseException:
+            await self.close()
+            raise
+        log.info("media engine: %d workers (pids %s), wall %s", len(pids), pids, self.wall.name)
+
+    async def close(self) -> None:
+        """Stop every worker (closing its sessions) and free the wall (idempotent)."""
+        if self._closed:
+            return
+        self._closed = True
+        for worker in self._workers:
+            if not worker.lost:
+                try:
+                    await self._call(worker, Shutdown(), timeout=5.0)
+                except (MediaWorkerError, TimeoutError):
+                    log.warning("media worker %d did not shut down cleanly", worker.index)
+        loop = asyncio.get_running_loop()
+        for worker in self._workers:
+            await loop.run_in_executor(None, worker.process.join, 5.0)
+            if worker.process.is_alive():
+                worker.process.kill()
+                await loop.run_in_executor(None, worker.process.join, 5.0)
+            self._forget(worker)
+        self._sessions.clear()
+        if self.wall is not None:
+            self.wall.close()
+            self.wall = None
+
+    async def __aenter__(self) -> MediaEngine:
+        await self.start()
+        return self
+
+    async def __aexit__(self, kind: type[BaseException] | None, value: BaseException | None,
+                        traceback: TracebackType | None) -> None:
+        await self.close()
+
+    @property
+    def worker_pids(self) -> list[int]:
+        """Process ids of the live workers (to measure what they cost)."""
+        return [w.process.pid for w in self._workers if w.process.pid is not None and not w.lost]
+
+    # ----- the pipe --------------------------------------------------------------------------------------
+
+    def _readable(self, worker: _Worker) -> None:
+        try:
+            while worker.connection.poll():
+                self._dispatch(worker, worker.connection.recv())
+        except (EOFError, OSError):
+            self._lost(worker)
+
+    def _dispatch(self, worker: _Worker, message: object) -> None:
+        if isinstance(message, Reply | Failure):
+            future = worker.pending.pop(message.request, None)
+            if future is None or future.done():
+                return
+            if isinstance(message, Reply):
+                future.set_result(message.value)
+            else:
+                future.set_exception(MediaWorkerError(message.kind, message.text))
+        elif isinstance(message, SessionState):
+            session = self._sessions.get(message.session)
+            if session is not None:
+                session.state = message.state
+            if self.on_state is not None:
+                self.on_state(message.session, message.state)
+        elif isinstance(message, WorkerReady) and worker.ready is not None and not worker.ready.done():
+            worker.ready.set_result(message.pid)
+
+    def _forget(self, worker: _Worker) -> None:
+        if not worker.lost:
+            worker.lost = True
+            asyncio.get_running_loop().remove_reader(worker.connection.fileno())
+            worker.connection.close()
+
+    def _lost(self, worker: _Worker) -> None:
+        was_lost = worker.lost
+        self._forget(worker)
+        error = MediaWorkerLost("EOFError", f"media worker {worker.index} ended")
+        futures: list[asyncio.Future[Any]] = [*worker.pending.values(), *([worker.ready] if worker.ready else [])]
+        for future in futures:
+            if not future.done():
+                future.set_exception(error)
+        worker.pending.clear()
+        if was_lost or self._closed:
+            return
+        log.error("media worker %d ended (exit code %s); its sessions failed: %s", worker.index,
+                  worker.process.exitcode, sorted(worker.sessions))
+        for name in list(worker.sessions):
+            session = self._sessions.get(name)
+            if session is not None:
+                session.state = "failed"
+            if self.on_state is not None:
+                self.on_state(name, "failed")
+
+    async def _call(self, worker: _Worker, command: Command, timeout: float = COMMAND_TIMEOUT) -> object:
+        if worker.lost:
+            raise MediaWorkerLost("EOFError", f"media worker {worker.index} has ended")
+        request = next(self._requests)
+        future: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+        worker.pending[request] = future
+        try:
+            worker.connection.send((request, command))
+        except (OSError, EOFError):
+            worker.pending.pop(request, None)
+            self._lost(worker)
+            raise MediaWorkerLost("EOFError", f"media worker {worker.index} has ended") from None
+        try:
+            async with asyncio.timeout(timeout):
+                return await future
+        finally:
+            worker.pending.pop(request, None)
+
+    # ----- sessions --------------------------------------------------------------------------------------
+
+    def _running(self) -> FrameWall:
+        if not self._started or self._closed or self.wall is None:
+            raise RuntimeError("the media engine is not running")
+        return self.wall
+
+    def _free_tile(self, wall: FrameWall) -> int:
+        taken = {s.tile for s in self._sessions.values()}
+        for tile in range(wall.tiles):
+            if tile not in taken:
+                return tile
+        raise ValueError(f"all {wall.tiles} tiles are taken")
+
+    async def open_session(self, session: str, *, tile: int | None = None, video: bool = True,
+                           audio: bool = False, quality: Literal["thumb", "hd"] = "thumb") -> str:
+        """Open a receive-only session and return its complete SDP offer (to send as ``media.offer``).
+
+        Video lands on ``tile`` (the first free one when None); ``quality`` only weighs the session when
+        choosing its worker. An audio-only session takes no tile.
+        """
+        wall = self._running()
+        if session in self._sessions:
+            raise ValueError(f"session {session} is already open")
+        if video:
+            if tile is None:
+                tile = self._free_tile(wall)
+            elif not 0 <= tile < wall.tiles:
+                raise ValueError(f"tile {tile} is not on the wall (0..{wall.tiles - 1})")
+            elif any(s.tile == tile for s in self._sessions.values()):
+                raise ValueError(f"tile {tile} already shows another session")
+        else:
+            tile = None
+        live = [w for w in self._workers if not w.lost]
+        if not live:
+            raise MediaWorkerLost("EOFError", "no media worker is running")
+        worker = min(live, key=lambda w: (w.load, w.index))
+        generation = 0
+        if tile is not None:
+            self._generations[tile] += 1
+            generation = self._generations[tile]
+        self._sessions[session] = _Session(session, worker.index, tile)
+        worker.sessions[session] = LOAD.get(quality, 1) if video else 1
+        try:
+            offer = await self._call(worker, OpenReceive(session, tile, generation, video=video, audio=audio))
+        except BaseException:
+            self._sessions.pop(session, None)
+            worker.sessions.pop(session, None)
+            raise
+        log.info("session %s: receiving on worker %d, tile %s", session, worker.index, tile)
+        return str(offer)
+
+    async def accept_answer(self, session: str, sdp: str) -> None:
+        """Apply the source's relayed SDP answer."""
+        await self._call(self._worker_of(session), AcceptAnswer(session, sdp))
+
+    async def close_session(self, session: str) -> bool:
+        """End a session: its frames stop and its tile is emptied. False if it was not open."""
+        found = self._sessions.get(session)
+        if found is None:
+            return False
+        worker = self._workers[found.worker]
+        try:
+            if not worker.lost:
+                await self._call(worker, CloseReceive(session))
+        finally:
+            self._sessions.pop(session, None)
+            worker.sessions.pop(session, None)
+        return True
+
+    def _worker_of(self, session: str) -> _Worker:
+        found = self._sessions.get(session)
+        if found is None:
+            raise KeyError(f"no session {session}")
+        return self._workers[found.worker]
+
+    def tile_of(self, session: str) -> int | None:
+        """The tile a session's video lands on (None for audio-only or unknown sessions)."""
+        found = self._sessions.get(session)
+        return found.tile if found is not None else None
+
+    def state_of(self, session: str) -> str | None:
+        """The session's last reported media state (None if unknown)."""
+        found = self._sessions.get(session)
+        return found.state if found is not None else None
+
+    def worker_of(self, session: str) -> int:
+        """The index of the worker receiving a session."""
+        return self._worker_of(session).index
+
+    @property
+    def sessions(self) -> list[str]:
+        return list(self._sessions)
+
+    async def stats(self, session: str | None = None) -> dict[str, SessionStats]:
+        """Per-session receive stats (every session's when ``session`` is None)."""
+        if session is not None:
+            worker = self._worker_of(session)
+            result = await self._call(worker, GetStats((session,)))
+            assert isinstance(result, dict)
+            return result
+        merged: dict[str, SessionStats] = {}
+        replies = await asyncio.gather(*(self._call(w, GetStats()) for w in self._workers if not w.lost))
+        for reply in replies:
+            assert isinstance(reply, dict)
+            merged.update(reply)
+        return merged
+
+    async def recent_audio(self, session: str, seconds: float = 1.0) -> npt.NDArray[np.int16]:
+        """The last ``seconds`` of a session's received audio (mono, 48 kHz, int16)."""
+        result = await self._call(self._worker_of(session), RecentAudio(session, seconds))
+        assert isinstance(result, np.ndarray)
+        return result
+
+    def read_tile(self, tile: int, since: int = -1) -> TileFrame | None:
+        """The tile's latest frame if newer than ``since`` (a `TileFrame.seq`), else None; never blocks."""
+        return self._running().read(tile, since)
+
+
+def default_workers() -> int:
+    """One worker per core the desk may use (at least one)."""
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)

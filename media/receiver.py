@@ -1,0 +1,266 @@
+"""One receive session in a media worker: the sink's peer connection, its drained tracks and their counters.
+
+The sink offers (SPEC.md §5.14): receive-only video (H.264, what our sources send) and, when asked, audio; the
+offer is complete (aiortc gathers every candidate in `setLocalDescription`). Every received track is drained
+for as long as it lives, whether or not a tile shows it: aiortc decodes into unbounded queues, so a track nobody
+reads grows without limit. Video frames go to the session's tile of the `FrameWall`; audio keeps a short tail.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import av
+import numpy as np
+import numpy.typing as npt
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpReceiver, RTCSessionDescription
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+
+from media.commands import SessionStats, StreamStats
+from media.frames import FrameWall
+from media.sender import h264_preferences
+from media.sources import AUDIO_RATE
+
+log = logging.getLogger(__name__)
+
+__all__ = ["AudioTail", "DecodeErrorCounter", "ReceiveSession", "StreamCounter"]
+
+#: window of the frame-rate estimate, seconds
+FPS_WINDOW = 2.0
+#: longest wait for a drain loop to end after its peer connection closed
+DRAIN_END_TIMEOUT = 2.0
+
+
+class DecodeErrorCounter(logging.Handler):
+    """Counts aiortc's "failed to decode" warnings per decoder thread (aiortc keeps no such counter itself)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.by_thread: collections.Counter[int] = collections.Counter()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.thread is not None and "failed to decode" in record.msg:
+            self.by_thread[record.thread] += 1
+
+    def install(self) -> None:
+        logging.getLogger("aiortc.rtcrtpreceiver").addHandler(self)
+
+    def uninstall(self) -> None:
+        logging.getLogger("aiortc.rtcrtpreceiver").removeHandler(self)
+
+
+def _decoder_thread(receiver: RTCRtpReceiver) -> threading.Thread | None:
+    """The receiver's decoder thread (private to aiortc: looked up defensively, only to attribute errors)."""
+    thread = getattr(receiver, "_RTCRtpReceiver__decoder_thread", None)
+    return thread if isinstance(thread, threading.Thread) else None
+
+
+class StreamCounter:
+    """Frames, rate, freezes and age of one track, counted by its drain loop."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self.frames = 0
+        self.last: float | None = None
+        self.mean_gap: float | None = None
+        self.freezes = 0
+        self.freeze_seconds = 0.0
+        self.width = 0
+        self.height = 0
+        self._recent: collections.deque[float] = collections.deque()
+
+    def frame(self, now: float) -> None:
+        if self.last is not None:
+            gap = now - self.last
+            if self.mean_gap is not None and self.frames > 5 and gap > max(3 * self.mean_gap, self.mean_gap + 0.15):
+                self.freezes += 1
+                self.freeze_seconds += gap
+            self.mean_gap = gap if self.mean_gap is None else 0.9 * self.mean_gap + 0.1 * gap
+        self.frames += 1
+        self.last = now
+        self._recent.append(now)
+        self._prune(now)
+
+    def _prune(self, now: float) -> None:
+        while self._recent and self._recent[0] < now - FPS_WINDOW:
+            self._recent.popleft()
+
+    def fps(self, now: float) -> float:
+        self._prune(now)
+        if len(self._recent) < 2:
+            return 0.0
+        return (len(self._recent) - 1) / max(now - self._recent[0], 1e-6)
+
+    def snapshot(self, now: float, *, decode_errors: int, packets_received: int, packets_lost: int) -> StreamStats:
+        return StreamStats(kind=self.kind, frames=self.frames, fps=round(self.fps(now), 2),
+                           last_frame_age=None if self.last is None else now - self.last, freezes=self.freezes,
+                           freeze_seconds=round(self.freeze_seconds, 3), decode_errors=decode_errors,
+                           packets_received=packets_received, packets_lost=packets_lost, width=self.width,
+                           height=self.height)
+
+
+class AudioTail:
+    """The last few seconds of received audio, mono int16 at 48 kHz, in a ring."""
+
+    def __init__(self, seconds: float) -> None:
+        self._ring = np.zeros(max(1, int(seconds * AUDIO_RATE)), dtype=np.int16)
+        self._written = 0
+
+    def add(self, frame: av.AudioFrame) -> None:
+        pcm = frame.to_ndarray()
+        channels = len(frame.layout.channels)
+        if frame.format.is_planar:
+            mono = pcm[0]
+        else:
+            mono = pcm.reshape(-1)[::channels]
+        if frame.format.name != "s16":
+            mono = np.clip(mono * 32767, -32768, 32767) if mono.dtype.kind == "f" else mono
+        samples = mono.astype(np.int16)[-len(self._ring):]
+        start = self._written % len(self._ring)
+        first = min(len(samples), len(self._ring) - start)
+        self._ring[start:start + first] = samples[:first]
+        self._ring[: len(samples) - first] = samples[first:]
+        self._written += len(samples)
+
+    def last(self, seconds: float) -> npt.NDArray[np.int16]:
+        count = min(int(seconds * AUDIO_RATE), len(self._ring), self._written)
+        end = self._written % len(self._ring)
+        ordered = np.concatenate((self._ring[end:], self._ring[:end])) if self._written >= len(self._ring) \
+            else self._ring[:end]
+        return ordered[len(ordered) - count:].copy()
+
+
+class ReceiveSession:
+    """The sink of one media session (see the module docstring)."""
+
+    def __init__(self, session: str, *, wall: FrameWall, tile: int | None, generation: int, video: bool,
+                 audio: bool, configuration: RTCConfiguration, decode_errors: DecodeErrorCounter,
+                 on_state: Callable[[str, str], None], audio_keep: float = 2.0) -> None:
+        if not video and not audio:
+            raise ValueError(f"session {session}: nothing to receive")
+        self.session = session
+        self.tile = tile
+        self.generation = generation
+        self._wall = wall
+        self._want_video = video
+        self._want_audio = audio
+        self._decode_errors = decode_errors
+        self._on_state = on_state
+        self.video = StreamCounter("video")
+        self.audio = StreamCounter("audio")
+        self.audio_tail = AudioTail(audio_keep)
+        self._receivers: dict[str, RTCRtpReceiver] = {}
+        self._drains: set[asyncio.Task[None]] = set()
+        self._write_failed = False
+        self._closed = False
+        self._pc = RTCPeerConnection(configuration)
+        self._pc.on("track", self._track)
+        self._pc.on("connectionstatechange", self._state_changed)
+        if tile is not None:
+            wall.clear(tile, generation)
+
+    @property
+    def state(self) -> str:
+        return str(self._pc.connectionState)
+
+    def _state_changed(self) -> None:
+        log.info("session %s: media %s", self.session, self.state)
+        self._on_state(self.session, self.state)
+
+    async def offer(self) -> str:
+        """Our complete receive-only SDP offer."""
+        if self._want_video:
+            transceiver = self._pc.addTransceiver("video", direction="recvonly")
+            transceiver.setCodecPreferences(h264_preferences())
+        if self._want_audio:
+            self._pc.addTransceiver("audio", direction="recvonly")
+        await self._pc.setLocalDescription(await self._pc.createOffer())
+        return str(self._pc.localDescription.sdp)
+
+    async def accept_answer(self, sdp: str) -> None:
+        """Apply the source's answer; media flows once ICE and DTLS complete."""
+        await self._pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="answer"))
+
+    def _track(self, track: MediaStreamTrack) -> None:
+        for transceiver in self._pc.getTransceivers():
+            if transceiver.receiver.track is track:
+                self._receivers[track.kind] = transceiver.receiver
+        drain = self._drain_video(track) if track.kind == "video" else self._drain_audio(track)
+        task = asyncio.create_task(drain, name=f"drain-{self.session}-{track.kind}")
+        self._drains.add(task)
+        task.add_done_callback(self._drains.discard)
+
+    async def _drain_video(self, track: MediaStreamTrack) -> None:
+        while True:
+            try:
+                frame = await track.recv()
+            except MediaStreamError:
+                return
+            now = time.monotonic()
+            self.video.frame(now)
+            if not isinstance(frame, av.VideoFrame):
+                continue
+            self.video.width, self.video.height = frame.width, frame.height
+            if self.tile is None or self._closed:
+                continue
+            try:
+                self._wall.write(self.tile, frame, timestamp=now)
+            except (ValueError, av.FFmpegError) as exc:  # keep draining whatever the picture does
+                if not self._write_failed:
+                    log.warning("session %s: cannot show %dx%d %s frames on tile %d: %s", self.session,
+                                frame.width, frame.height, frame.format.name, self.tile, exc)
+                self._write_failed = True
+
+    async def _drain_audio(self, track: MediaStreamTrack) -> None:
+        while True:
+            try:
+                frame = await track.recv()
+            except MediaStreamError:
+                return
+            self.audio.frame(time.monotonic())
+            if isinstance(frame, av.AudioFrame):
+                self.audio_tail.add(frame)
+
+    async def stats(self) -> SessionStats:
+        now = time.monotonic()
+        report: dict[str, Any] = dict(await self._pc.getStats()) if not self._closed else {}
+        packets: dict[str, tuple[int, int]] = {}
+        bytes_received = 0
+        for entry in report.values():
+            if entry.type == "inbound-rtp":
+                packets[entry.kind] = (entry.packetsReceived, entry.packetsLost)
+            elif entry.type == "transport":
+                bytes_received = max(bytes_received, entry.bytesReceived)
+        streams: dict[str, StreamStats | None] = {}
+        for kind, counter, wanted in (("video", self.video, self._want_video), ("audio", self.audio,
+                                                                                 self._want_audio)):
+            receiver = self._receivers.get(kind)
+            thread = _decoder_thread(receiver) if receiver is not None else None
+            errors = self._decode_errors.by_thread.get(thread.ident, 0) if thread and thread.ident else 0
+            received, lost = packets.get(kind, (0, 0))
+            streams[kind] = counter.snapshot(now, decode_errors=errors, packets_received=received,
+                                             packets_lost=lost) if wanted else None
+        return SessionStats(session=self.session, worker=-1, tile=self.tile, state=self.state,
+                            bytes_received=bytes_received, video=streams["video"], audio=streams["audio"])
+
+    async def close(self) -> None:
+        """Close the peer connection, wait for the drains to end, empty the tile."""
+        if self._closed:
+            return
+        self._closed = True
+        await self._pc.close()
+        drains = set(self._drains)
+        if drains:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.gather(*drains, return_exceptions=True), DRAIN_END_TIMEOUT)
+        if self.tile is not None:
+            self._wall.clear(self.tile, self.generation)
+        log.info("session %s: closed after %d video and %d audio frames", self.session, self.video.frames,
+                 self.audio.frames)

@@ -1,0 +1,153 @@
+"""A media worker process: aiortc on its own asyncio loop, receiving sessions the desk's `MediaEngine` gives it.
+
+Started with the ``spawn`` method (no inherited Qt or event-loop state) by `MediaEngine`; one per core, because
+aiortc's RTP path runs on one thread per process. It restricts ICE to the allowed addresses, attaches the desk's
+`FrameWall`, then serves commands from its pipe (media/commands.py) until `Shutdown` or until the desk's end of
+the pipe closes, which also ends it if the desk dies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from multiprocessing.connection import Connection
+
+from aiortc import RTCIceServer
+
+from media.commands import (
+    AcceptAnswer,
+    CloseReceive,
+    Command,
+    Failure,
+    GetStats,
+    OpenReceive,
+    RecentAudio,
+    Reply,
+    SessionState,
+    SessionStats,
+    Shutdown,
+    WorkerConfig,
+    WorkerReady,
+)
+from media.frames import FrameWall
+from media.ice import ice_configuration, restrict_host_addresses
+from media.receiver import DecodeErrorCounter, ReceiveSession
+
+log = logging.getLogger(__name__)
+
+__all__ = ["MediaWorker", "run"]
+
+
+class MediaWorker:
+    """The sessions of one worker process and the command loop that drives them."""
+
+    def __init__(self, config: WorkerConfig, connection: Connection) -> None:
+        self.config = config
+        self._connection = connection
+        self._wall = FrameWall.attach(config.wall)
+        self._configuration = ice_configuration([
+            RTCIceServer(urls=list(server.urls), username=server.username, credential=server.credential)
+            for server in config.ice_servers
+        ])
+        self._decode_errors = DecodeErrorCounter()
+        self.sessions: dict[str, ReceiveSession] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._stopping = asyncio.Event()
+
+    def _send(self, message: object) -> None:
+        try:
+            self._connection.send(message)
+        except (OSError, EOFError):  # the desk went away; the read side notices and stops us
+            self._stopping.set()
+
+    def _session_state(self, session: str, state: str) -> None:
+        self._send(SessionState(session, state))
+
+    async def serve(self) -> None:
+        """Answer commands until told to stop or the desk hangs up."""
+        loop = asyncio.get_running_loop()
+        self._decode_errors.install()
+        loop.add_reader(self._connection.fileno(), self._readable)
+        self._send(WorkerReady(self.config.index, os.getpid()))
+        try:
+            await self._stopping.wait()
+        finally:
+            loop.remove_reader(self._connection.fileno())
+            for session in list(self.sessions.values()):
+                await session.close()
+            self.sessions.clear()
+            self._decode_errors.uninstall()
+            self._wall.close()
+
+    def _readable(self) -> None:
+        try:
+            while self._connection.poll():
+                request, command = self._connection.recv()
+                task = asyncio.create_task(self._handle(request, command))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+        except (EOFError, OSError):
+            log.info("media worker %d: the desk hung up", self.config.index)
+            self._stopping.set()
+
+    async def _handle(self, request: int, command: Command) -> None:
+        try:
+            value = await self._execute(command)
+        except Exception as exc:  # every failure is an answer to the desk, never the end of the worker
+            log.warning("media worker %d: %s failed: %s", self.config.index, type(command).__name__, exc)
+            self._send(Failure(request, type(exc).__name__, str(exc)))
+        else:
+            self._send(Reply(request, value))
+
+    def _session(self, session: str) -> ReceiveSession:
+        found = self.sessions.get(session)
+        if found is None:
+            raise KeyError(f"no session {session} on media worker {self.config.index}")
+        return found
+
+    async def _execute(self, command: Command) -> object:
+        if isinstance(command, OpenReceive):
+            if command.session in self.sessions:
+                raise ValueError(f"session {command.session} is already open")
+            receiver = ReceiveSession(command.session, wall=self._wall, tile=command.tile,
+                                      generation=command.generation, video=command.video, audio=command.audio,
+                                      configuration=self._configuration, decode_errors=self._decode_errors,
+                                      on_state=self._session_state, audio_keep=self.config.audio_keep)
+            self.sessions[command.session] = receiver
+            try:
+                return await receiver.offer()
+            except BaseException:
+                del self.sessions[command.session]
+                await receiver.close()
+                raise
+        if isinstance(command, AcceptAnswer):
+            await self._session(command.session).accept_answer(command.sdp)
+            return None
+        if isinstance(command, CloseReceive):
+            closing = self.sessions.pop(command.session, None)
+            if closing is not None:
+                await closing.close()
+            return closing is not None
+        if isinstance(command, GetStats):
+            names = command.sessions if command.sessions is not None else tuple(self.sessions)
+            stats: dict[str, SessionStats] = {}
+            for name in names:
+                if name in self.sessions:
+                    found = await self.sessions[name].stats()
+                    stats[name] = SessionStats(**{**found.__dict__, "worker": self.config.index})
+            return stats
+        if isinstance(command, RecentAudio):
+            return self._session(command.session).audio_tail.last(command.seconds)
+        if isinstance(command, Shutdown):
+            self._stopping.set()
+            return None
+        raise TypeError(f"unknown command {command!r}")
+
+
+def run(connection: Connection, config: WorkerConfig) -> None:
+    """The worker process's entry point (a `multiprocessing` target)."""
+    logging.basicConfig(level=config.log_level,
+                        format=f"%(asctime)s media-worker-{config.index} %(name)s %(levelname)s %(message)s")
+    restrict_host_addresses(config.allowed_addresses)
+    asyncio.run(MediaWorker(config, connection).serve())
