@@ -193,7 +193,7 @@ def ensure_clip(spec: ClipSpec, cache_dir: Path | None = None) -> Path:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Generate clips into the cache (or ``--out``) and print their paths."""
-    parser = argparse.ArgumentParser(prog="python -m media.clips", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m media.clips", description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--source-id", type=int, default=1, help="number carried in every frame's stamp")
     parser.add_argument("--label", default="CAM-1", help="text shown on the picture (the terminal id)")
     parser.add_argument("--quality", nargs="+", choices=sorted(QUALITIES), default=["thumb", "hd"])

@@ -8,6 +8,9 @@ Each session goes to the least-loaded worker (an HD feed weighs about four thumb
 The SDP flow is the sink's (SPEC.md §5.14): `open_session` returns the complete offer to send as `media.offer`,
 `accept_answer` takes the relayed `media.answer`. The desk paints with `read_tile` (latest frame per tile).
 Quality switches need no call here: the source changes resolution in-band and the tile follows.
+
+Workers are started with ``spawn``, which imports the program's main module again in each worker: a program
+that starts an engine keeps its start-up code under ``if __name__ == "__main__":`` (console scripts do).
 """
 
 from __future__ import annotations
@@ -320,6 +323,19 @@ class MediaEngine:
             raise
         log.info("session %s: receiving on worker %d, tile %s", session, worker.index, tile)
         return str(offer)
+
+    def set_quality(self, session: str, quality: Literal["thumb", "hd"]) -> None:
+        """Note a session's new quality, which only re-weighs its worker's load for placing new sessions.
+
+        The switch itself is the source's (SPEC: it changes resolution without renegotiation); the tile
+        simply receives pictures of the new size.
+        """
+        found = self._sessions.get(session)
+        if found is None:
+            raise KeyError(f"no session {session}")
+        worker = self._workers[found.worker]
+        if session in worker.sessions and found.tile is not None:
+            worker.sessions[session] = LOAD.get(quality, 1)
 
     async def accept_answer(self, session: str, sdp: str) -> None:
         """Apply the source's relayed SDP answer."""

@@ -46,7 +46,7 @@ class DecodeErrorCounter(logging.Handler):
         self.by_thread: collections.Counter[int] = collections.Counter()
 
     def emit(self, record: logging.LogRecord) -> None:
-        if record.thread is not None and "failed to decode" in record.msg:
+        if record.thread is not None and "failed to decode" in str(record.msg):
             self.by_thread[record.thread] += 1
 
     def install(self) -> None:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from aiortc import RTCIceServer, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
+from aiortc.exceptions import InvalidAccessError, InvalidStateError, OperationError
 from aiortc.mediastreams import MediaStreamTrack
 from aiortc.rtcrtpparameters import RTCRtpCodecCapability
 
@@ -102,7 +103,7 @@ class VideoSender:
             await self._pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
             answer = await self._pc.createAnswer()
             await self._pc.setLocalDescription(answer)
-        except (ValueError, AttributeError) as exc:  # aiortc raises these (and subclasses) for SDP it refuses
+        except (ValueError, AttributeError, InvalidAccessError, InvalidStateError, OperationError) as exc:
             raise NegotiationFailed(f"sender {self.name}: cannot answer the offer: {exc}") from exc
         description = self._pc.localDescription
         log.info("sender %s: answered (%d characters)", self.name, len(description.sdp))

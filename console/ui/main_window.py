@@ -19,6 +19,7 @@ from console.ui.panes.placeholder import PlaceholderPane
 from console.ui.resources import icon
 from console.ui.shortcuts_dialog import ShortcutsDialog
 from console.ui.status_bar import DeskStatusBar
+from console.ui.widgets.emergency_banner import install_emergency_banner
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +71,8 @@ class DeskWindow(QMainWindow):
         for spec in self.specs:
             self.docks[spec.name] = self._make_dock(spec)
         self.apply_default_layout()
+        # the red emergency banner across the top, above every dock (shown only while an alert is unacknowledged)
+        self.banner = install_emergency_banner(self, context)
 
         self.status = DeskStatusBar(context.world, context.bridge, parent=self)
         self.setStatusBar(self.status)

@@ -51,7 +51,7 @@ def terminal_choices(world: Any, kinds: Iterable[str] | None = None) -> list[Cho
     infos = [t for t in world.terminals.values() if wanted is None or t.kind in wanted]
     infos.sort(key=lambda t: (order.get(t.kind, 9), t.id))
     return [Choice(t.id, f"{terminal_label(world, t.id)}  —  {word(TERMINAL_KINDS, t.kind)}",
-                   f"{t.id} {t.name} {t.name_zh} {t.kind}", t.kind if t.kind != "console" else "console",
+                   f"{t.id} {t.name} {t.name_zh} {t.kind}", t.kind,
                    t.presence in ("offline", "unreachable", "disabled")) for t in infos]
 
 

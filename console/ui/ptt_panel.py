@@ -41,7 +41,7 @@ def _repolish(widget: QWidget) -> None:
 class PttPanel(QWidget):
     """PTT button, Override, state and countdown for the selected group (see the module docstring)."""
 
-    def __init__(self, world: Any, desk: Any, bridge: DeskBridge, commands: Any, runner: CommandRunner,
+    def __init__(self, world: Any, desk: Any, bridge: DeskBridge, commands: Any, runner: CommandRunner, *,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("pttPanel")

@@ -60,7 +60,7 @@ DUPLEX: dict[str, str] = {
 }
 SUBSYSTEMS: dict[str, str] = {
     "train_dispatch": QT_TRANSLATE_NOOP("Vocabulary", "Train dispatch"),
-    "environment": QT_TRANSLATE_NOOP("Vocabulary", "Environment & equipment control"),
+    "environment": QT_TRANSLATE_NOOP("Vocabulary", "Environment and equipment control"),
     "maintenance": QT_TRANSLATE_NOOP("Vocabulary", "Maintenance"),
     "depot": QT_TRANSLATE_NOOP("Vocabulary", "Depot"),
     "line": QT_TRANSLATE_NOOP("Vocabulary", "Whole line"),
@@ -162,9 +162,11 @@ def location_text(world: Any, location: Any) -> str:
                      .replace("%1", place_name(world, location.station))
                      .replace("%2", place_name(world, location.next_station)))
     elif location.station:
-        parts.append(QCoreApplication.translate("Vocabulary", "at %1").replace("%1", place_name(world, location.station)))
+        at = QCoreApplication.translate("Vocabulary", "at %1")
+        parts.append(at.replace("%1", place_name(world, location.station)))
     elif location.area:
-        parts.append(QCoreApplication.translate("Vocabulary", "in %1").replace("%1", place_name(world, location.area)))
+        area = QCoreApplication.translate("Vocabulary", "in %1")
+        parts.append(area.replace("%1", place_name(world, location.area)))
     return ", ".join(parts)
 
 
@@ -175,7 +177,7 @@ def home_of(world: Any, terminal_id: str | None) -> str | None:
         return None
     if info.location is not None and info.location.station:
         return str(info.location.station)
-    return info.station
+    return str(info.station) if info.station is not None else None
 
 
 def duration_text(seconds: float) -> str:

@@ -311,4 +311,1444 @@
             <translation>取消</translation>
         </message>
     </context>
+    <context>
+        <name>AlarmsModel</name>
+        <message>
+            <source>%1 by %2</source>
+            <translation>%1 · 由 %2</translation>
+        </message>
+        <message>
+            <source>Age</source>
+            <translation>已持续</translation>
+        </message>
+        <message>
+            <source>Alarm</source>
+            <translation>告警内容</translation>
+        </message>
+        <message>
+            <source>From</source>
+            <translation>来源位置</translation>
+        </message>
+        <message>
+            <source>Severity</source>
+            <translation>级别</translation>
+        </message>
+        <message>
+            <source>Source</source>
+            <translation>类型</translation>
+        </message>
+        <message>
+            <source>State</source>
+            <translation>状态</translation>
+        </message>
+    </context>
+    <context>
+        <name>AlertsModel</name>
+        <message>
+            <source>%1 by %2</source>
+            <translation>%1 · 由 %2</translation>
+        </message>
+        <message>
+            <source>Age</source>
+            <translation>已持续</translation>
+        </message>
+        <message>
+            <source>Group</source>
+            <translation>通话组</translation>
+        </message>
+        <message>
+            <source>Kind</source>
+            <translation>类别</translation>
+        </message>
+        <message>
+            <source>Raised by</source>
+            <translation>发起终端</translation>
+        </message>
+        <message>
+            <source>State</source>
+            <translation>状态</translation>
+        </message>
+        <message>
+            <source>Where</source>
+            <translation>位置</translation>
+        </message>
+    </context>
+    <context>
+        <name>BroadcastDialog</name>
+        <message>
+            <source>All stations</source>
+            <translation>全部车站</translation>
+        </message>
+        <message>
+            <source>All trains</source>
+            <translation>全部列车</translation>
+        </message>
+        <message>
+            <source>Broadcast</source>
+            <translation>广播呼叫</translation>
+        </message>
+        <message>
+            <source>Broadcast call (one way: only you talk)</source>
+            <translation>广播呼叫（单向：只有您讲话）</translation>
+        </message>
+        <message>
+            <source>One subsystem:</source>
+            <translation>一个子系统：</translation>
+        </message>
+    </context>
+    <context>
+        <name>CallsModel</name>
+        <message>
+            <source>%1 parties</source>
+            <translation>%1 方</translation>
+        </message>
+        <message>
+            <source>Call</source>
+            <translation>呼叫</translation>
+        </message>
+        <message>
+            <source>Duration</source>
+            <translation>时长</translation>
+        </message>
+        <message>
+            <source>Floor</source>
+            <translation>话权</translation>
+        </message>
+        <message>
+            <source>Group / parties</source>
+            <translation>通话组 / 参与方</translation>
+        </message>
+    </context>
+    <context>
+        <name>CallsPane</name>
+        <message>
+            <source>%1 failed: %2</source>
+            <translation>%1 失败：%2</translation>
+        </message>
+        <message>
+            <source>Accept</source>
+            <translation>接听</translation>
+        </message>
+        <message>
+            <source>Accept call</source>
+            <translation>接听呼叫</translation>
+        </message>
+        <message>
+            <source>Broadcast</source>
+            <translation>广播呼叫</translation>
+        </message>
+        <message>
+            <source>Broadcast…</source>
+            <translation>广播…</translation>
+        </message>
+        <message>
+            <source>Dissolve</source>
+            <translation>解除临时组</translation>
+        </message>
+        <message>
+            <source>Dissolve…</source>
+            <translation>解除…</translation>
+        </message>
+        <message>
+            <source>End call</source>
+            <translation>结束通话</translation>
+        </message>
+        <message>
+            <source>End the selected call for everyone in it</source>
+            <translation>为所有参与方结束所选通话</translation>
+        </message>
+        <message>
+            <source>Force release</source>
+            <translation>强拆</translation>
+        </message>
+        <message>
+            <source>No calls in progress</source>
+            <translation>当前没有通话</translation>
+        </message>
+        <message>
+            <source>Patch</source>
+            <translation>合并组</translation>
+        </message>
+        <message>
+            <source>Patch…</source>
+            <translation>合并组…</translation>
+        </message>
+        <message>
+            <source>Private call</source>
+            <translation>单呼</translation>
+        </message>
+        <message>
+            <source>Private call…</source>
+            <translation>单呼…</translation>
+        </message>
+        <message>
+            <source>Regroup</source>
+            <translation>动态重组</translation>
+        </message>
+        <message>
+            <source>Regroup…</source>
+            <translation>动态重组…</translation>
+        </message>
+        <message>
+            <source>Reject</source>
+            <translation>拒接</translation>
+        </message>
+        <message>
+            <source>Reject call</source>
+            <translation>拒接呼叫</translation>
+        </message>
+        <message>
+            <source>force-released by dispatcher %1</source>
+            <translation>调度员 %1 强拆</translation>
+        </message>
+    </context>
+    <context>
+        <name>DissolveDialog</name>
+        <message>
+            <source>Dissolve</source>
+            <translation>解除临时组</translation>
+        </message>
+        <message>
+            <source>Dissolve a temporary group (regroup or patch)</source>
+            <translation>解除临时组（动态重组或合并组）</translation>
+        </message>
+    </context>
+    <context>
+        <name>EmergenciesPane</name>
+        <message>
+            <source>%1 failed: %2</source>
+            <translation>%1 失败：%2</translation>
+        </message>
+        <message>
+            <source>Acknowledge</source>
+            <translation>确认</translation>
+        </message>
+        <message>
+            <source>Acknowledge alarm</source>
+            <translation>确认告警</translation>
+        </message>
+        <message>
+            <source>Acknowledge emergency</source>
+            <translation>确认紧急呼叫</translation>
+        </message>
+        <message>
+            <source>Alarms: %1 raised</source>
+            <translation>告警：%1 条未处理</translation>
+        </message>
+        <message>
+            <source>Alarms: none raised</source>
+            <translation>告警：无</translation>
+        </message>
+        <message>
+            <source>Cancel alert</source>
+            <translation>取消紧急告警</translation>
+        </message>
+        <message>
+            <source>Cancel emergency</source>
+            <translation>取消紧急告警</translation>
+        </message>
+        <message>
+            <source>Clear</source>
+            <translation>清除</translation>
+        </message>
+        <message>
+            <source>Clear alarm</source>
+            <translation>清除告警</translation>
+        </message>
+        <message>
+            <source>Emergency alerts: %1 unacknowledged</source>
+            <translation>紧急告警：%1 条未确认</translation>
+        </message>
+        <message>
+            <source>Emergency alerts: none unacknowledged</source>
+            <translation>紧急告警：无未确认</translation>
+        </message>
+        <message>
+            <source>Show location</source>
+            <translation>显示位置</translation>
+        </message>
+        <message>
+            <source>Take call</source>
+            <translation>接管通话</translation>
+        </message>
+        <message>
+            <source>cancelled by dispatcher %1</source>
+            <translation>调度员 %1 取消</translation>
+        </message>
+    </context>
+    <context>
+        <name>EmergencyActions</name>
+        <message>
+            <source>Take emergency call</source>
+            <translation>接管紧急通话</translation>
+        </message>
+    </context>
+    <context>
+        <name>EmergencyBanner</name>
+        <message>
+            <source>%1 ago</source>
+            <translation>%1 前</translation>
+        </message>
+        <message>
+            <source>%1 failed: %2</source>
+            <translation>%1 失败：%2</translation>
+        </message>
+        <message>
+            <source>%1 more unacknowledged</source>
+            <translation>另有 %1 条未确认</translation>
+        </message>
+        <message>
+            <source>Acknowledge</source>
+            <translation>确认</translation>
+        </message>
+        <message>
+            <source>Acknowledge (%1)</source>
+            <translation>确认（%1）</translation>
+        </message>
+        <message>
+            <source>Acknowledge emergency</source>
+            <translation>确认紧急呼叫</translation>
+        </message>
+        <message>
+            <source>Cancel alert</source>
+            <translation>取消告警</translation>
+        </message>
+        <message>
+            <source>Cancel emergency</source>
+            <translation>取消紧急告警</translation>
+        </message>
+        <message>
+            <source>Click again to cancel</source>
+            <translation>再次点击以取消</translation>
+        </message>
+        <message>
+            <source>EMERGENCY</source>
+            <translation>紧急呼叫</translation>
+        </message>
+        <message>
+            <source>Show location</source>
+            <translation>显示位置</translation>
+        </message>
+        <message>
+            <source>Take call</source>
+            <translation>接管通话</translation>
+        </message>
+        <message>
+            <source>Talk in the emergency's group: hold PTT or Space</source>
+            <translation>在紧急呼叫所在组讲话：按住 PTT 或空格键</translation>
+        </message>
+        <message>
+            <source>Tone is off</source>
+            <translation>提示音已关</translation>
+        </message>
+        <message>
+            <source>Tone off</source>
+            <translation>关闭提示音</translation>
+        </message>
+        <message>
+            <source>cancelled by dispatcher %1</source>
+            <translation>调度员 %1 取消</translation>
+        </message>
+        <message>
+            <source>group %1</source>
+            <translation>通话组 %1</translation>
+        </message>
+    </context>
+    <context>
+        <name>EventLogPane</name>
+        <message>
+            <source>All kinds</source>
+            <translation>全部类型</translation>
+        </message>
+        <message>
+            <source>Any time</source>
+            <translation>不限时间</translation>
+        </message>
+        <message>
+            <source>Back to the latest events as they come</source>
+            <translation>回到实时显示最新事件</translation>
+        </message>
+        <message>
+            <source>Last 15 minutes</source>
+            <translation>最近 15 分钟</translation>
+        </message>
+        <message>
+            <source>Last 24 hours</source>
+            <translation>最近 24 小时</translation>
+        </message>
+        <message>
+            <source>Last 7 days</source>
+            <translation>最近 7 天</translation>
+        </message>
+        <message>
+            <source>Last 8 hours (a shift)</source>
+            <translation>最近 8 小时（一个班次）</translation>
+        </message>
+        <message>
+            <source>Last hour</source>
+            <translation>最近 1 小时</translation>
+        </message>
+        <message>
+            <source>Live</source>
+            <translation>实时</translation>
+        </message>
+        <message>
+            <source>Live: the latest %1 events</source>
+            <translation>实时：最新 %1 条事件</translation>
+        </message>
+        <message>
+            <source>Search</source>
+            <translation>搜索</translation>
+        </message>
+        <message>
+            <source>Search: %1 events found</source>
+            <translation>搜索：找到 %1 条事件</translation>
+        </message>
+        <message>
+            <source>Search: nothing found</source>
+            <translation>搜索：未找到</translation>
+        </message>
+        <message>
+            <source>Search: terminal, group, call, text… (Enter)</source>
+            <translation>搜索：终端、通话组、呼叫、文字…（回车）</translation>
+        </message>
+        <message>
+            <source>Searching…</source>
+            <translation>正在搜索…</translation>
+        </message>
+        <message>
+            <source>The event log cannot be read: %1</source>
+            <translation>无法读取事件日志：%1</translation>
+        </message>
+    </context>
+    <context>
+        <name>EventText</name>
+        <message>
+            <source>%1 %2 alarm from %3: %4</source>
+            <translation>%3 的%1%2告警：%4</translation>
+        </message>
+        <message>
+            <source>%1 ended: %2</source>
+            <translation>%1结束：%2</translation>
+        </message>
+        <message>
+            <source>%1 got the floor (%2)</source>
+            <translation>%1 获得话权（%2）</translation>
+        </message>
+        <message>
+            <source>%1 holds the floor (%2)</source>
+            <translation>%1 占用话权（%2）</translation>
+        </message>
+        <message>
+            <source>%1 in %2, started by %3</source>
+            <translation>%2 的%1，由 %3 发起</translation>
+        </message>
+        <message>
+            <source>%1 is calling this desk</source>
+            <translation>%1 正在呼叫本调度台</translation>
+        </message>
+        <message>
+            <source>%1 is in emergency</source>
+            <translation>%1 处于紧急状态</translation>
+        </message>
+        <message>
+            <source>%1 raised by %2 in %3</source>
+            <translation>%2 在 %3 发起%1</translation>
+        </message>
+        <message>
+            <source>%1 signed in via %2 (epoch %3)</source>
+            <translation>%1 经 %2 登录（纪元 %3）</translation>
+        </message>
+        <message>
+            <source>%1 signed out</source>
+            <translation>%1 已退出</translation>
+        </message>
+        <message>
+            <source>%1 started by %2</source>
+            <translation>%2 发起%1</translation>
+        </message>
+        <message>
+            <source>%1 was disabled</source>
+            <translation>%1 已被遥毙</translation>
+        </message>
+        <message>
+            <source>%1 gave the command %2: %3</source>
+            <translation>%1 下达指令 %2：%3</translation>
+        </message>
+        <message>
+            <source>Alarm</source>
+            <translation>告警</translation>
+        </message>
+        <message>
+            <source>Alarm acknowledged</source>
+            <translation>告警已确认</translation>
+        </message>
+        <message>
+            <source>Alarm cleared</source>
+            <translation>告警已清除</translation>
+        </message>
+        <message>
+            <source>Alarm from %1 acknowledged by %2: %3</source>
+            <translation>%2 确认了 %1 的告警：%3</translation>
+        </message>
+        <message>
+            <source>Alarm from %1 cleared: %2</source>
+            <translation>%1 的告警已清除：%2</translation>
+        </message>
+        <message>
+            <source>Call %1 is now a %2</source>
+            <translation>呼叫 %1 变为%2</translation>
+        </message>
+        <message>
+            <source>Call changed</source>
+            <translation>呼叫变更</translation>
+        </message>
+        <message>
+            <source>Call ended</source>
+            <translation>呼叫结束</translation>
+        </message>
+        <message>
+            <source>Call started</source>
+            <translation>呼叫开始</translation>
+        </message>
+        <message>
+            <source>Commands got no answer: %1</source>
+            <translation>指令未获应答：%1</translation>
+        </message>
+        <message>
+            <source>Commands now go to platform instance %1 (epoch %2)</source>
+            <translation>指令现发往平台实例 %1（纪元 %2）</translation>
+        </message>
+        <message>
+            <source>Commands unanswered</source>
+            <translation>指令无应答</translation>
+        </message>
+        <message>
+            <source>Dispatcher command</source>
+            <translation>调度指令</translation>
+        </message>
+        <message>
+            <source>Emergency</source>
+            <translation>紧急呼叫</translation>
+        </message>
+        <message>
+            <source>Emergency acknowledged</source>
+            <translation>紧急呼叫已确认</translation>
+        </message>
+        <message>
+            <source>Emergency cancelled</source>
+            <translation>紧急呼叫已取消</translation>
+        </message>
+        <message>
+            <source>Emergency of %1 acknowledged by %2</source>
+            <translation>%2 确认了 %1 的紧急呼叫</translation>
+        </message>
+        <message>
+            <source>Emergency of %1 cancelled</source>
+            <translation>%1 的紧急呼叫已取消</translation>
+        </message>
+        <message>
+            <source>Emergency of %1 is active</source>
+            <translation>%1 的紧急呼叫处于激活状态</translation>
+        </message>
+        <message>
+            <source>Failover</source>
+            <translation>主备切换</translation>
+        </message>
+        <message>
+            <source>Floor granted</source>
+            <translation>话权授予</translation>
+        </message>
+        <message>
+            <source>Floor revoked</source>
+            <translation>话权收回</translation>
+        </message>
+        <message>
+            <source>Floor taken</source>
+            <translation>话权占用</translation>
+        </message>
+        <message>
+            <source>Incoming call</source>
+            <translation>来电</translation>
+        </message>
+        <message>
+            <source>No platform instance can serve: commands wait</source>
+            <translation>没有可服务的平台实例：指令等待中</translation>
+        </message>
+        <message>
+            <source>Platform error</source>
+            <translation>平台错误</translation>
+        </message>
+        <message>
+            <source>Platform instance %1 is %2 (epoch %3)</source>
+            <translation>平台实例 %1 为%2（纪元 %3）</translation>
+        </message>
+        <message>
+            <source>Platform role</source>
+            <translation>平台角色</translation>
+        </message>
+        <message>
+            <source>Platform unreachable</source>
+            <translation>平台不可达</translation>
+        </message>
+        <message>
+            <source>Sign-in failed</source>
+            <translation>登录失败</translation>
+        </message>
+        <message>
+            <source>Sign-in of %1 failed: %2</source>
+            <translation>%1 登录失败：%2</translation>
+        </message>
+        <message>
+            <source>Signed in</source>
+            <translation>已登录</translation>
+        </message>
+        <message>
+            <source>Signed out</source>
+            <translation>已退出</translation>
+        </message>
+        <message>
+            <source>Split brain</source>
+            <translation>脑裂</translation>
+        </message>
+        <message>
+            <source>Split brain: %1 both claim to be active</source>
+            <translation>脑裂：%1 均声称主用</translation>
+        </message>
+        <message>
+            <source>Status %1 from %2 to %3</source>
+            <translation>%2 向 %3 发送状态 %1</translation>
+        </message>
+        <message>
+            <source>Status message</source>
+            <translation>状态消息</translation>
+        </message>
+        <message>
+            <source>Temporary group %1 created with %2 members</source>
+            <translation>已建立临时组 %1，%2 名成员</translation>
+        </message>
+        <message>
+            <source>Temporary group %1 dissolved</source>
+            <translation>临时组 %1 已解除</translation>
+        </message>
+        <message>
+            <source>Temporary group %1 now has %2 members</source>
+            <translation>临时组 %1 现有 %2 名成员</translation>
+        </message>
+        <message>
+            <source>Temporary group changed</source>
+            <translation>临时组变更</translation>
+        </message>
+        <message>
+            <source>Temporary group created</source>
+            <translation>临时组建立</translation>
+        </message>
+        <message>
+            <source>Temporary group dissolved</source>
+            <translation>临时组解除</translation>
+        </message>
+        <message>
+            <source>Terminal disabled</source>
+            <translation>终端遥毙</translation>
+        </message>
+        <message>
+            <source>Terminal in emergency</source>
+            <translation>终端紧急状态</translation>
+        </message>
+        <message>
+            <source>Text from %1 to %2: “%3”</source>
+            <translation>%1 发给 %2 的短信：“%3”</translation>
+        </message>
+        <message>
+            <source>Text message</source>
+            <translation>短信</translation>
+        </message>
+        <message>
+            <source>The floor was revoked: %1</source>
+            <translation>话权被收回：%1</translation>
+        </message>
+        <message>
+            <source>The platform sent something unusable: %1</source>
+            <translation>平台发来无法使用的数据：%1</translation>
+        </message>
+        <message>
+            <source>Video failed</source>
+            <translation>视频失败</translation>
+        </message>
+        <message>
+            <source>Video from %1 failed: %2</source>
+            <translation>%1 的视频失败：%2</translation>
+        </message>
+        <message>
+            <source>Video from %1 is live</source>
+            <translation>%1 的视频已接通</translation>
+        </message>
+        <message>
+            <source>Video from %1 stopped</source>
+            <translation>%1 的视频已停止</translation>
+        </message>
+        <message>
+            <source>Video live</source>
+            <translation>视频接通</translation>
+        </message>
+        <message>
+            <source>Video stopped</source>
+            <translation>视频停止</translation>
+        </message>
+        <message>
+            <source>acknowledge alarm</source>
+            <translation>确认告警</translation>
+        </message>
+        <message>
+            <source>acknowledge emergency</source>
+            <translation>确认紧急呼叫</translation>
+        </message>
+        <message>
+            <source>active</source>
+            <translation>主用</translation>
+        </message>
+        <message>
+            <source>answer a call</source>
+            <translation>接听呼叫</translation>
+        </message>
+        <message>
+            <source>broadcast</source>
+            <translation>广播呼叫</translation>
+        </message>
+        <message>
+            <source>cancel emergency</source>
+            <translation>取消紧急告警</translation>
+        </message>
+        <message>
+            <source>clear alarm</source>
+            <translation>清除告警</translation>
+        </message>
+        <message>
+            <source>denied</source>
+            <translation>被拒绝</translation>
+        </message>
+        <message>
+            <source>disable terminal</source>
+            <translation>遥毙终端</translation>
+        </message>
+        <message>
+            <source>dissolve group</source>
+            <translation>解除临时组</translation>
+        </message>
+        <message>
+            <source>done</source>
+            <translation>完成</translation>
+        </message>
+        <message>
+            <source>enable terminal</source>
+            <translation>复活终端</translation>
+        </message>
+        <message>
+            <source>end a call</source>
+            <translation>结束通话</translation>
+        </message>
+        <message>
+            <source>everyone</source>
+            <translation>所有人</translation>
+        </message>
+        <message>
+            <source>failed</source>
+            <translation>失败</translation>
+        </message>
+        <message>
+            <source>force release</source>
+            <translation>强拆</translation>
+        </message>
+        <message>
+            <source>granted</source>
+            <translation>已授予</translation>
+        </message>
+        <message>
+            <source>monitor groups</source>
+            <translation>监听通话组</translation>
+        </message>
+        <message>
+            <source>override the floor</source>
+            <translation>强插话权</translation>
+        </message>
+        <message>
+            <source>passenger screens</source>
+            <translation>乘客信息屏</translation>
+        </message>
+        <message>
+            <source>patch groups</source>
+            <translation>合并组</translation>
+        </message>
+        <message>
+            <source>press PTT</source>
+            <translation>按下 PTT</translation>
+        </message>
+        <message>
+            <source>private call</source>
+            <translation>单呼</translation>
+        </message>
+        <message>
+            <source>pull video</source>
+            <translation>调取视频</translation>
+        </message>
+        <message>
+            <source>queued</source>
+            <translation>排队中</translation>
+        </message>
+        <message>
+            <source>refused (%1)</source>
+            <translation>被拒绝（%1）</translation>
+        </message>
+        <message>
+            <source>regroup</source>
+            <translation>动态重组</translation>
+        </message>
+        <message>
+            <source>release PTT</source>
+            <translation>松开 PTT</translation>
+        </message>
+        <message>
+            <source>released</source>
+            <translation>已释放</translation>
+        </message>
+        <message>
+            <source>select talk group</source>
+            <translation>选择讲话组</translation>
+        </message>
+        <message>
+            <source>send status</source>
+            <translation>发送状态</translation>
+        </message>
+        <message>
+            <source>send text</source>
+            <translation>发送短信</translation>
+        </message>
+        <message>
+            <source>standby</source>
+            <translation>备用</translation>
+        </message>
+        <message>
+            <source>stop video</source>
+            <translation>停止视频</translation>
+        </message>
+    </context>
+    <context>
+        <name>EventsModel</name>
+        <message>
+            <source>Event</source>
+            <translation>事件</translation>
+        </message>
+        <message>
+            <source>Time</source>
+            <translation>时间</translation>
+        </message>
+        <message>
+            <source>What happened</source>
+            <translation>经过</translation>
+        </message>
+        <message>
+            <source>Who</source>
+            <translation>操作方</translation>
+        </message>
+    </context>
+    <context>
+        <name>FeedModel</name>
+        <message>
+            <source>From</source>
+            <translation>发送方</translation>
+        </message>
+        <message>
+            <source>Message</source>
+            <translation>内容</translation>
+        </message>
+        <message>
+            <source>Passenger screens: %1</source>
+            <translation>乘客信息屏：%1</translation>
+        </message>
+        <message>
+            <source>Status %1</source>
+            <translation>状态 %1</translation>
+        </message>
+        <message>
+            <source>Time</source>
+            <translation>时间</translation>
+        </message>
+        <message>
+            <source>To</source>
+            <translation>接收方</translation>
+        </message>
+        <message>
+            <source>URGENT on passenger screens: %1</source>
+            <translation>紧急 · 乘客信息屏：%1</translation>
+        </message>
+        <message>
+            <source>all trains</source>
+            <translation>全部列车</translation>
+        </message>
+        <message>
+            <source>everyone</source>
+            <translation>所有人</translation>
+        </message>
+        <message>
+            <source>trains %1</source>
+            <translation>列车 %1</translation>
+        </message>
+    </context>
+    <context>
+        <name>GroupsModel</name>
+        <message>
+            <source>%1 (talk group)</source>
+            <translation>%1（讲话组）</translation>
+        </message>
+        <message>
+            <source>%1 waiting</source>
+            <translation>%1 人排队</translation>
+        </message>
+        <message>
+            <source>Call running, floor free</source>
+            <translation>通话中，话权空闲</translation>
+        </message>
+        <message>
+            <source>EMERGENCY</source>
+            <translation>紧急呼叫</translation>
+        </message>
+        <message>
+            <source>Floor</source>
+            <translation>话权</translation>
+        </message>
+        <message>
+            <source>Group</source>
+            <translation>通话组</translation>
+        </message>
+        <message>
+            <source>Key</source>
+            <translation>快捷键</translation>
+        </message>
+        <message>
+            <source>No call</source>
+            <translation>无通话</translation>
+        </message>
+        <message>
+            <source>Queue</source>
+            <translation>排队</translation>
+        </message>
+        <message>
+            <source>Someone holds the floor</source>
+            <translation>有人占用话权</translation>
+        </message>
+        <message>
+            <source>free</source>
+            <translation>空闲</translation>
+        </message>
+    </context>
+    <context>
+        <name>GroupsPane</name>
+        <message>
+            <source>%1 failed: %2</source>
+            <translation>%1 失败：%2</translation>
+        </message>
+        <message>
+            <source>%1 is talking (%2)</source>
+            <translation>%1 正在讲话（%2）</translation>
+        </message>
+        <message>
+            <source>Choose the groups this desk listens to</source>
+            <translation>选择本调度台监听的通话组</translation>
+        </message>
+        <message>
+            <source>Click a group above to talk in it.</source>
+            <translation>点击上方的通话组即可在该组讲话。</translation>
+        </message>
+        <message>
+            <source>Floor free</source>
+            <translation>话权空闲</translation>
+        </message>
+        <message>
+            <source>Monitor groups</source>
+            <translation>监听通话组</translation>
+        </message>
+        <message>
+            <source>Monitored groups</source>
+            <translation>监听的通话组</translation>
+        </message>
+        <message>
+            <source>Monitored groups…</source>
+            <translation>监听组…</translation>
+        </message>
+        <message>
+            <source>No call — PTT starts one</source>
+            <translation>无通话 — 按 PTT 即发起</translation>
+        </message>
+        <message>
+            <source>No talk group selected</source>
+            <translation>未选择讲话组</translation>
+        </message>
+        <message>
+            <source>Queue: %1 waiting</source>
+            <translation>排队：%1 人</translation>
+        </message>
+        <message>
+            <source>Queue: nobody waiting</source>
+            <translation>排队：无</translation>
+        </message>
+        <message>
+            <source>Select talk group</source>
+            <translation>选择讲话组</translation>
+        </message>
+        <message>
+            <source>Talk group: %1</source>
+            <translation>讲话组：%1</translation>
+        </message>
+        <message>
+            <source>You hold the floor</source>
+            <translation>您正占用话权</translation>
+        </message>
+    </context>
+    <context>
+        <name>IncomingModel</name>
+        <message>
+            <source>%1 is calling you — %2</source>
+            <translation>%1 正在呼叫您 — %2</translation>
+        </message>
+    </context>
+    <context>
+        <name>MessagesPane</name>
+        <message>
+            <source>%1 failed: %2</source>
+            <translation>%1 失败：%2</translation>
+        </message>
+        <message>
+            <source>All trains</source>
+            <translation>全部列车</translation>
+        </message>
+        <message>
+            <source>Chinese</source>
+            <translation>中文</translation>
+        </message>
+        <message>
+            <source>Choose a terminal or a group to send to</source>
+            <translation>请选择接收的终端或通话组</translation>
+        </message>
+        <message>
+            <source>Choose the trains, or All trains</source>
+            <translation>请选择列车，或勾选全部列车</translation>
+        </message>
+        <message>
+            <source>English</source>
+            <translation>英文</translation>
+        </message>
+        <message>
+            <source>Group</source>
+            <translation>通话组</translation>
+        </message>
+        <message>
+            <source>Message text (Enter sends)</source>
+            <translation>短信内容（回车发送）</translation>
+        </message>
+        <message>
+            <source>Passenger screens</source>
+            <translation>乘客信息屏</translation>
+        </message>
+        <message>
+            <source>Passenger screens (PIS)</source>
+            <translation>乘客信息屏（PIS）</translation>
+        </message>
+        <message>
+            <source>Send status</source>
+            <translation>发送状态</translation>
+        </message>
+        <message>
+            <source>Send text</source>
+            <translation>发送短信</translation>
+        </message>
+        <message>
+            <source>Sent to %1 recipients</source>
+            <translation>已发送给 %1 个接收方</translation>
+        </message>
+        <message>
+            <source>Show for</source>
+            <translation>显示时长</translation>
+        </message>
+        <message>
+            <source>Show on passenger screens</source>
+            <translation>发布到乘客信息屏</translation>
+        </message>
+        <message>
+            <source>Shown on %1 trains</source>
+            <translation>已在 %1 列列车上显示</translation>
+        </message>
+        <message>
+            <source>Status code</source>
+            <translation>状态码</translation>
+        </message>
+        <message>
+            <source>Terminal</source>
+            <translation>终端</translation>
+        </message>
+        <message>
+            <source>Text / status</source>
+            <translation>短信 / 状态</translation>
+        </message>
+        <message>
+            <source>Urgent</source>
+            <translation>紧急</translation>
+        </message>
+        <message>
+            <source>Write the message first</source>
+            <translation>请先填写短信内容</translation>
+        </message>
+        <message>
+            <source>Write the passenger message first</source>
+            <translation>请先填写乘客信息</translation>
+        </message>
+        <message>
+            <source>Your role may not push passenger messages</source>
+            <translation>您的角色无权发布乘客信息</translation>
+        </message>
+        <message>
+            <source>id or name</source>
+            <translation>编号或名称</translation>
+        </message>
+    </context>
+    <context>
+        <name>MonitorDialog</name>
+        <message>
+            <source>Listen to these groups</source>
+            <translation>监听以下通话组</translation>
+        </message>
+        <message>
+            <source>Monitored groups</source>
+            <translation>监听的通话组</translation>
+        </message>
+    </context>
+    <context>
+        <name>PatchDialog</name>
+        <message>
+            <source>Chinese name</source>
+            <translation>中文名称</translation>
+        </message>
+        <message>
+            <source>Join two or more groups into one</source>
+            <translation>将两个或多个通话组合并为一个</translation>
+        </message>
+        <message>
+            <source>Name</source>
+            <translation>名称</translation>
+        </message>
+        <message>
+            <source>Patch %1</source>
+            <translation>合并组 %1</translation>
+        </message>
+        <message>
+            <source>Patch groups</source>
+            <translation>合并通话组</translation>
+        </message>
+    </context>
+    <context>
+        <name>Picker</name>
+        <message>
+            <source>Type to filter by id or name…</source>
+            <translation>输入编号或名称筛选…</translation>
+        </message>
+    </context>
+    <context>
+        <name>PrivateCallDialog</name>
+        <message>
+            <source>Call one terminal privately</source>
+            <translation>单独呼叫一个终端</translation>
+        </message>
+        <message>
+            <source>Private call</source>
+            <translation>单呼</translation>
+        </message>
+    </context>
+    <context>
+        <name>PttPanel</name>
+        <message>
+            <source>Denied</source>
+            <translation>被拒绝</translation>
+        </message>
+        <message>
+            <source>Denied: %1</source>
+            <translation>被拒绝：%1</translation>
+        </message>
+        <message>
+            <source>Idle — hold to talk in %1</source>
+            <translation>空闲 — 按住即可在 %1 讲话</translation>
+        </message>
+        <message>
+            <source>Override</source>
+            <translation>强插</translation>
+        </message>
+        <message>
+            <source>Override
+(hold)</source>
+            <translation>强插
+（按住）</translation>
+        </message>
+        <message>
+            <source>PUSH TO TALK
+hold · %1</source>
+            <translation>按住讲话
+按住 · %1</translation>
+        </message>
+        <message>
+            <source>Queued #%1 — wait for the floor</source>
+            <translation>排队第 %1 位 — 请等待话权</translation>
+        </message>
+        <message>
+            <source>Queued — wait for the floor</source>
+            <translation>排队中 — 请等待话权</translation>
+        </message>
+        <message>
+            <source>Release PTT</source>
+            <translation>松开 PTT</translation>
+        </message>
+        <message>
+            <source>Requesting the floor…</source>
+            <translation>正在申请话权…</translation>
+        </message>
+        <message>
+            <source>Select a talk group to talk</source>
+            <translation>请先选择讲话组</translation>
+        </message>
+        <message>
+            <source>TALKING in %1</source>
+            <translation>正在 %1 讲话</translation>
+        </message>
+        <message>
+            <source>Take the floor from whoever holds it, while held</source>
+            <translation>按住期间从任何人手中夺取话权</translation>
+        </message>
+        <message>
+            <source>Talk time left %1</source>
+            <translation>剩余讲话时间 %1</translation>
+        </message>
+    </context>
+    <context>
+        <name>RegroupDialog</name>
+        <message>
+            <source>Chinese name</source>
+            <translation>中文名称</translation>
+        </message>
+        <message>
+            <source>Dynamic regroup</source>
+            <translation>动态重组</translation>
+        </message>
+        <message>
+            <source>Gather terminals into a temporary group</source>
+            <translation>把终端集中到一个临时组</translation>
+        </message>
+        <message>
+            <source>Incident %1</source>
+            <translation>事件 %1</translation>
+        </message>
+        <message>
+            <source>Name</source>
+            <translation>名称</translation>
+        </message>
+    </context>
+    <context>
+        <name>Vocabulary</name>
+        <message>
+            <source>Acknowledged</source>
+            <translation>已确认</translation>
+        </message>
+        <message>
+            <source>Body-worn recorder</source>
+            <translation>执法记录仪</translation>
+        </message>
+        <message>
+            <source>Broadcast</source>
+            <translation>广播呼叫</translation>
+        </message>
+        <message>
+            <source>Camera</source>
+            <translation>摄像机</translation>
+        </message>
+        <message>
+            <source>Cancelled</source>
+            <translation>已取消</translation>
+        </message>
+        <message>
+            <source>Cleared</source>
+            <translation>已清除</translation>
+        </message>
+        <message>
+            <source>Critical</source>
+            <translation>紧急</translation>
+        </message>
+        <message>
+            <source>Depot</source>
+            <translation>场段</translation>
+        </message>
+        <message>
+            <source>Dispatch console</source>
+            <translation>调度台</translation>
+        </message>
+        <message>
+            <source>Emergency</source>
+            <translation>紧急呼叫</translation>
+        </message>
+        <message>
+            <source>Emergency call</source>
+            <translation>紧急呼叫</translation>
+        </message>
+        <message>
+            <source>Environment and equipment control</source>
+            <translation>环控</translation>
+        </message>
+        <message>
+            <source>Equipment</source>
+            <translation>设备</translation>
+        </message>
+        <message>
+            <source>Full duplex (like a phone)</source>
+            <translation>全双工（像电话一样）</translation>
+        </message>
+        <message>
+            <source>Gateway</source>
+            <translation>网关</translation>
+        </message>
+        <message>
+            <source>Group call</source>
+            <translation>组呼</translation>
+        </message>
+        <message>
+            <source>Half duplex (PTT)</source>
+            <translation>半双工（按键讲话）</translation>
+        </message>
+        <message>
+            <source>Handset</source>
+            <translation>手持台</translation>
+        </message>
+        <message>
+            <source>Imminent peril</source>
+            <translation>紧急危险</translation>
+        </message>
+        <message>
+            <source>Imminent peril call</source>
+            <translation>紧急危险呼叫</translation>
+        </message>
+        <message>
+            <source>Info</source>
+            <translation>提示</translation>
+        </message>
+        <message>
+            <source>Maintenance</source>
+            <translation>维修</translation>
+        </message>
+        <message>
+            <source>Major</source>
+            <translation>重要</translation>
+        </message>
+        <message>
+            <source>Minor</source>
+            <translation>次要</translation>
+        </message>
+        <message>
+            <source>Private call</source>
+            <translation>单呼</translation>
+        </message>
+        <message>
+            <source>Raised</source>
+            <translation>未处理</translation>
+        </message>
+        <message>
+            <source>Sensor</source>
+            <translation>传感器</translation>
+        </message>
+        <message>
+            <source>Station radio</source>
+            <translation>固定台</translation>
+        </message>
+        <message>
+            <source>Terminal</source>
+            <translation>终端</translation>
+        </message>
+        <message>
+            <source>Train dispatch</source>
+            <translation>行车调度</translation>
+        </message>
+        <message>
+            <source>Train radio</source>
+            <translation>车载台</translation>
+        </message>
+        <message>
+            <source>Unacknowledged</source>
+            <translation>未确认</translation>
+        </message>
+        <message>
+            <source>Video analytics</source>
+            <translation>视频分析</translation>
+        </message>
+        <message>
+            <source>Whole line</source>
+            <translation>全线</translation>
+        </message>
+        <message>
+            <source>at %1</source>
+            <translation>位于 %1</translation>
+        </message>
+        <message>
+            <source>between %1 and %2</source>
+            <translation>%1 至 %2 区间</translation>
+        </message>
+        <message>
+            <source>dispatcher</source>
+            <translation>调度员</translation>
+        </message>
+        <message>
+            <source>emergency</source>
+            <translation>紧急</translation>
+        </message>
+        <message>
+            <source>force-released</source>
+            <translation>被强拆</translation>
+        </message>
+        <message>
+            <source>hang time over</source>
+            <translation>挂起超时</translation>
+        </message>
+        <message>
+            <source>imminent peril</source>
+            <translation>紧急危险</translation>
+        </message>
+        <message>
+            <source>in %1</source>
+            <translation>在 %1</translation>
+        </message>
+        <message>
+            <source>no answer</source>
+            <translation>无人接听</translation>
+        </message>
+        <message>
+            <source>no longer listed by the platform</source>
+            <translation>平台已不再列出</translation>
+        </message>
+        <message>
+            <source>normal</source>
+            <translation>普通</translation>
+        </message>
+        <message>
+            <source>pre-empted</source>
+            <translation>被抢占</translation>
+        </message>
+        <message>
+            <source>rejected</source>
+            <translation>被拒接</translation>
+        </message>
+        <message>
+            <source>released</source>
+            <translation>已释放</translation>
+        </message>
+        <message>
+            <source>train %1</source>
+            <translation>列车 %1</translation>
+        </message>
+        <message>
+            <source>you (%1)</source>
+            <translation>您（%1）</translation>
+        </message>
+    </context>
 </TS>

@@ -230,3 +230,16 @@ async def test_bad_requests_are_refused_and_the_engine_keeps_running(
         await engine.accept_answer("V-1", "this is not SDP")
     assert "a=recvonly" in await engine.open_session("V-4")  # still serving
     assert engine.tile_of("V-4") == 0
+
+
+async def test_sessions_are_placed_on_the_least_loaded_worker_hd_weighing_four_thumbnails(
+        engine_factory: Callable[..., Awaitable[MediaEngine]]) -> None:
+    engine = await engine_factory(workers=2)
+    await engine.open_session("V-hd", quality="hd")
+    for n in range(3):
+        await engine.open_session(f"V-t{n}")
+    assert engine.worker_of("V-hd") == 0
+    assert [engine.worker_of(f"V-t{n}") for n in range(3)] == [1, 1, 1]
+    engine.set_quality("V-hd", "thumb")  # worker 0 now carries 1, worker 1 carries 3
+    await engine.open_session("V-next")
+    assert engine.worker_of("V-next") == 0

@@ -35,7 +35,7 @@ from console.ui.call_dialogs import (
     RegroupDialog,
     temporary_groups,
 )
-from console.ui.colours import EMERGENCY_TEXT, GRANTED, WAITING, brush
+from console.ui.colours import EMERGENCY_TEXT, GRANTED, TEXT, WAITING, brush
 from console.ui.command_runner import CommandRunner
 from console.ui.panes import PaneContext, pane
 from console.ui.resources import icon
@@ -121,6 +121,7 @@ class CallsModel(QAbstractTableModel):
                 return brush(EMERGENCY_TEXT)
             if column == self.FLOOR and call.holder is not None:
                 return brush(GRANTED)
+            return brush(TEXT)
         if role == Qt.ItemDataRole.FontRole and (emergency or column == self.KIND):
             font = QFont()
             font.setBold(True)

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from console.core.views import GroupActivity
-from console.ui.colours import CALL, EMERGENCY, EMERGENCY_TEXT, GRANTED, IDLE, WAITING, brush, light
+from console.ui.colours import CALL, EMERGENCY, EMERGENCY_TEXT, GRANTED, IDLE, TEXT, WAITING, brush, light
 from console.ui.command_runner import CommandRunner
 from console.ui.panes import PaneContext, pane
 from console.ui.pickers import Picker, group_choices
@@ -123,6 +123,7 @@ class GroupsModel(QAbstractTableModel):
                 return brush(GRANTED)
             if column == self.QUEUE and row.queue:
                 return brush(WAITING)
+            return brush(TEXT)
         if role == Qt.ItemDataRole.FontRole and (row.selected or column == self.KEY):
             font = QFont()
             font.setBold(True)
@@ -264,7 +265,7 @@ class GroupsPane(QWidget):
         box.addWidget(self.queue_title)
         box.addWidget(self.queue_view)
 
-        self.ptt = PttPanel(self.world, self.desk, self.bridge, context.commands, self.runner, self)
+        self.ptt = PttPanel(self.world, self.desk, self.bridge, context.commands, self.runner, parent=self)
         self.failure = QLabel(self)
         self.failure.setObjectName("paneFailure")
         self.failure.setWordWrap(True)

@@ -112,6 +112,7 @@ def prepare_view(view: QTableView | QTreeView) -> None:
     header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
     header.setStretchLastSection(True)
     header.setHighlightSections(False)
+    header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
     if isinstance(view, QTableView):
         view.verticalHeader().setDefaultSectionSize(ROW_HEIGHT)
         view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)

@@ -1,1 +1,1 @@
-"""Widgets of the desk that are not panes (they sit in the window itself)."""
+"""Widgets of the desk that are not panes: the line diagram, the emergency banner."""
