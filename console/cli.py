@@ -14,7 +14,7 @@ from pathlib import Path
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from testbed.cli import add_arguments, add_platform_arguments, add_witness_arguments
+    from testbed.cli import add_arguments, add_platform_arguments, add_tls_arguments, add_witness_arguments
 
     parser = argparse.ArgumentParser(
         prog="trunkdesk", description="Dispatch console for metro-line 5G trunking. Without a command: open the "
@@ -34,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_language(desk)
     testbed = sub.add_parser("testbed", help="run the reference platform and the simulated line, headless")
     add_arguments(testbed)
+    add_tls_arguments(testbed)
     demo = sub.add_parser("demo", help="the demo: the dual-live testbed with the simulated line, and the desk "
                                        "signed in to it as the chief dispatcher")
     add_arguments(demo)

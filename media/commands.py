@@ -13,6 +13,7 @@ __all__ = [
     "AcceptAnswer",
     "CloseReceive",
     "Command",
+    "DrainAudio",
     "Failure",
     "GetStats",
     "IceServer",
@@ -21,6 +22,7 @@ __all__ = [
     "Reply",
     "SessionState",
     "SessionStats",
+    "SetMicrophone",
     "Shutdown",
     "StreamStats",
     "WorkerConfig",
@@ -46,8 +48,10 @@ class WorkerConfig:
     allowed_addresses: tuple[str, ...]
     ice_servers: tuple[IceServer, ...] = ()
     log_level: int = 30
-    #: seconds of received audio each session keeps for `RecentAudio`
+    #: seconds of received audio each session keeps for `RecentAudio` and `DrainAudio`
     audio_keep: float = 2.0
+    #: the desk's microphone for voice links (a `media.sources.microphone_track` spec; "" for none)
+    microphone: str = ""
 
 
 # ----- commands ---------------------------------------------------------------------------------------------
@@ -62,6 +66,8 @@ class OpenReceive:
     generation: int
     video: bool = True
     audio: bool = False
+    #: a voice link: also send the worker's microphone on the audio, while keyed with `SetMicrophone`
+    send_audio: bool = False
 
 
 @dataclass(frozen=True)
@@ -95,11 +101,26 @@ class RecentAudio:
 
 
 @dataclass(frozen=True)
+class SetMicrophone:
+    """Key (``on``) or unkey the microphone of voice links; the reply is how many sessions changed."""
+
+    sessions: tuple[str, ...]
+    on: bool
+
+
+@dataclass(frozen=True)
+class DrainAudio:
+    """Received audio added since each ``(session, position)``; the reply maps session to ``(position, pcm)``."""
+
+    positions: tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True)
 class Shutdown:
     """Close every session and exit."""
 
 
-Command = OpenReceive | AcceptAnswer | CloseReceive | GetStats | RecentAudio | Shutdown
+Command = OpenReceive | AcceptAnswer | CloseReceive | GetStats | RecentAudio | SetMicrophone | DrainAudio | Shutdown
 
 
 # ----- replies and events -----------------------------------------------------------------------------------

@@ -35,6 +35,7 @@ from media.commands import (
     AcceptAnswer,
     CloseReceive,
     Command,
+    DrainAudio,
     Failure,
     GetStats,
     IceServer,
@@ -43,6 +44,7 @@ from media.commands import (
     Reply,
     SessionState,
     SessionStats,
+    SetMicrophone,
     Shutdown,
     WorkerConfig,
     WorkerReady,
@@ -101,7 +103,8 @@ class MediaEngine:
     ``allowed_addresses`` (IP addresses or interface names) are where the workers gather ICE candidates;
     ``ice_servers`` stays empty unless the user configured STUN/TURN. ``on_state(session, state)`` hears each
     session's media state (``connecting``, ``connected``, ``failed``, ``closed``); on ``failed`` the desk ends
-    the session with ``video.stop``.
+    the session with ``video.stop``. ``microphone`` (a `media.sources.microphone_track` spec, "" for none) is
+    what voice links send while keyed.
     """
 
     def __init__(
@@ -116,6 +119,7 @@ class MediaEngine:
         ice_servers: Sequence[IceServer] = (),
         on_state: Callable[[str, str], None] | None = None,
         log_level: int = logging.WARNING,
+        microphone: str = "",
     ) -> None:
         if workers < 1:
             raise ValueError("a media engine needs at least one worker")
@@ -125,6 +129,7 @@ class MediaEngine:
         self.ice_servers = tuple(ice_servers)
         self.worker_count = workers
         self.on_state = on_state
+        self.microphone = microphone
         self._wall_shape = (tiles, max_width, max_height, pixel_format)
         self._log_level = log_level
         self.wall: FrameWall | None = None
@@ -150,7 +155,8 @@ class MediaEngine:
             for index in range(self.worker_count):
                 ours, theirs = context.Pipe()
                 config = WorkerConfig(index=index, wall=self.wall.name, allowed_addresses=self.allowed_addresses,
-                                      ice_servers=self.ice_servers, log_level=self._log_level)
+                                      ice_servers=self.ice_servers, log_level=self._log_level,
+                                      microphone=self.microphone)
                 process = context.Process(target=worker_module.run, args=(theirs, config), daemon=True,
                                           name=f"trunkdesk-media-{index}")
                 process.start()
@@ -287,11 +293,13 @@ class MediaEngine:
         raise ValueError(f"all {wall.tiles} tiles are taken")
 
     async def open_session(self, session: str, *, tile: int | None = None, video: bool = True,
-                           audio: bool = False, quality: Literal["thumb", "hd"] = "thumb") -> str:
+                           audio: bool = False, quality: Literal["thumb", "hd"] = "thumb",
+                           send_audio: bool = False) -> str:
         """Open a receive-only session and return its complete SDP offer (to send as ``media.offer``).
 
         Video lands on ``tile`` (the first free one when None); ``quality`` only weighs the session when
-        choosing its worker. An audio-only session takes no tile.
+        choosing its worker. An audio-only session takes no tile. With ``send_audio`` (a voice link) the audio
+        also carries the engine's microphone, silent until keyed with `set_microphone`.
         """
         wall = self._running()
         if session in self._sessions:
@@ -316,7 +324,8 @@ class MediaEngine:
         self._sessions[session] = _Session(session, worker.index, tile)
         worker.sessions[session] = LOAD.get(quality, 1) if video else 1
         try:
-            offer = await self._call(worker, OpenReceive(session, tile, generation, video=video, audio=audio))
+            offer = await self._call(worker, OpenReceive(session, tile, generation, video=video, audio=audio,
+                                                         send_audio=send_audio and audio and bool(self.microphone)))
         except BaseException:
             self._sessions.pop(session, None)
             worker.sessions.pop(session, None)
@@ -398,6 +407,33 @@ class MediaEngine:
         result = await self._call(self._worker_of(session), RecentAudio(session, seconds))
         assert isinstance(result, np.ndarray)
         return result
+
+    async def set_microphone(self, sessions: Sequence[str], on: bool) -> int:
+        """Key (or unkey) the microphone on voice links; how many of them changed. Unknown sessions are skipped."""
+        by_worker: dict[int, list[str]] = {}
+        for name in sessions:
+            found = self._sessions.get(name)
+            if found is not None:
+                by_worker.setdefault(found.worker, []).append(name)
+        replies = await asyncio.gather(*(self._call(self._workers[index], SetMicrophone(tuple(names), on))
+                                         for index, names in by_worker.items() if not self._workers[index].lost))
+        return sum(reply for reply in replies if isinstance(reply, int))
+
+    async def drain_audio(self, positions: dict[str, int]) -> dict[str, tuple[int, npt.NDArray[np.int16]]]:
+        """Audio received on each session since its position (a value this returned before, 0 at first):
+        ``{session: (new position, mono 48 kHz int16)}``. Unknown sessions are left out."""
+        by_worker: dict[int, list[tuple[str, int]]] = {}
+        for name, position in positions.items():
+            found = self._sessions.get(name)
+            if found is not None:
+                by_worker.setdefault(found.worker, []).append((name, position))
+        replies = await asyncio.gather(*(self._call(self._workers[index], DrainAudio(tuple(pairs)))
+                                         for index, pairs in by_worker.items() if not self._workers[index].lost))
+        drained: dict[str, tuple[int, npt.NDArray[np.int16]]] = {}
+        for reply in replies:
+            assert isinstance(reply, dict)
+            drained.update(reply)
+        return drained
 
     def read_tile(self, tile: int, since: int = -1) -> TileFrame | None:
         """The tile's latest frame if newer than ``since`` (a `TileFrame.seq`), else None; never blocks."""

@@ -1,9 +1,11 @@
 """One receive session in a media worker: the sink's peer connection, its drained tracks and their counters.
 
-The sink offers (SPEC.md §5.14): receive-only video (H.264, what our sources send) and, when asked, audio; the
-offer is complete (aiortc gathers every candidate in `setLocalDescription`). Every received track is drained
-for as long as it lives, whether or not a tile shows it: aiortc decodes into unbounded queues, so a track nobody
-reads grows without limit. Video frames go to the session's tile of the `FrameWall`; audio keeps a short tail.
+The sink offers (SPEC.md §5.14): receive-only video (H.264, what our sources send) and, when asked, audio; a
+voice link also sends the desk's microphone on its audio (send-receive), let through only while the desk keys it
+(`mic_open`: the desk holds the floor of a call the source takes part in). The offer is complete (aiortc
+gathers every candidate in `setLocalDescription`). Every received track is drained for as long as it lives,
+whether or not a tile shows it: aiortc decodes into unbounded queues, so a track nobody reads grows without limit.
+Video frames go to the session's tile of the `FrameWall`; audio keeps a short tail.
 """
 
 from __future__ import annotations
@@ -18,15 +20,14 @@ from collections.abc import Callable
 from typing import Any
 
 import av
-import numpy as np
-import numpy.typing as npt
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpReceiver, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
+from media.audio import AudioTail
 from media.commands import SessionStats, StreamStats
 from media.frames import FrameWall
 from media.sender import h264_preferences
-from media.sources import AUDIO_RATE
+from media.sources import GatedTrack, microphone_track
 
 log = logging.getLogger(__name__)
 
@@ -106,43 +107,13 @@ class StreamCounter:
                            height=self.height)
 
 
-class AudioTail:
-    """The last few seconds of received audio, mono int16 at 48 kHz, in a ring."""
-
-    def __init__(self, seconds: float) -> None:
-        self._ring = np.zeros(max(1, int(seconds * AUDIO_RATE)), dtype=np.int16)
-        self._written = 0
-
-    def add(self, frame: av.AudioFrame) -> None:
-        pcm = frame.to_ndarray()
-        channels = len(frame.layout.channels)
-        if frame.format.is_planar:
-            mono = pcm[0]
-        else:
-            mono = pcm.reshape(-1)[::channels]
-        if frame.format.name != "s16":
-            mono = np.clip(mono * 32767, -32768, 32767) if mono.dtype.kind == "f" else mono
-        samples = mono.astype(np.int16)[-len(self._ring):]
-        start = self._written % len(self._ring)
-        first = min(len(samples), len(self._ring) - start)
-        self._ring[start:start + first] = samples[:first]
-        self._ring[: len(samples) - first] = samples[first:]
-        self._written += len(samples)
-
-    def last(self, seconds: float) -> npt.NDArray[np.int16]:
-        count = min(int(seconds * AUDIO_RATE), len(self._ring), self._written)
-        end = self._written % len(self._ring)
-        ordered = np.concatenate((self._ring[end:], self._ring[:end])) if self._written >= len(self._ring) \
-            else self._ring[:end]
-        return ordered[len(ordered) - count:].copy()
-
-
 class ReceiveSession:
     """The sink of one media session (see the module docstring)."""
 
     def __init__(self, session: str, *, wall: FrameWall, tile: int | None, generation: int, video: bool,
                  audio: bool, configuration: RTCConfiguration, decode_errors: DecodeErrorCounter,
-                 on_state: Callable[[str, str], None], audio_keep: float = 2.0) -> None:
+                 on_state: Callable[[str, str], None], audio_keep: float = 2.0,
+                 microphone: str | None = None) -> None:
         if not video and not audio:
             raise ValueError(f"session {session}: nothing to receive")
         self.session = session
@@ -151,6 +122,10 @@ class ReceiveSession:
         self._wall = wall
         self._want_video = video
         self._want_audio = audio
+        #: the desk's microphone (a `microphone_track` spec) sent on the audio while `mic_open`; None: receive only
+        self._microphone = microphone if audio else None
+        self.mic_open = False
+        self._mic: GatedTrack | None = None
         self._decode_errors = decode_errors
         self._on_state = on_state
         self.video = StreamCounter("video")
@@ -179,7 +154,10 @@ class ReceiveSession:
         if self._want_video:
             transceiver = self._pc.addTransceiver("video", direction="recvonly")
             transceiver.setCodecPreferences(h264_preferences())
-        if self._want_audio:
+        if self._want_audio and self._microphone:
+            self._mic = GatedTrack(microphone_track(self._microphone), lambda: self.mic_open)
+            self._pc.addTransceiver(self._mic, direction="sendrecv")
+        elif self._want_audio:
             self._pc.addTransceiver("audio", direction="recvonly")
         await self._pc.setLocalDescription(await self._pc.createOffer())
         return str(self._pc.localDescription.sdp)
@@ -255,7 +233,10 @@ class ReceiveSession:
         if self._closed:
             return
         self._closed = True
+        self.mic_open = False
         await self._pc.close()
+        if self._mic is not None:
+            self._mic.stop()
         drains = set(self._drains)
         if drains:
             with contextlib.suppress(TimeoutError):

@@ -4,20 +4,25 @@ SPEC.md §5.14: the sink offers (receive-only), the source answers with a comple
 gathers every candidate before `setLocalDescription` returns). The video is a pre-encoded clip sent without
 re-encoding (`ClipTrack`), so the offer must allow H.264; the answer takes nothing else for video.
 A renegotiation (a new offer on the same session) is answered on the same peer connection.
+A voice link (`hear`) also receives the sink's audio (a dispatcher talking to this terminal): its decoded
+samples are kept in `heard`, drained for as long as the track lives.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import av
 from aiortc import RTCIceServer, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
 from aiortc.exceptions import InvalidAccessError, InvalidStateError, OperationError
-from aiortc.mediastreams import MediaStreamTrack
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.rtcrtpparameters import RTCRtpCodecCapability
 
+from media.audio import AudioTail
 from media.ice import ice_configuration, require_host_addresses
 from media.sources import ClipTrack, EncodedClip
 
@@ -42,7 +47,8 @@ class VideoSender:
     ``allowed_addresses`` are the media addresses (or interface names) this process gathers ICE candidates on
     (media/ice.py); ``ice_servers`` stays empty unless the user configured STUN/TURN servers.
     ``on_state`` hears the peer connection's state (``connecting``, ``connected``, ``failed``, ``closed``):
-    a terminal ends a session whose media failed with ``video.stop``.
+    a terminal ends a session whose media failed with ``video.stop``. With ``hear`` the audio is send-receive
+    and what the sink sends is kept in `heard` (the last ``hear_seconds``).
     """
 
     def __init__(
@@ -54,16 +60,25 @@ class VideoSender:
         ice_servers: Sequence[RTCIceServer] = (),
         on_state: Callable[[str], None] | None = None,
         name: str = "",
+        hear: bool = False,
+        hear_seconds: float = 5.0,
     ) -> None:
-        if clip_path is None and audio is None:
+        if clip_path is None and audio is None and not hear:
             raise ValueError("a sender needs a clip, an audio track or both")
         require_host_addresses(allowed_addresses)
         self.name = name
         self.video = ClipTrack(clip_path) if clip_path is not None else None
         self.audio = audio
         self._on_state = on_state
+        self.hear = hear
+        #: what the sink sent us on a voice link (mono 48 kHz), newest last
+        self.heard = AudioTail(hear_seconds)
+        #: audio frames received from the sink
+        self.frames_heard = 0
+        self._drains: set[asyncio.Task[None]] = set()
         self._pc = RTCPeerConnection(ice_configuration(ice_servers))
         self._pc.on("connectionstatechange", self._state_changed)
+        self._pc.on("track", self._track)
         self._prepared = False
         self._closed = False
 
@@ -92,7 +107,26 @@ class VideoSender:
             transceiver = self._pc.addTransceiver(self.video, direction="sendonly")
             transceiver.setCodecPreferences(h264_preferences())
         if self.audio is not None:
-            self._pc.addTransceiver(self.audio, direction="sendonly")
+            self._pc.addTransceiver(self.audio, direction="sendrecv" if self.hear else "sendonly")
+        elif self.hear:
+            self._pc.addTransceiver("audio", direction="recvonly")
+
+    def _track(self, track: MediaStreamTrack) -> None:
+        if track.kind != "audio" or not self.hear:
+            return
+        task = asyncio.get_running_loop().create_task(self._drain(track), name=f"hear-{self.name}")
+        self._drains.add(task)
+        task.add_done_callback(self._drains.discard)
+
+    async def _drain(self, track: MediaStreamTrack) -> None:
+        while True:
+            try:
+                frame = await track.recv()
+            except MediaStreamError:
+                return
+            if isinstance(frame, av.AudioFrame):
+                self.frames_heard += 1
+                self.heard.add(frame)
 
     async def answer(self, offer_sdp: str) -> str:
         """Apply the sink's complete SDP offer and return our complete answer (every candidate included)."""
@@ -132,3 +166,6 @@ class VideoSender:
         for track in (self.video, self.audio):
             if track is not None:
                 track.stop()
+        if self._drains:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.gather(*self._drains, return_exceptions=True), 2.0)

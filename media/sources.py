@@ -17,19 +17,33 @@ import fractions
 import logging
 import math
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import av
 import numpy as np
+import numpy.typing as npt
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+
+from media.audio import AUDIO_RATE, Pcm
 
 log = logging.getLogger(__name__)
 
-__all__ = ["AUDIO_RATE", "ClipTrack", "EncodedClip", "SpeechTrack", "ToneTrack", "tone_frequency"]
+__all__ = [
+    "AUDIO_RATE",
+    "ClipTrack",
+    "EncodedClip",
+    "GatedTrack",
+    "PcmLoopTrack",
+    "SpeechTrack",
+    "ToneTrack",
+    "load_pcm",
+    "microphone_track",
+    "tone_frequency",
+]
 
 VIDEO_CLOCK = 90_000
-AUDIO_RATE = 48_000
 #: audio frame length (aiortc packetises 20 ms per RTP packet)
 AUDIO_PTIME = 0.020
 #: when a track's consumer stalled longer than this, the track restarts its clock instead of bursting
@@ -107,7 +121,12 @@ class _PacedTrack(MediaStreamTrack):
         if wait > 0:
             await asyncio.sleep(wait)
         elif wait < -MAX_LATE:
-            self._start = loop.time() - self._emitted * self._period
+            self.resync()
+
+    def resync(self) -> None:
+        """Carry on from now, as if the next unit were due at once (after a pause its consumer chose)."""
+        if self._start is not None:
+            self._start = asyncio.get_running_loop().time() - self._emitted * self._period
 
 
 class ClipTrack(_PacedTrack):
@@ -229,3 +248,87 @@ class SpeechTrack(ToneTrack):
             out += envelope * voiced
         peak = 2.5
         return self.amplitude * out / peak
+
+
+class PcmLoopTrack(ToneTrack):
+    """Recorded audio (mono int16 at 48 kHz) played in a loop: a stand-in microphone from a file."""
+
+    def __init__(self, pcm: Pcm, amplitude: float = 1.0) -> None:
+        if not len(pcm):
+            raise ValueError("no audio to loop")
+        super().__init__(0.0, amplitude)
+        self._pcm = pcm.astype(np.float64) / 32768
+
+    def _signal(self, start: int) -> np.ndarray:
+        index = (start + np.arange(self._samples)) % len(self._pcm)
+        return self.amplitude * self._pcm[index]
+
+
+def load_pcm(path: Path | str, seconds: float = 60.0) -> Pcm:
+    """Decode (at most ``seconds`` of) an audio file to mono int16 at 48 kHz."""
+    resampler = av.AudioResampler(format="s16", layout="mono", rate=AUDIO_RATE)
+    chunks: list[npt.NDArray[np.int16]] = []
+    total = 0
+    with av.open(str(path)) as container:
+        for frame in container.decode(audio=0):
+            for out in resampler.resample(frame):
+                chunk = out.to_ndarray().reshape(-1).astype(np.int16)
+                chunks.append(chunk)
+                total += len(chunk)
+            if total >= seconds * AUDIO_RATE:
+                break
+    if not chunks:
+        raise ValueError(f"{path}: no audio")
+    return np.concatenate(chunks)[: int(seconds * AUDIO_RATE)]
+
+
+def microphone_track(spec: str) -> ToneTrack:
+    """A stand-in microphone: ``tone:<Hz>``, ``speech[:<seed>]``, or the path of an audio file to loop."""
+    kind, _, argument = spec.partition(":")
+    if kind == "tone":
+        return ToneTrack(float(argument or 1000.0))
+    if kind == "speech":
+        return SpeechTrack(seed=int(argument or 0))
+    return PcmLoopTrack(load_pcm(spec))
+
+
+class GatedTrack(MediaStreamTrack):
+    """An audio track that passes its source's frames only while ``gate()`` holds: a microphone keyed by PTT.
+
+    While the gate is shut nothing is sent at all (no RTP, as a floor holder that stops talking); the source is
+    not read meanwhile and resumes from "now" when the gate opens. Timestamps run on over the frames let through.
+    """
+
+    kind = "audio"
+
+    def __init__(self, source: MediaStreamTrack, gate: Callable[[], bool], *, poll: float = AUDIO_PTIME) -> None:
+        super().__init__()
+        self.source = source
+        self.gate = gate
+        self._poll = poll
+        self._pts = 0
+        self._was_open = False
+        #: frames let through so far
+        self.frames_sent = 0
+
+    async def recv(self) -> av.AudioFrame:
+        while not self.gate():
+            self._was_open = False
+            if self.readyState != "live":
+                raise MediaStreamError
+            await asyncio.sleep(self._poll)
+        if not self._was_open:
+            self._was_open = True
+            resync = getattr(self.source, "resync", None)
+            if callable(resync):
+                resync()
+        frame = await self.source.recv()
+        assert isinstance(frame, av.AudioFrame)
+        frame.pts = self._pts
+        self._pts += frame.samples
+        self.frames_sent += 1
+        return frame
+
+    def stop(self) -> None:
+        super().stop()
+        self.source.stop()

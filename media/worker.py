@@ -19,6 +19,7 @@ from media.commands import (
     AcceptAnswer,
     CloseReceive,
     Command,
+    DrainAudio,
     Failure,
     GetStats,
     OpenReceive,
@@ -26,6 +27,7 @@ from media.commands import (
     Reply,
     SessionState,
     SessionStats,
+    SetMicrophone,
     Shutdown,
     WorkerConfig,
     WorkerReady,
@@ -113,7 +115,8 @@ class MediaWorker:
             receiver = ReceiveSession(command.session, wall=self._wall, tile=command.tile,
                                       generation=command.generation, video=command.video, audio=command.audio,
                                       configuration=self._configuration, decode_errors=self._decode_errors,
-                                      on_state=self._session_state, audio_keep=self.config.audio_keep)
+                                      on_state=self._session_state, audio_keep=self.config.audio_keep,
+                                      microphone=self.config.microphone if command.send_audio else None)
             self.sessions[command.session] = receiver
             try:
                 return await receiver.offer()
@@ -139,6 +142,21 @@ class MediaWorker:
             return stats
         if isinstance(command, RecentAudio):
             return self._session(command.session).audio_tail.last(command.seconds)
+        if isinstance(command, SetMicrophone):
+            changed = 0
+            for name in command.sessions:
+                link = self.sessions.get(name)
+                if link is not None and link.mic_open != command.on:
+                    link.mic_open = command.on
+                    changed += 1
+            return changed
+        if isinstance(command, DrainAudio):
+            drained: dict[str, tuple[int, object]] = {}
+            for name, position in command.positions:
+                if name in self.sessions:
+                    pcm, now_at = self.sessions[name].audio_tail.since(position)
+                    drained[name] = (now_at, pcm)
+            return drained
         if isinstance(command, Shutdown):
             self._stopping.set()
             return None

@@ -196,6 +196,10 @@ class Hello(Request, tag="hello", kw_only=True):
     #: free text naming the client software, for logs
     agent: str = ""
 
+    def __repr__(self) -> str:
+        # credentials and resumption tokens must never reach a log (SPEC.md §2.6, §9): repr masks them
+        return _masked_repr(self, ("secret", "token", "resume"))
+
 
 class Welcome(Answer, tag="welcome", kw_only=True):
     """The answer to a successful `Hello`."""
@@ -214,6 +218,9 @@ class Welcome(Answer, tag="welcome", kw_only=True):
     #: groups the principal may affiliate to and talk in
     groups: list[str] = []
     permissions: list[str] = []
+
+    def __repr__(self) -> str:
+        return _masked_repr(self, ("resume_token",))
 
 
 class Ok(Answer, tag="ok", kw_only=True):
@@ -745,3 +752,13 @@ def tag_of(cls_or_msg: type[Message] | Message) -> str:
     tag = cls.__struct_config__.tag
     assert isinstance(tag, str)
     return tag
+
+
+def _masked_repr(message: msgspec.Struct, secret_fields: tuple[str, ...]) -> str:
+    """``Type(field=value, ...)`` like msgspec's repr, with the values of ``secret_fields`` shown as ``'***'``."""
+    parts = []
+    for name in message.__struct_fields__:
+        value = getattr(message, name)
+        shown = "'***'" if name in secret_fields and value is not None else repr(value)
+        parts.append(f"{name}={shown}")
+    return f"{type(message).__name__}({', '.join(parts)})"

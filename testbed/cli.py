@@ -1,7 +1,8 @@
 """`trunkdesk testbed`: the reference platform and the simulated line, headless.
 
-Prints one ``listening ws://HOST:PORT`` line per platform instance, then a live summary once a second
-(terminals registered, calls, floor grants per second), and stops cleanly on Ctrl-C or SIGTERM.
+Prints one ``listening ws://HOST:PORT`` line per platform instance (``wss://`` with ``--tls``, followed by a
+``tls ca PATH`` line naming the CA to trust), then a live summary once a second (terminals registered, calls,
+floor grants per second), and stops cleanly on Ctrl-C or SIGTERM.
 """
 
 from __future__ import annotations
@@ -10,13 +11,19 @@ import argparse
 import asyncio
 import contextlib
 import gc
+import ipaddress
 import logging
 import signal
+import ssl
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from testbed.line import LineError, default_line_path, load_line
+
+if TYPE_CHECKING:
+    from testbed.tls import TestCertificates
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +55,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="run the platform as a dual-live pair: instances A and B and a witness, as processes")
 
 
+def add_tls_arguments(parser: argparse.ArgumentParser) -> None:
+    """`trunkdesk testbed --tls`: serve wss with a certificate from the testbed's own test CA."""
+    parser.add_argument("--tls", action="store_true",
+                        help="serve wss:// with a certificate for 127.0.0.1 and localhost signed by a test CA made "
+                             "on first use; clients must trust the CA file printed as 'tls ca PATH'")
+    parser.add_argument("--tls-dir", type=Path, default=None,
+                        help="folder of the test CA and certificate (default: testbed-tls in the user data folder)")
+
+
 def add_platform_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of `trunkdesk platform`: one platform instance, alone or one half of a pair."""
     parser.add_argument("--line", type=Path, default=None, help="line file (default: the sample line)")
@@ -64,6 +80,9 @@ def add_platform_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--announce", action="append", default=[], metavar="ADDR",
                         help="announce the instance over mDNS (_trunkdesk._tcp) on the interface with this IP "
                              "address (repeatable; consoles find it there unless they have addresses configured)")
+    parser.add_argument("--tls-cert", type=Path, default=None,
+                        help="serve wss:// with this certificate chain (PEM); needs --tls-key")
+    parser.add_argument("--tls-key", type=Path, default=None, help="private key (PEM) of --tls-cert")
 
 
 def add_witness_arguments(parser: argparse.ArgumentParser) -> None:
@@ -79,6 +98,49 @@ def _pairs(items: list[str], option: str) -> dict[str, str]:
             raise SystemExit(f"trunkdesk platform: {option} wants NAME=URL, got {item!r}")
         result[name] = url
     return result
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for 127.0.0.0/8, ::1 and ``localhost``: the only places plain ws may be served (SPEC.md §2.2)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _server_tls(args: argparse.Namespace, command: str) -> ssl.SSLContext | None:
+    """The SSL context of ``--tls-cert``/``--tls-key`` (None without them); ValueError saying what is wrong."""
+    from protocols.aio.tls import server_context
+
+    cert, key = args.tls_cert, args.tls_key
+    if cert is None and key is None:
+        if not is_loopback_host(args.host):
+            print(f"trunkdesk {command}: warning: serving plain ws:// on {args.host}: SPEC.md §2.2 allows plain "
+                  "ws on loopback only; give --tls-cert and --tls-key", file=sys.stderr)
+        return None
+    if cert is None or key is None:
+        raise ValueError("--tls-cert and --tls-key go together")
+    try:
+        return server_context(cert, key)
+    except (OSError, ssl.SSLError) as exc:
+        raise ValueError(f"cannot use the TLS certificate {cert} with key {key}: {exc}") from None
+
+
+def certificates_from_args(args: argparse.Namespace) -> TestCertificates | None:
+    """The testbed's test certificates when ``--tls`` is on (made on first use), valid for loopback and --host."""
+    if not getattr(args, "tls", False):
+        return None
+    from platformdirs import user_data_dir
+
+    from testbed.tls import LOOPBACK_HOSTS, load_or_make_certificates
+
+    folder = args.tls_dir or Path(user_data_dir("trunkdesk")) / "testbed-tls"
+    hosts = list(LOOPBACK_HOSTS)
+    if args.host not in hosts and args.host not in ("0.0.0.0", "::"):
+        hosts.append(args.host)
+    return load_or_make_certificates(folder, hosts=hosts)
 
 
 async def _until_signalled() -> None:
@@ -108,8 +170,13 @@ async def run_platform(args: argparse.Namespace) -> int:
                           client_urls=_pairs(args.client, "--client"), peer_host=args.host,
                           peer_port=args.peer_port, secret=args.pair_secret)
     try:
+        tls = _server_tls(args, "platform")
+    except ValueError as exc:
+        print(f"trunkdesk platform: {exc}", file=sys.stderr)
+        return 2
+    try:
         platform = PlatformServer(line, host=args.host, port=args.port, instance=args.instance, pair=pair,
-                                  announce=args.announce)
+                                  announce=args.announce, ssl=tls)
     except ValueError as exc:  # an --announce address or the instance name does not fit SPEC §8
         print(f"trunkdesk platform: cannot announce: {exc}", file=sys.stderr)
         return 2
@@ -163,13 +230,21 @@ async def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"trunkdesk testbed: cannot read line file: {exc}", file=sys.stderr)
         return 2
-    platform = PlatformServer(line, host=args.host, port=args.port, instance="A")
+    try:
+        certs = certificates_from_args(args)
+    except (OSError, ValueError) as exc:
+        print(f"trunkdesk testbed: cannot make the test certificates: {exc}", file=sys.stderr)
+        return 2
+    platform = PlatformServer(line, host=args.host, port=args.port, instance="A",
+                              ssl=certs.server_context() if certs is not None else None)
     try:
         await platform.start()
     except OSError as exc:
         print(f"trunkdesk testbed: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 2
     print(f"listening {platform.url}", flush=True)
+    if certs is not None:
+        print(f"tls ca {certs.ca_file}", flush=True)
     tune_gc()
     fleet = None
     stop = asyncio.Event()
@@ -180,7 +255,8 @@ async def run(args: argparse.Namespace) -> int:
         if not args.no_terminals:
             from testbed.terminals.fleet import Fleet
 
-            fleet = Fleet(line, platform.url, seed=args.seed, rate=args.rate, speed=args.speed)
+            fleet = Fleet(line, platform.url, seed=args.seed, rate=args.rate, speed=args.speed,
+                          ssl=certs.client_context() if certs is not None else None)
             await fleet.start()
         started = time.monotonic()
         last_grants = 0
@@ -218,7 +294,12 @@ async def run_pair(args: argparse.Namespace) -> int:
     except (LineError, OSError) as exc:
         print(f"trunkdesk testbed: {exc}", file=sys.stderr)
         return 2
-    pair = PairProcesses(line=args.line, host=args.host, base_port=args.port)
+    try:
+        certs = certificates_from_args(args)
+    except (OSError, ValueError) as exc:
+        print(f"trunkdesk testbed: cannot make the test certificates: {exc}", file=sys.stderr)
+        return 2
+    pair = PairProcesses(line=args.line, host=args.host, base_port=args.port, tls=certs)
     try:
         await pair.start()
     except (OSError, RuntimeError, TimeoutError) as exc:
@@ -227,6 +308,8 @@ async def run_pair(args: argparse.Namespace) -> int:
         return 2
     for url in pair.urls:
         print(f"listening {url}", flush=True)
+    if certs is not None:
+        print(f"tls ca {certs.ca_file}", flush=True)
     fleet = None
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -236,7 +319,8 @@ async def run_pair(args: argparse.Namespace) -> int:
         if not args.no_terminals:
             from testbed.terminals.fleet import Fleet
 
-            fleet = Fleet(line, pair.urls, seed=args.seed, rate=args.rate, speed=args.speed)
+            fleet = Fleet(line, pair.urls, seed=args.seed, rate=args.rate, speed=args.speed,
+                          ssl=certs.client_context() if certs is not None else None)
             await fleet.start()
         started = time.monotonic()
         while not stop.is_set():

@@ -4,6 +4,9 @@ Used by `trunkdesk testbed --pair`, the fault tests and the failover benchmark. 
 `trunkdesk platform` or `trunkdesk witness` child of this one; with ``proxies=True`` every link (clients to
 each instance, the pair link in each direction, each instance to the witness) runs through a `TcpProxy`
 so that partitions can be made on demand. Everything listens on loopback.
+
+With ``tls`` the instances serve clients over ``wss`` with the testbed's certificate (testbed/tls.py); the pair
+link and the witness stay plain ``ws``: they are loopback-only here, between processes of one machine.
 """
 
 from __future__ import annotations
@@ -17,8 +20,12 @@ import socket
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from testbed.netfault import TcpProxy
+
+if TYPE_CHECKING:
+    from testbed.tls import TestCertificates
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +52,10 @@ class PairProcesses:
     """Start, stop and break a dual-live pair of platform processes plus its witness."""
 
     def __init__(self, *, line: Path | None = None, host: str = "127.0.0.1", base_port: int = 0,
-                 proxies: bool = False, log_level: str = "WARNING", extra: list[str] | None = None) -> None:
+                 proxies: bool = False, log_level: str = "WARNING", extra: list[str] | None = None,
+                 tls: TestCertificates | None = None) -> None:
         self.host = host
+        self.tls = tls
         self.line = line
         self.proxies_enabled = proxies
         self.log_level = log_level
@@ -60,14 +69,18 @@ class PairProcesses:
 
     # ----- addresses ----------------------------------------------------------------------------
 
+    @property
+    def scheme(self) -> str:
+        return "wss" if self.tls is not None else "ws"
+
     def direct_url(self, name: str) -> str:
-        return f"ws://{self.host}:{self.port[name]}"
+        return f"{self.scheme}://{self.host}:{self.port[name]}"
 
     @property
     def urls(self) -> list[str]:
         """Client URLs of A and B (through their client proxies when proxies are on)."""
         if self.proxies_enabled:
-            return [self.proxies[f"client-{n}"].url for n in INSTANCES]
+            return [self.proxies[f"client-{n}"].url.replace("ws://", f"{self.scheme}://", 1) for n in INSTANCES]
         return [self.direct_url(n) for n in INSTANCES]
 
     def url(self, name: str) -> str:
@@ -82,9 +95,9 @@ class PairProcesses:
         for name in INSTANCES:
             self.children[name] = _Child(name, self._instance_argv(name))
         await self._spawn(self.children["witness"], "witness ws://", timeout)
-        await self._spawn(self.children["A"], "listening ws://", timeout)
+        await self._spawn(self.children["A"], f"listening {self.scheme}://", timeout)
         await self._wait_line("A", "role active", timeout)
-        await self._spawn(self.children["B"], "listening ws://", timeout)
+        await self._spawn(self.children["B"], f"listening {self.scheme}://", timeout)
         await self._wait_line("B", "following", timeout)
 
     async def stop(self) -> None:
@@ -112,6 +125,8 @@ class PairProcesses:
             argv += ["--client", f"{n}={self.url(n)}"]
         if self.line is not None:
             argv += ["--line", str(self.line)]
+        if self.tls is not None:
+            argv += ["--tls-cert", str(self.tls.cert_file), "--tls-key", str(self.tls.key_file)]
         return argv + self.extra
 
     async def _start_proxies(self) -> None:
@@ -205,7 +220,7 @@ class PairProcesses:
         """Start a stopped or killed process again on the same ports."""
         child = self.children[name]
         await self._terminate(child)
-        ready = "witness ws://" if name == "witness" else "listening ws://"
+        ready = "witness ws://" if name == "witness" else f"listening {self.scheme}://"
         await self._spawn(child, ready, timeout)
 
     def lines(self, name: str) -> list[str]:

@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from ssl import SSLContext
 from typing import Any, Literal
 
 import msgspec
@@ -31,6 +32,7 @@ from console.core.views import PisRecord
 from console.core.world import World
 from protocols import messages as wire
 from protocols.aio.client import ConnectionClosed, RequestError
+from protocols.aio.tls import plain_off_loopback
 from protocols.codec import ProtocolError
 from protocols.constants import SUPPORTED_VERSIONS, ErrorCode
 from protocols.machines.failover import CommandsFailed, FailoverEvent, Offline, ServingChanged, SplitBrain
@@ -50,6 +52,10 @@ class CommandFailed(Exception):
         super().__init__(f"{code} {reason}")
         self.code = code
         self.reason = reason
+
+
+class PlainTransportRefused(ConnectionError):
+    """The desk will not send credentials over plain ``ws://`` to an address off this machine (SPEC.md §2.2)."""
 
 
 @dataclass(frozen=True)
@@ -114,11 +120,22 @@ class Desk:
     # ----- connection -------------------------------------------------------------------------
 
     async def connect(self, urls: str | Sequence[str], user: str, password: str, *, wait_serving: float = 5.0,
-                      **link_options: Any) -> None:
-        """Log in as ``user`` to the platform instance(s) at ``urls`` and start following it."""
+                      ssl: SSLContext | None = None, allow_plain: bool = False, **link_options: Any) -> None:
+        """Log in as ``user`` to the platform instance(s) at ``urls`` and start following it.
+
+        ``wss://`` instances are verified with ``ssl`` (`protocols.aio.tls.ssl_context`; None: the system's trust
+        store). The password is never sent over plain ``ws://`` off loopback (SPEC.md §2.2) unless
+        ``allow_plain`` (isolated test networks only): `PlainTransportRefused` instead."""
+        listed = [urls] if isinstance(urls, str) else list(urls)
+        exposed = plain_off_loopback(listed)
+        if exposed and not allow_plain:
+            reason = (f"refusing to send the password over plain ws:// to {', '.join(exposed)}: use wss:// "
+                      "(or allow plain ws on an isolated test network)")
+            self.log.record("desk_connect_failed", actor=user, summary={"reason": reason})
+            raise PlainTransportRefused(reason)
         hello = wire.Hello(id=0, versions=list(SUPPORTED_VERSIONS), role="console", ident=user, secret=password,
                            agent=AGENT)
-        link = DeskLink([urls] if isinstance(urls, str) else list(urls), hello, **link_options)
+        link = DeskLink(listed, hello, ssl=ssl, **link_options)
         link.on_violation = self._on_violation
         link.on_change = self._on_link_change
         try:
@@ -549,4 +566,5 @@ class Desk:
         return bool(ok.result.get("stopped", True))
 
 
-__all__ = ["Affiliations", "BroadcastStarted", "CommandFailed", "Desk", "MessageSent", "PisPushed", "PttResult"]
+__all__ = ["Affiliations", "BroadcastStarted", "CommandFailed", "Desk", "MessageSent", "PisPushed",
+           "PlainTransportRefused", "PttResult"]

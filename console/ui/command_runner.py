@@ -20,6 +20,11 @@ logger = logging.getLogger(__name__)
 Spawn = Callable[[Coroutine[Any, Any, Any]], "asyncio.Future[Any]"]
 
 
+def _on_running_loop(coroutine: Coroutine[Any, Any, Any]) -> asyncio.Future[Any]:
+    """Start ``coroutine`` on the running loop (the qasync loop of the desk); RuntimeError when none runs."""
+    return asyncio.get_running_loop().create_task(coroutine)
+
+
 class CommandRunner(QObject):
     """Starts commands, keeps them until done, and turns refusals into signals."""
 
@@ -31,7 +36,7 @@ class CommandRunner(QObject):
     def __init__(self, commands: Any = None, *, spawn: Spawn | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._commands = commands
-        self._spawn: Spawn = spawn or asyncio.ensure_future
+        self._spawn: Spawn = spawn or _on_running_loop
         self._tasks: set[asyncio.Future[Any]] = set()
 
     def run(self, what: str, coroutine: Coroutine[Any, Any, Any],

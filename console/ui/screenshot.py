@@ -1,9 +1,11 @@
 """Look at the desk: run the demo (dual-live pair, simulated line, desk) and save PNGs of the window.
 
-    python -m console.ui.screenshot [--out docs/screenshots] [--after 12] [--xvfb]
+    python -m console.ui.screenshot [--out docs/screenshots] [--after 12] [--xvfb] [--pane vehicles ...]
 
 Saves ``desk-en.png`` and ``desk-zh_CN.png`` (the same running desk, switched language between the two), in the
-default layout (the user's saved settings are not read).
+default layout (the user's saved settings are not read); with ``--pane NAME`` also that pane's dock alone, as
+``NAME.png`` in Chinese and ``NAME-en.png`` in English (``--pane all`` for the line panes: vehicles, stations,
+handsets).
 Offscreen rendering by default; ``--xvfb`` starts ``Xvfb :99`` at 1920x1080 and renders through xcb instead,
 like a real display.
 """
@@ -61,7 +63,12 @@ def xvfb(display: str = ":99") -> Iterator[None]:
         server.wait(10)
 
 
-def _shooter(out: Path, after: float, languages: list[str]) -> Callable[[DeskSession], Awaitable[None]]:
+#: the panes ``--pane all`` shoots
+LINE_PANES = ("vehicles", "stations", "handsets")
+
+
+def _shooter(out: Path, after: float, languages: list[str],
+             panes: tuple[str, ...] = ()) -> Callable[[DeskSession], Awaitable[None]]:
     async def shoot(session: DeskSession) -> None:
         from PySide6.QtWidgets import QApplication
 
@@ -78,6 +85,13 @@ def _shooter(out: Path, after: float, languages: list[str]) -> Callable[[DeskSes
             path = out / f"desk-{code}.png"
             window.grab().save(str(path))
             print(f"saved {path}")  # noqa: T201 - a command-line tool
+            for name in panes:
+                window.raise_pane(name)
+                await asyncio.sleep(0.3)
+                QApplication.processEvents()
+                path = out / (f"{name}.png" if code == "zh_CN" else f"{name}-{code}.png")
+                window.docks[name].grab().save(str(path))
+                print(f"saved {path}")  # noqa: T201
         window.close()
 
     return shoot
@@ -90,13 +104,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--language", action="append", choices=("en", "zh_CN"), default=None,
                         help="language(s) to shoot (default: both)")
     parser.add_argument("--xvfb", action="store_true", help="render on a virtual X display (Xvfb :99)")
+    parser.add_argument("--pane", action="append", default=[], metavar="NAME",
+                        help="also save this pane's dock alone (repeatable; 'all' for the line panes)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     languages = args.language or ["en", "zh_CN"]
     from console.ui.app import run_desk
 
     args.out.mkdir(parents=True, exist_ok=True)
-    shoot = _shooter(args.out, args.after, languages)
+    panes = tuple(dict.fromkeys(n for name in args.pane for n in (LINE_PANES if name == "all" else (name,))))
+    shoot = _shooter(args.out, args.after, languages, panes)
     # the default layout, not whatever the last desk on this machine left in the user's settings
     from PySide6.QtCore import QSettings
 

@@ -20,6 +20,8 @@ from websockets.asyncio.client import ClientConnection
 from websockets.asyncio.client import connect as ws_connect
 from websockets.typing import Subprotocol
 
+from protocols.aio.tls import CertificateError, context_for, describe_tls_failure, is_secure
+from protocols.aio.wirelog import frame_safe_logger
 from protocols.codec import ProtocolError
 from protocols.constants import (
     HEARTBEAT_INTERVAL,
@@ -109,22 +111,38 @@ class TrunkingClient:
     ) -> Self:
         """Open the WebSocket, say hello and wait for the welcome.
 
+        ``ssl`` is used for ``wss://`` URLs (default: verify against the system's trust store; see
+        `protocols.aio.tls.ssl_context`) and ignored for plain ``ws://``.
+
         Raises `RequestError` when the hello is refused, OSError (TimeoutError, ConnectionError,
-        `ConnectionClosed`) when the platform cannot be reached or does not answer within ``open_timeout``.
+        `ConnectionClosed`) when the platform cannot be reached or does not answer within ``open_timeout``,
+        and `CertificateError` (a ConnectionError) when TLS fails: the certificate is not trusted, has expired
+        or names another host, or the server does not speak TLS.
         """
         try:
             ws = await ws_connect(
                 url,
-                ssl=ssl,
+                ssl=context_for(url, ssl),
                 subprotocols=[Subprotocol(SUBPROTOCOL)],
                 open_timeout=open_timeout,
                 close_timeout=CLOSE_TIMEOUT,
                 max_size=MAX_MESSAGE_BYTES,
                 ping_interval=None,  # TDP/1 has its own heartbeats, measured by the session
                 compression=None,
+                logger=frame_safe_logger("websockets.client"),  # frames carry credentials: never log them
             )
+        except ssl_module.SSLError as exc:  # certificate refused, or the other side speaks no TLS
+            raise CertificateError(describe_tls_failure(url, exc)) from exc
+        except ConnectionResetError as exc:
+            if not is_secure(url):
+                raise
+            raise CertificateError(f"{url}: TLS handshake failed (connection reset): is the platform serving "
+                                   "plain ws:// there?") from exc
         except websockets.InvalidHandshake as exc:
-            raise ConnectionError(f"{url}: WebSocket handshake failed: {exc}") from exc
+            hint = ""
+            if isinstance(exc, websockets.InvalidMessage) and url.startswith("ws://"):
+                hint = " (is the platform serving wss:// there?)"
+            raise ConnectionError(f"{url}: WebSocket handshake failed: {exc}{hint}") from exc
         if ws.subprotocol != SUBPROTOCOL:
             await ws.close(CloseCode.PROTOCOL_ERROR, "subprotocol tdp.v1 required")
             raise ConnectionError(f"{url}: server did not select subprotocol {SUBPROTOCOL}")

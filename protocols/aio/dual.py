@@ -129,6 +129,8 @@ class DualLiveClient:
         self._timer_when: float | None = None
         self._pumping = False
         self._closed = False
+        #: the hello was refused (401/403): retrying with the same credentials cannot help
+        self._refused: RequestError | None = None
 
     # ----- state ------------------------------------------------------------------------------
 
@@ -178,7 +180,8 @@ class DualLiveClient:
         """Connect to every instance (reconnecting for as long as the client lives) and wait until one serves
         and commands go out at once.
 
-        Raises TimeoutError when none serves within ``wait_serving``; the links keep trying until `close`."""
+        Raises `RequestError` (401, 403) at once when an instance refuses the credentials, TimeoutError when none
+        serves within ``wait_serving``; the links keep trying until `close`."""
         self._loop = asyncio.get_running_loop()
         self._machine.start(self._loop.time())
         self._pump()
@@ -186,6 +189,8 @@ class DualLiveClient:
         while not self._machine.ready:
             if self._closed:
                 raise ConnectionClosed("client is closed")
+            if self._refused is not None:
+                raise self._refused
             if self._time() >= deadline:
                 raise TimeoutError(f"no platform instance served within {wait_serving:g} s")
             await self._wait_change(deadline)
@@ -372,7 +377,14 @@ class DualLiveClient:
             )
         except Exception as exc:
             if not self._closed:
-                if isinstance(exc, OSError | RequestError):
+                if isinstance(exc, RequestError) and exc.error.code in (ErrorCode.UNAUTHORIZED, ErrorCode.FORBIDDEN):
+                    logger.warning("link %s: the platform refused the credentials of %s: %s", url,
+                                   self._hello.ident, exc)
+                    if self._refused is None:
+                        self._refused = exc
+                        self._changed.set()  # wake start(): no retry will get past this
+                        self._changed = asyncio.Event()
+                elif isinstance(exc, OSError | RequestError):
                     logger.info("link %s: connection attempt %d failed: %s", url, event.attempt + 1, exc)
                 else:
                     logger.exception("link %s: connection attempt %d failed", url, event.attempt + 1)

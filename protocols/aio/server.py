@@ -19,6 +19,7 @@ import websockets
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.typing import Subprotocol
 
+from protocols.aio.wirelog import frame_safe_logger
 from protocols.constants import (
     HEARTBEAT_INTERVAL,
     HEARTBEAT_LOSS_THRESHOLD,
@@ -294,6 +295,7 @@ class TrunkingServer:
             ping_interval=None,  # TDP/1 has its own heartbeats
             close_timeout=CLOSE_TIMEOUT,
             compression=None,
+            logger=frame_safe_logger("websockets.server"),  # frames carry credentials: never log them
         )
         self.port = next(iter(self._server.sockets)).getsockname()[1]
         logger.info("serving TDP/1 on %s (instance %s, epoch %d)", self.url, self.app.instance,

@@ -585,6 +585,9 @@ class FailoverMachine:
         if previous is None:
             previous = self._last_served
         self._serving, self._via_standby, self._last_served = name, via_standby, name
+        # Whatever changed (the instance, or the same link's standby promoted under it), state the desired
+        # affiliations and floors again there: what was sent through a standby may have been refused.
+        self._restored = None
         self._switched_at = now
         self._offline_since = None
         if self._serving_token is None:

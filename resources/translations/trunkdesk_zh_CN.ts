@@ -2,6 +2,17 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN" sourcelanguage="en">
     <context>
+        <name>CommandStatus</name>
+        <message>
+            <source>%1 failed: %2</source>
+            <translation>%1失败：%2</translation>
+        </message>
+        <message>
+            <source>%1 refused: %2</source>
+            <translation>%1被拒绝：%2</translation>
+        </message>
+    </context>
+    <context>
         <name>Desk</name>
         <message>
             <source>Starting the demo platform…</source>
@@ -87,6 +98,140 @@
         </message>
     </context>
     <context>
+        <name>HandsetsModel</name>
+        <message>
+            <source>Available</source>
+            <translation>空闲</translation>
+        </message>
+        <message>
+            <source>Busy</source>
+            <translation>忙碌</translation>
+        </message>
+        <message>
+            <source>En route</source>
+            <translation>前往途中</translation>
+        </message>
+        <message>
+            <source>Groups</source>
+            <translation>通话组</translation>
+        </message>
+        <message>
+            <source>Home: %1</source>
+            <translation>归属：%1</translation>
+        </message>
+        <message>
+            <source>ID</source>
+            <translation>编号</translation>
+        </message>
+        <message>
+            <source>Kind</source>
+            <translation>类型</translation>
+        </message>
+        <message>
+            <source>Name</source>
+            <translation>名称</translation>
+        </message>
+        <message>
+            <source>Needs assistance</source>
+            <translation>请求支援</translation>
+        </message>
+        <message>
+            <source>Now at: %1</source>
+            <translation>当前位置：%1</translation>
+        </message>
+        <message>
+            <source>On site</source>
+            <translation>已到场</translation>
+        </message>
+        <message>
+            <source>Presence</source>
+            <translation>在线状态</translation>
+        </message>
+        <message>
+            <source>Station / area</source>
+            <translation>车站/区域</translation>
+        </message>
+        <message>
+            <source>Status</source>
+            <translation>状态</translation>
+        </message>
+    </context>
+    <context>
+        <name>HandsetsPane</name>
+        <message>
+            <source>All groups</source>
+            <translation>全部通话组</translation>
+        </message>
+        <message>
+            <source>All stations</source>
+            <translation>全部车站</translation>
+        </message>
+        <message>
+            <source>Any state</source>
+            <translation>全部状态</translation>
+        </message>
+        <message>
+            <source>Call</source>
+            <translation>呼叫</translation>
+        </message>
+        <message>
+            <source>Call %1 to %2 set up</source>
+            <translation>已向 %2 发起呼叫 %1</translation>
+        </message>
+        <message>
+            <source>Call (full duplex)</source>
+            <translation>呼叫（全双工）</translation>
+        </message>
+        <message>
+            <source>Calling %1…</source>
+            <translation>正在呼叫 %1…</translation>
+        </message>
+        <message>
+            <source>Filter: id, name, station, group…</source>
+            <translation>筛选：编号、名称、车站、通话组…</translation>
+        </message>
+        <message>
+            <source>Message to %1:</source>
+            <translation>发给 %1 的消息：</translation>
+        </message>
+        <message>
+            <source>Opening video of %1…</source>
+            <translation>正在打开 %1 的视频…</translation>
+        </message>
+        <message>
+            <source>Reachable</source>
+            <translation>可达</translation>
+        </message>
+        <message>
+            <source>Send</source>
+            <translation>发送</translation>
+        </message>
+        <message>
+            <source>Sending a text to %1…</source>
+            <translation>正在向 %1 发送短消息…</translation>
+        </message>
+        <message>
+            <source>Text sent to %1</source>
+            <translation>短消息已发送给 %1</translation>
+        </message>
+        <message>
+            <source>Text to %1</source>
+            <translation>发短消息给 %1</translation>
+        </message>
+        <message>
+            <source>Text…</source>
+            <translation>短消息…</translation>
+        </message>
+        <message>
+            <source>Video</source>
+            <translation>视频</translation>
+        </message>
+        <message>
+            <source>Video %1 of %2 opened</source>
+            <translation>已打开 %2 的视频 %1</translation>
+        </message>
+    </context>
+    <context>
         <name>InstanceBadge</name>
         <message>
             <source>active</source>
@@ -134,6 +279,29 @@
         </message>
     </context>
     <context>
+        <name>LineDiagram</name>
+        <message>
+            <source>%1 m</source>
+            <translation>%1 米</translation>
+        </message>
+        <message>
+            <source>Up →</source>
+            <translation>上行 →</translation>
+        </message>
+        <message>
+            <source>elevated or at grade</source>
+            <translation>高架或地面</translation>
+        </message>
+        <message>
+            <source>underground</source>
+            <translation>地下</translation>
+        </message>
+        <message>
+            <source>← Down</source>
+            <translation>← 下行</translation>
+        </message>
+    </context>
+    <context>
         <name>Panes</name>
         <message>
             <source>Trains and line</source>
@@ -166,6 +334,45 @@
         <message>
             <source>Event log</source>
             <translation>事件日志</translation>
+        </message>
+    </context>
+    <context>
+        <name>PisDialog</name>
+        <message>
+            <source> s</source>
+            <translation> 秒</translation>
+        </message>
+        <message>
+            <source>Message to the passenger screens of every train</source>
+            <translation>发送到全部列车的乘客信息屏</translation>
+        </message>
+        <message>
+            <source>Message to the passenger screens of train %1</source>
+            <translation>发送到 %1 次列车的乘客信息屏</translation>
+        </message>
+        <message>
+            <source>Passenger information</source>
+            <translation>乘客信息（PIS）</translation>
+        </message>
+        <message>
+            <source>Send to screens</source>
+            <translation>发送到信息屏</translation>
+        </message>
+        <message>
+            <source>Show for</source>
+            <translation>显示时长</translation>
+        </message>
+        <message>
+            <source>Text (Chinese)</source>
+            <translation>中文内容</translation>
+        </message>
+        <message>
+            <source>Text (English)</source>
+            <translation>英文内容</translation>
+        </message>
+        <message>
+            <source>Urgent (interrupts what the screens show)</source>
+            <translation>紧急（立即插播）</translation>
         </message>
     </context>
     <context>
@@ -1546,6 +1753,293 @@ hold · %1</source>
         <message>
             <source>Name</source>
             <translation>名称</translation>
+        </message>
+    </context>
+    <context>
+        <name>StationsModel</name>
+        <message>
+            <source>%1 call(s)</source>
+            <translation>%1 路通话</translation>
+        </message>
+        <message>
+            <source>%1 of %2 radios up</source>
+            <translation>固定台在线 %1/%2</translation>
+        </message>
+        <message>
+            <source>%1 video</source>
+            <translation>%1 路视频</translation>
+        </message>
+        <message>
+            <source>(talking)</source>
+            <translation>（讲话中）</translation>
+        </message>
+        <message>
+            <source>Broadcast in %1</source>
+            <translation>%1 广播</translation>
+        </message>
+        <message>
+            <source>Calls and video</source>
+            <translation>通话与视频</translation>
+        </message>
+        <message>
+            <source>Emergency call in %1</source>
+            <translation>%1 紧急呼叫</translation>
+        </message>
+        <message>
+            <source>ID</source>
+            <translation>编号</translation>
+        </message>
+        <message>
+            <source>Private call with %1</source>
+            <translation>与 %1 单呼</translation>
+        </message>
+        <message>
+            <source>State</source>
+            <translation>状态</translation>
+        </message>
+        <message>
+            <source>Station / terminal</source>
+            <translation>车站/终端</translation>
+        </message>
+        <message>
+            <source>Video %1</source>
+            <translation>视频 %1</translation>
+        </message>
+        <message>
+            <source>this desk</source>
+            <translation>本调度台</translation>
+        </message>
+    </context>
+    <context>
+        <name>StationsPane</name>
+        <message>
+            <source>Call</source>
+            <translation>呼叫</translation>
+        </message>
+        <message>
+            <source>Call %1</source>
+            <translation>呼叫 %1</translation>
+        </message>
+        <message>
+            <source>Call %1 (full duplex)</source>
+            <translation>呼叫 %1（全双工）</translation>
+        </message>
+        <message>
+            <source>Call %1 to %2 set up</source>
+            <translation>已向 %2 发起呼叫 %1</translation>
+        </message>
+        <message>
+            <source>Call it full duplex (both talk at once, like a telephone)</source>
+            <translation>全双工呼叫（双方可同时讲话，如同电话）</translation>
+        </message>
+        <message>
+            <source>Call the chosen radio, or the station's first reachable radio</source>
+            <translation>呼叫所选固定台，或该站第一台可达的固定台</translation>
+        </message>
+        <message>
+            <source>Calling %1…</source>
+            <translation>正在呼叫 %1…</translation>
+        </message>
+        <message>
+            <source>Filter: station, name, radio or camera id…</source>
+            <translation>筛选：车站、名称、固定台或摄像机编号…</translation>
+        </message>
+        <message>
+            <source>Full duplex</source>
+            <translation>全双工</translation>
+        </message>
+        <message>
+            <source>Open the chosen camera, or the station's first camera</source>
+            <translation>打开所选摄像机，或该站第一台摄像机</translation>
+        </message>
+        <message>
+            <source>Opening video of %1…</source>
+            <translation>正在打开 %1 的视频…</translation>
+        </message>
+        <message>
+            <source>Video</source>
+            <translation>视频</translation>
+        </message>
+        <message>
+            <source>Video %1 of %2 opened</source>
+            <translation>已打开 %2 的视频 %1</translation>
+        </message>
+        <message>
+            <source>Video: %1</source>
+            <translation>视频：%1</translation>
+        </message>
+    </context>
+    <context>
+        <name>TerminalLook</name>
+        <message>
+            <source>%1 m</source>
+            <translation>%1 米</translation>
+        </message>
+        <message>
+            <source>Body-worn recorder</source>
+            <translation>执法记录仪</translation>
+        </message>
+        <message>
+            <source>Busy</source>
+            <translation>忙</translation>
+        </message>
+        <message>
+            <source>Camera</source>
+            <translation>摄像机</translation>
+        </message>
+        <message>
+            <source>Disabled</source>
+            <translation>已禁用</translation>
+        </message>
+        <message>
+            <source>Dispatch console</source>
+            <translation>调度台</translation>
+        </message>
+        <message>
+            <source>Down</source>
+            <translation>下行</translation>
+        </message>
+        <message>
+            <source>Emergency</source>
+            <translation>紧急</translation>
+        </message>
+        <message>
+            <source>Fixed radio</source>
+            <translation>固定台</translation>
+        </message>
+        <message>
+            <source>Gateway</source>
+            <translation>网关</translation>
+        </message>
+        <message>
+            <source>Handset</source>
+            <translation>手持台</translation>
+        </message>
+        <message>
+            <source>Offline</source>
+            <translation>离线</translation>
+        </message>
+        <message>
+            <source>Registered</source>
+            <translation>已注册</translation>
+        </message>
+        <message>
+            <source>Train radio</source>
+            <translation>车载台</translation>
+        </message>
+        <message>
+            <source>Unreachable</source>
+            <translation>不可达</translation>
+        </message>
+        <message>
+            <source>Up</source>
+            <translation>上行</translation>
+        </message>
+    </context>
+    <context>
+        <name>TrainsModel</name>
+        <message>
+            <source>Direction</source>
+            <translation>方向</translation>
+        </message>
+        <message>
+            <source>EMERGENCY</source>
+            <translation>紧急</translation>
+        </message>
+        <message>
+            <source>Emergency</source>
+            <translation>紧急状态</translation>
+        </message>
+        <message>
+            <source>Position</source>
+            <translation>位置</translation>
+        </message>
+        <message>
+            <source>Radio</source>
+            <translation>车载台</translation>
+        </message>
+        <message>
+            <source>Radio state</source>
+            <translation>电台状态</translation>
+        </message>
+        <message>
+            <source>Train</source>
+            <translation>车次</translation>
+        </message>
+        <message>
+            <source>Train %1 · radio %2</source>
+            <translation>车次 %1 · 车载台 %2</translation>
+        </message>
+    </context>
+    <context>
+        <name>VehiclesPane</name>
+        <message>
+            <source>Call</source>
+            <translation>呼叫</translation>
+        </message>
+        <message>
+            <source>Call %1 to train %2 set up</source>
+            <translation>已向 %2 次列车发起呼叫 %1</translation>
+        </message>
+        <message>
+            <source>Call (full duplex)</source>
+            <translation>呼叫（全双工）</translation>
+        </message>
+        <message>
+            <source>Call the chosen train's cab radio (double-click a train does the same)</source>
+            <translation>呼叫所选列车的车载台（双击列车效果相同）</translation>
+        </message>
+        <message>
+            <source>Calling train %1…</source>
+            <translation>正在呼叫 %1 次列车…</translation>
+        </message>
+        <message>
+            <source>Filter: number, radio, station…</source>
+            <translation>筛选：车次、车载台、车站…</translation>
+        </message>
+        <message>
+            <source>Message shown on %1 train(s)</source>
+            <translation>消息已在 %1 列列车上显示</translation>
+        </message>
+        <message>
+            <source>Opening video of train %1…</source>
+            <translation>正在打开 %1 次列车的视频…</translation>
+        </message>
+        <message>
+            <source>PIS message…</source>
+            <translation>PIS 消息…</translation>
+        </message>
+        <message>
+            <source>PIS to all trains…</source>
+            <translation>全线 PIS 消息…</translation>
+        </message>
+        <message>
+            <source>Sending the message to the screens of %1…</source>
+            <translation>正在向 %1 的乘客信息屏发送消息…</translation>
+        </message>
+        <message>
+            <source>Train %1</source>
+            <translation>%1 次列车</translation>
+        </message>
+        <message>
+            <source>Train radio's camera</source>
+            <translation>车载台摄像头</translation>
+        </message>
+        <message>
+            <source>Tunnel</source>
+            <translation>隧道</translation>
+        </message>
+        <message>
+            <source>Video</source>
+            <translation>视频</translation>
+        </message>
+        <message>
+            <source>Video %1 of train %2 opened</source>
+            <translation>已打开 %2 次列车的视频 %1</translation>
+        </message>
+        <message>
+            <source>every train</source>
+            <translation>全部列车</translation>
         </message>
     </context>
     <context>

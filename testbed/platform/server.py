@@ -29,6 +29,7 @@ import websockets
 from websockets.asyncio.server import Server, ServerConnection, serve
 
 from protocols.aio.server import Connection, TrunkingServer
+from protocols.aio.wirelog import frame_safe_logger
 from protocols.codec import ProtocolError, decode, encode
 from protocols.constants import (
     HEARTBEAT_INTERVAL,
@@ -143,6 +144,9 @@ class PlatformServer:
         self._next_fid = 0
         self._witness = WitnessClient(pair.witness, instance) if pair is not None else None
         self._lease_until = float("-inf")
+        self._alone_confirmed = False
+        #: set when the witness should hear from us at once (a standby joined: it is no longer outdated)
+        self._renew_now = asyncio.Event()
         self.active_name: str | None = instance if pair is None else None
         self._stopping = False
         #: called with a line of text whenever the role changes (the CLI prints it; tests wait for it)
@@ -157,7 +161,8 @@ class PlatformServer:
         await self.server.start()
         if self.pair is not None:
             self._peer_server = await serve(self._serve_peer, self.pair.peer_host, self.pair.peer_port,
-                                            compression=None, max_size=None, ping_interval=None)
+                                            compression=None, max_size=None, ping_interval=None,
+                                            logger=frame_safe_logger("websockets.server"))
             self._spawn(self._pair_loop(), "pair-loop")
         if self.beacon is not None:
             self.beacon.start(self.port)
@@ -353,7 +358,9 @@ class PlatformServer:
         if not self._pending:
             self._rearm()
             return
-        alone_ok = self.pair is None or (self._standby is None and self._lease_valid())
+        # Alone, acknowledge only under a lease renewed as "alone": the witness then knows the other
+        # instance is outdated and will not promote it over what we acknowledge.
+        alone_ok = self.pair is None or (self._standby is None and self._alone_confirmed and self._lease_valid())
         for index in sorted(self._pending):
             if not (alone_ok or index <= self._standby_acked):
                 break
@@ -432,6 +439,7 @@ class PlatformServer:
     def _become_active(self, epoch: int) -> None:
         previous = self.active_name
         self.role, self.epoch, self.active_name = "active", epoch, self.instance
+        self._alone_confirmed = False
         self._lease_until = asyncio.get_running_loop().time() + LEASE - RENEW_EVERY
         if self._upstream is not None:
             self._upstream.transport.abort()
@@ -465,14 +473,18 @@ class PlatformServer:
         while not self._stopping:
             if self.role == "active":
                 sent = loop.time()
-                verdict = await self._witness.ask("renew", self.epoch)
+                alone = self._standby is None
+                verdict = await self._witness.ask("renew", self.epoch, alone=alone)
                 if verdict is not None and verdict.ok:
                     self._lease_until = sent + LEASE - RENEW_EVERY
+                    self._alone_confirmed = alone and self._standby is None
                     self._settle()
                 elif verdict is not None:
                     self._step_down(verdict.active)
                     continue
-                await asyncio.sleep(RENEW_EVERY)
+                self._renew_now.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._renew_now.wait(), RENEW_EVERY)
                 continue
             # standby: find the active and follow it; when it is gone, ask for the lease
             verdict = await self._witness.ask("status")
@@ -481,8 +493,9 @@ class PlatformServer:
                 continue
             self.epoch = max(self.epoch, verdict.epoch)
             if not verdict.lease_valid or verdict.active in (None, self.instance):
-                granted = await self._witness.ask("promote")
-                if granted is not None and granted.ok and granted.active == self.instance:
+                granted = await self._witness.ask("promote", self.epoch)
+                if granted is not None and granted.ok and granted.active == self.instance \
+                        and granted.epoch > self.epoch:
                     self._become_active(granted.epoch)
                     continue
                 await asyncio.sleep(0.05)
@@ -502,7 +515,7 @@ class PlatformServer:
         assert self.pair is not None
         try:
             ws = await websockets.connect(url, compression=None, max_size=None, open_timeout=0.5,
-                                          ping_interval=None)
+                                          ping_interval=None, logger=frame_safe_logger("websockets.client"))
         except (OSError, TimeoutError, websockets.WebSocketException) as exc:
             log.debug("%s: cannot reach the active at %s: %s", self.instance, url, exc)
             await asyncio.sleep(0.1)
@@ -609,6 +622,7 @@ class PlatformServer:
             self._standby_name = hello.instance
             self._standby_acked = 0
             await ws.send(pm.encoder.encode(snapshot))
+            self._renew_now.set()
             log.info("%s: %s follows from entry %d", self.instance, hello.instance, self.index)
             self._announce()
             beat = asyncio.get_running_loop().create_task(self._beat(ws, lambda: pm.PeerAppend(entries=[])))

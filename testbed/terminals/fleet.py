@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import ssl as ssl_module
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -21,6 +22,7 @@ from protocols.aio.client import RequestError
 from protocols.messages import TerminalKind
 from testbed.line import SAMPLE_OVERRIDE_SECRETS, SAMPLE_TERMINAL_SECRET, Line, Terminal
 from testbed.terminals.behaviour import Behaviour
+from testbed.terminals.feeds import FeedSettings, media_numbers
 from testbed.terminals.floors import TerminalStats
 from testbed.terminals.link import platform_urls
 from testbed.terminals.service import ServiceClock
@@ -105,7 +107,9 @@ class Fleet:
     ``include`` chooses terminals by kind ("train", "handset", ...) or by id; None takes them all.
     ``rate`` scales the behaviour rates (0: terminals only do what they are told); ``speed`` runs the
     timetable and the staff's walks faster than real time; ``service_offset`` is the service time at
-    start (default: once every timetabled train has left its origin).
+    start (default: once every timetabled train has left its origin). ``media`` says where the terminals'
+    media may flow; each terminal stamps its video with its place in the line's terminal list (from 1,
+    `feeds.media_numbers`), so a tile's stamp tells which terminal it shows.
     """
 
     def __init__(
@@ -126,6 +130,8 @@ class Fleet:
         answer_calls: bool = True,
         strict: bool = True,
         clock: Callable[[], float] = time.time,
+        media: FeedSettings | None = None,
+        ssl: ssl_module.SSLContext | None = None,
     ) -> None:
         if connect_concurrency < 1:
             raise ValueError("connect_concurrency must be at least 1")
@@ -137,12 +143,17 @@ class Fleet:
         self.connect_concurrency = connect_concurrency
         self.strict = strict
         self.clock = clock
+        #: TLS for ``wss://`` instances: every terminal verifies the platform with it
+        self.ssl = ssl
         behaviour = behaviour or Behaviour(seed=seed)
         self.behaviour = behaviour.with_rate(behaviour.rate * rate)
         if service_offset is None:
             departures = line.timetable.departures.values()
             service_offset = max((d.first_s for d in departures), default=0.0)
         self.service = ServiceClock(start=clock(), speed=speed, offset=service_offset)
+        self.media = media or FeedSettings()
+        #: the number each terminal stamps into its video and picks its tone by
+        self.media_numbers = media_numbers(line.terminals)
         self.failures: dict[str, str] = {}
         self._started: list[SimTerminal] = []
         self.terminals: dict[str, SimTerminal] = {}
@@ -164,7 +175,9 @@ class Fleet:
     def _make(self, terminal: Terminal, secret: str, *, report_interval: float,
               answer_calls: bool) -> SimTerminal:
         common: dict[str, Any] = {"clock": self.clock, "home_group": home_group_of(self.line, terminal),
-                                  "answer_calls": answer_calls, "reconnect_seed": self.seed}
+                                  "answer_calls": answer_calls, "reconnect_seed": self.seed,
+                                  "ssl": self.ssl, "media": self.media,
+                                  "media_number": self.media_numbers[terminal.id]}
         if terminal.kind == "train" and terminal.train is not None:
             train = self.line.trains.get(terminal.train)
             return SimTrain(terminal, self.urls, secret, timetable=self.line.timetable, service=self.service,

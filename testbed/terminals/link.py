@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import ssl as ssl_module
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -152,6 +153,7 @@ class PlatformLink:
         on_message: Callable[[Message], None],
         on_lost: Callable[[bool], None],
         open_timeout: float = 5.0,
+        ssl: ssl_module.SSLContext | None = None,
     ) -> None:
         self.ident = ident
         self.instances = KnownInstances(urls)
@@ -163,6 +165,8 @@ class PlatformLink:
         self._on_message = on_message
         self._on_lost = on_lost
         self.open_timeout = open_timeout
+        #: TLS for ``wss://`` instances (None: verify against the system's trust store)
+        self.ssl = ssl
 
         self.client: TrunkingClient | None = None
         #: the instance of the present session (or of the last one)
@@ -320,7 +324,7 @@ class PlatformLink:
         """Say hello at ``url`` with the last resumption token and the highest epoch seen."""
         resume = self.welcome.resume_token if self.welcome is not None else None
         hello = msgspec.structs.replace(self._hello, resume=resume, epoch=self.instances.epoch)
-        client = await TrunkingClient.connect(url, hello, open_timeout=timeout)
+        client = await TrunkingClient.connect(url, hello, open_timeout=timeout, ssl=self.ssl)
         self.instances.welcomed(url, client.welcome)
         return client
 

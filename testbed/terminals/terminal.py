@@ -3,7 +3,8 @@
 `SimTerminal` registers like a field radio (hello as a terminal, affiliation to its groups), talks with
 a `FloorParticipant` per call (floors.py: floor acks, retransmissions and revokes as on a real MCPTT
 client), answers private calls by policy, honours control orders and keeps what it received so that
-tests can assert on it. Its `PlatformLink` (link.py) brings it back by itself when the platform fails over;
+tests can assert on it. Its camera and microphone answer consoles' media sessions (feeds.py: a stamped clip,
+a tone while it holds a floor). Its `PlatformLink` (link.py) brings it back by itself when the platform fails over;
 it then affiliates again and asks again for the floors it held. Subclasses (`SimTrain`, `SimStaff`) add their
 own reporting loops.
 """
@@ -15,6 +16,7 @@ import collections
 import contextlib
 import logging
 import random
+import ssl as ssl_module
 import time
 import uuid
 from collections.abc import Callable, Coroutine, Sequence
@@ -42,6 +44,8 @@ from protocols.messages import (
     Location,
     LocationReport,
     MediaActivity,
+    MediaAnswer,
+    MediaOffer,
     Message,
     Notification,
     Ok,
@@ -55,6 +59,7 @@ from protocols.messages import (
     StatusSet,
     TextMessage,
     TextSend,
+    VideoSession,
     Welcome,
 )
 from testbed.line import Terminal
@@ -67,6 +72,8 @@ from testbed.terminals.behaviour import (
     StatusChange,
     TalkBurst,
 )
+from testbed.terminals.feeds import FeedSettings, TerminalFeeds
+from testbed.terminals.feeds import media_number as default_media_number
 from testbed.terminals.floors import PttOutcome, TerminalFloors, TerminalStats
 from testbed.terminals.link import PlatformLink, cancel_and_wait, log_failure, platform_urls
 
@@ -104,6 +111,9 @@ class SimTerminal:
 
     ``urls`` are the platform's instances (one URL, or the pair's); ``reconnect_seed`` seeds the jitter of
     its reconnection backoff (with the terminal id), so that a fleet run comes back the same way each time.
+    ``media`` says where its media may flow; ``media_number`` is stamped into its video and picks its tone
+    (`feeds.media_numbers`; unique within a fleet).
+    ``ssl`` verifies ``wss://`` instances (`protocols.aio.tls.ssl_context`; None: the system's trust store).
     """
 
     def __init__(
@@ -120,6 +130,9 @@ class SimTerminal:
         open_timeout: float = 5.0,
         floor_timers: ParticipantTimers | None = None,
         reconnect_seed: int | str = 0,
+        media: FeedSettings | None = None,
+        media_number: int | None = None,
+        ssl: ssl_module.SSLContext | None = None,
     ) -> None:
         self.terminal = terminal
         self.id = terminal.id
@@ -158,12 +171,16 @@ class SimTerminal:
         self.floors = TerminalFloors(self.id, clock=clock, stats=self.stats, request=self._request,
                                      notify=self._notify, spawn=self._spawn, timers=floor_timers)
         self._behaviour: asyncio.Task[None] | None = None
+        #: the media sessions this terminal is the source of (its camera, its microphone)
+        self.feeds = TerminalFeeds(self.id, media_number or default_media_number(self.id), media or FeedSettings(),
+                                   talking=self.talking, notify=self._notify, request=self._request)
         hello = Hello(id=0, versions=list(SUPPORTED_VERSIONS), role="terminal", ident=self.id, secret=secret,
                       terminal_kind=self.kind, agent="trunkdesk-testbed-terminal")
         self.link = PlatformLink(self.id, self.urls, hello, stats=self.stats,
                                  rng=random.Random(f"{reconnect_seed}/reconnect/{self.id}"),
                                  on_open=self._affiliate, on_registered=self._registered,
-                                 on_message=self._take, on_lost=self._link_lost, open_timeout=open_timeout)
+                                 on_message=self._take, on_lost=self._link_lost, open_timeout=open_timeout,
+                                 ssl=ssl)
 
     # ----- state ------------------------------------------------------------------------------
 
@@ -199,6 +216,10 @@ class SimTerminal:
         """Who holds the floor of each call, as far as this terminal knows."""
         return self.floors.holders
 
+    def talking(self) -> bool:
+        """Whether this terminal holds a floor now (its microphone is keyed)."""
+        return any(p.state == "has_permission" for p in self.floors.participants.values())
+
     def floor_state(self, call: str | None = None) -> str:
         """Our floor participant's state in ``call`` (default: the call of the last press)."""
         return self.floors.state(call)
@@ -226,6 +247,7 @@ class SimTerminal:
             self._behaviour = None
         await self.link.close()  # first: a link coming back meanwhile would start new loops
         await cancel_and_wait(self._link_tasks | self._tasks)
+        await self.feeds.close()
 
     async def drop_link(self) -> None:
         """Lose the link abruptly (no bye, no closing handshake): the platform sees us unreachable. The terminal
@@ -277,6 +299,8 @@ class SimTerminal:
                 task.cancel()
         if not coming_back:
             self.floors.forget()
+        if self.feeds.feeds:  # the platform ended our media sessions with the link
+            self._spawn(self.feeds.close(), f"terminal-{self.id}-media-lost")
         self.calls.clear()
         self.group_calls.clear()
         self.floors.pulse()
@@ -315,6 +339,8 @@ class SimTerminal:
             self.alert_state = message.alert.state
             if message.alert.state == "cancelled":
                 self._emergency_over()
+        elif isinstance(message, VideoSession | MediaOffer | MediaAnswer):
+            self.feeds.handle(message)
         elif isinstance(message, GroupUpdate):
             group = message.group.id
             if message.removed:

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from protocols.messages import FloorIdle, FloorRelease, FloorRequest, FloorRevoke, MediaActivity, Message
-from testbed.faults import ConsoleProbe, FaultRun, Verdict, run_fault
+from testbed.faults import CommandRecord, ConsoleProbe, FaultRun, Verdict, run_fault, split_brain_windows
 from testbed.pair import PairProcesses
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -27,8 +27,8 @@ SWITCHOVER_BOUND = 3.0
 @pytest.fixture
 async def pair() -> AsyncIterator[PairProcesses]:
     pair = PairProcesses(proxies=True)
-    await pair.start()
     try:
+        await pair.start()
         yield pair
     finally:
         await pair.stop()
@@ -65,6 +65,27 @@ def timed(run: FaultRun) -> FaultRun:
 
 def lines_after(pair: PairProcesses, name: str, mark: int, needle: str) -> list[str]:
     return [line for line in pair.lines(name)[mark:] if needle in line]
+
+
+def test_the_split_brain_check_counts_each_run_of_an_older_epoch_answering_after_a_newer() -> None:
+    epochs = [1, 1, 2, 1, 1, 2, 2, 1, 3, 3]
+    records = [CommandRecord(n=n, code=f"cmd-{n}", sent_at=0.0, outcome="ok", epoch=e, answered_at=float(10 - n))
+               for n, e in enumerate(reversed(epochs))]  # listed out of answer order: the check sorts them
+    assert split_brain_windows(records) == 2
+    assert split_brain_windows(records[:3]) == 0  # the last three answered: 1, 3, 3
+    failed = CommandRecord(n=99, code="cmd-99", sent_at=0.0, outcome="failed", error=503, answered_at=0.5)
+    assert split_brain_windows([*records, failed]) == 2  # failures accepted nothing
+
+
+def test_a_verdict_names_every_broken_invariant() -> None:
+    verdict = Verdict(instance="B", commands=3, acknowledged=2, failed=0, unresolved=["cmd-2"], lost=["cmd-0"],
+                      twice=["cmd-1"], affiliated=["TG-S01"], selected="TG-S01", wanted=(["TG-S01", "TG-TRAIN"],
+                      "TG-S01"), split_brain_windows=1)
+    assert len(verdict.problems) == 5 and not verdict.affiliations_kept
+    kept = Verdict(instance="B", commands=1, acknowledged=1, failed=0, unresolved=[], lost=[], twice=[],
+                   affiliated=["TG-TRAIN", "TG-S01"], selected="TG-S01", wanted=(["TG-S01", "TG-TRAIN"], "TG-S01"),
+                   split_brain_windows=0)
+    assert kept.problems == []
 
 
 async def test_sigkill_of_the_active(pair: PairProcesses, probe: ConsoleProbe) -> None:
@@ -189,11 +210,6 @@ async def test_the_console_holds_the_floor_again_after_the_active_dies_mid_talk(
     await finish(probe)
 
 
-@pytest.mark.xfail(strict=True, raises=TimeoutError, reason=(
-    "client bug (protocols/aio/dual.py + machines/failover.py): the Restore after a switch to a standby whose "
-    "pair link just died re-sends affiliation.set and floor.request there; both are refused with 421 and only "
-    "logged, and when that standby is promoted on the same connection no new Restore follows, so the floor "
-    "(and the affiliation set) is never requested again on the new active (SPEC 7.2 steps 5-6)"))
 async def test_the_floor_is_requested_again_after_a_second_failover(pair: PairProcesses, probe: ConsoleProbe) -> None:
     call, talking = await hold_the_floor(probe)
     try:
@@ -238,11 +254,6 @@ async def test_flapping_active(pair: PairProcesses, probe: ConsoleProbe) -> None
     assert verdict.instance == "A"
 
 
-@pytest.mark.xfail(strict=True, raises=TimeoutError, reason=(
-    "platform bug (testbed/platform/witness.py + server.py): a restarted witness starts from epoch 0 and its "
-    "Promote carries no epoch, so it promotes the standby at epoch 1 and the instance takes that epoch even when "
-    "it was at a higher one (_become_active lowers self.epoch); consoles, which keep the highest epoch seen, "
-    "ignore it as stale and no instance serves them any more"))
 async def test_a_standby_promoted_by_a_restarted_witness_gets_a_higher_epoch(
         pair: PairProcesses, probe: ConsoleProbe) -> None:
     probe.start_commands()

@@ -62,6 +62,8 @@ async def pair(sample_line: Line) -> AsyncIterator[Pair]:
     await until(lambda: a.role == "active", 5, "A active")
     b = await made.start("B")
     await until(lambda: a._standby is not None and b._upstream is not None, 5, "B follows A")
+    # the witness has heard that A no longer runs alone (until then B would not be promoted: outdated)
+    await until(lambda: not witness.state.sole, 2, "the witness knows B is up to date")
     try:
         yield made
     finally:

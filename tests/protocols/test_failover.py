@@ -294,8 +294,10 @@ def test_a_not_active_refusal_stops_using_that_instance_until_it_announces_again
     assert machine.command_refused("k1", B, ErrorCode.NOT_ACTIVE, 1.2, generation=generation)
     assert machine.events() == [Offline(B, None, 1.2, 1.2)]
     machine.role_announced(B, announce("b", "active", 2), 1.6)
-    # the same connection still carries the session: no re-attach, just send the command again
-    assert machine.events() == [ServingChanged(B, 2, False, B, None, 1.2, 1.6), Resend(B, (first,))]
+    # the same connection still carries the session: no re-attach; the command goes again, and the desired
+    # affiliations and floors are stated again on the promoted instance (what went through the standby may
+    # have been refused)
+    assert machine.events() == [ServingChanged(B, 2, False, B, None, 1.2, 1.6), Restore(B, (first,), None, ())]
 
 
 def test_unavailable_is_retried_after_a_growing_pause() -> None:
@@ -805,3 +807,20 @@ async def test_driver_forgets_a_command_whose_caller_gave_up(
     await eventually(lambda: client.machine.ready)
     await client.request(SnapshotRequest(id=0))  # a round trip on B after the restore went out
     assert fake_pair.commands_seen(fake_pair.b) == []
+
+
+def test_a_standby_promoted_under_the_serving_link_gets_affiliations_and_floors_stated_again() -> None:
+    machine = pair(standby_peer_up=True)
+    machine.set_affiliations(["G-TRAIN"], "G-TRAIN")
+    machine.floor_wanted("C-1")
+    machine.link_down(A, 1.0)
+    machine.link_up(B, welcome("b", "standby", 1, "ta2"), 1.05)  # the serving session resumed on B
+    first = of_type(machine.events(), Restore)
+    assert len(first) == 1 and first[0].affiliation is not None
+    # serving through B while it still follows A: what it forwards may be refused once its link to A is gone
+    assert machine.serving == B and machine.via_standby
+    machine.role_announced(B, announce("b", "active", 2), 1.6)
+    restores = [e for e in machine.events() if isinstance(e, Restore)]
+    assert len(restores) == 1
+    assert restores[0].affiliation is not None and restores[0].affiliation.groups == ["G-TRAIN"]
+    assert [f.call for f in restores[0].floors] == ["C-1"]

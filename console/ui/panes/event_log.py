@@ -280,9 +280,11 @@ class EventLogPane(QWidget):
             self._next = (reader, args, kwargs)
             return
         try:
-            self._reading = asyncio.ensure_future(self._fetch(reader, self.live, *args, **kwargs))
-        except RuntimeError as exc:  # no event loop (a pane built outside the desk)
-            logger.debug("event log not read: %s", exc)
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no event loop runs (a pane built outside the desk): nothing to read with
+            logger.debug("event log not read: no event loop")
+            return
+        self._reading = loop.create_task(self._fetch(reader, self.live, *args, **kwargs))
 
     async def _fetch(self, reader: Any, live: bool, *args: Any, **kwargs: Any) -> None:
         try:

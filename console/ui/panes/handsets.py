@@ -63,8 +63,10 @@ class HandsetsPane(QWidget):
         self.presence_combo = QComboBox(self)
         self.presence_combo.setObjectName("presenceFilter")
         for combo in (self.group_combo, self.place_combo, self.presence_combo):
-            combo.setMinimumWidth(150)
-            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+            # narrow in the dock (the popup list is as wide as its entries)
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(9)
+            combo.view().setMinimumWidth(260)
             combo.currentIndexChanged.connect(self._apply_combos)
         self.call_button = QPushButton(icon("call"), "", self)
         self.call_button.setObjectName("callHandsetButton")

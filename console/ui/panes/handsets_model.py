@@ -252,16 +252,19 @@ class StaffFilter(QSortFilterProxyModel):
         self.setDynamicSortFilter(True)
 
     def set_group(self, group: str | None) -> None:
+        self.beginFilterChange()
         self._group = group or None
-        self.invalidateRowsFilter()
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
 
     def set_place(self, code: str | None) -> None:
+        self.beginFilterChange()
         self._place = code or None
-        self.invalidateRowsFilter()
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
 
     def set_presence(self, presence: Iterable[str] | None) -> None:
+        self.beginFilterChange()
         self._presence = frozenset(presence) if presence is not None else None
-        self.invalidateRowsFilter()
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
 
     def filterAcceptsRow(self, source_row: int, source_parent: QModelIndex | QPersistentModelIndex) -> bool:
         model = self.sourceModel()

@@ -95,7 +95,7 @@ class FilterEdit(QLineEdit):
         super().__init__(parent)
         self.setObjectName("filterEdit")
         self.setClearButtonEnabled(True)
-        self.setMinimumWidth(220)
+        self.setMinimumWidth(160)
         self.setMaximumWidth(360)
 
 

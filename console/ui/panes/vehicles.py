@@ -12,11 +12,13 @@ import logging
 from typing import Any
 
 from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QPoint, QSortFilterProxyModel, Qt
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMenu,
     QPushButton,
+    QSizePolicy,
     QSplitter,
     QTableView,
     QVBoxLayout,
@@ -37,6 +39,8 @@ logger = logging.getLogger(__name__)
 #: what the legend explains, in this order
 _LEGEND = ("registered", "busy", "emergency", "unreachable", "offline")
 _COLUMN_WIDTHS = {TRAIN: 110, 1: 110, POSITION: 260, 3: 90, STATE: 130}
+#: below this height (px: a header and three rows) the table folds away at start
+_TABLE_MIN = 150
 
 
 class VehiclesPane(QWidget):
@@ -82,6 +86,8 @@ class VehiclesPane(QWidget):
         self.pis_all_button.clicked.connect(lambda: self.open_pis(()))
         self.legend = QLabel(self)
         self.legend.setObjectName("lineLegend")
+        self.legend.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # clipped when narrow
+        self.legend.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.status = CommandStatus(self)
 
         tools = QHBoxLayout()
@@ -90,24 +96,22 @@ class VehiclesPane(QWidget):
         for widget in (self.filter, self.call_button, self.video_button, self.pis_button, self.pis_all_button):
             tools.addWidget(widget)
         tools.addWidget(self.status, 1)
-        tools.addWidget(self.legend)
-        lower = QWidget(self)
-        lower_layout = QVBoxLayout(lower)
-        lower_layout.setContentsMargins(0, 0, 0, 0)
-        lower_layout.setSpacing(0)
-        lower_layout.addLayout(tools)
-        lower_layout.addWidget(self.table, 1)
+        tools.addWidget(self.legend, 1)
+        # the diagram first; the table takes what height is left and folds away in a short dock (drag it open)
         self.splitter = QSplitter(Qt.Orientation.Vertical, self)
         self.splitter.setObjectName("vehiclesSplitter")
         self.splitter.addWidget(self.diagram)
-        self.splitter.addWidget(lower)
-        self.splitter.setCollapsible(0, False)
+        self.splitter.addWidget(self.table)
+        self.table.setMinimumHeight(1)  # the table may fold away: it must not make the dock taller        self.splitter.setCollapsible(0, False)
+        self.splitter.setCollapsible(1, True)
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([200, 200])
+        self._split_done = False
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.splitter)
+        layout.setSpacing(0)
+        layout.addLayout(tools)
+        layout.addWidget(self.splitter, 1)
 
         self.diagram.trainSelected.connect(self._select_in_table)
         self.diagram.trainActivated.connect(lambda radio: self.call(radio, "half"))
@@ -121,6 +125,19 @@ class VehiclesPane(QWidget):
             bridge.snapshotApplied.connect(lambda _complete: self._after_snapshot())
         self.retranslate()
         self._update_buttons()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._split_done:
+            self._split_done = True
+            self.split_default()
+
+    def split_default(self) -> None:
+        """The diagram at its natural height; the table below it when at least three rows fit, else folded."""
+        total = max(self.splitter.height(), 1)
+        diagram = min(max(self.diagram.sizeHint().height(), self.diagram.minimumHeight()), total)
+        rest = total - diagram - self.splitter.handleWidth()
+        self.splitter.setSizes([diagram, rest] if rest >= _TABLE_MIN else [total, 0])
 
     # ----- selection --------------------------------------------------------------------------
 
@@ -260,7 +277,7 @@ class VehiclesPane(QWidget):
     # ----- language -------------------------------------------------------------------------------
 
     def retranslate(self) -> None:
-        self.filter.setPlaceholderText(self.tr("Filter trains: number, radio, station…"))
+        self.filter.setPlaceholderText(self.tr("Filter: number, radio, station…"))
         self.call_button.setText(self.tr("Call"))
         self.call_button.setToolTip(self.tr("Call the chosen train's cab radio (double-click a train does the same)"))
         self.video_button.setText(self.tr("Video"))

@@ -68,9 +68,9 @@ CHIP_TEXT_DIM = QColor("#9aa5b1")
 CHIP_H = 24
 CHIP_PAD = 7
 ARROW_W = 9
-LANE_GAP = 3
-STEM = 7
-BAND_MIN = 62
+LANE_GAP = 2
+STEM = 5
+BAND_MIN = 56
 DEPOT_W = 116
 OUTER = 8
 NAME_PX = 15
@@ -229,12 +229,12 @@ class LineDiagram(QWidget):
 
         # vertical: lanes of chips above the up track and below the down track, the names between them
         def needed(lanes: int) -> float:
-            return 2 * (lanes * (CHIP_H + LANE_GAP) + STEM) + BAND_MIN + 8
+            return 2 * (lanes * (CHIP_H + LANE_GAP) + STEM) + BAND_MIN + 6
 
         f.lanes = 2 if h >= needed(2) else 1
         extra = max(0.0, h - needed(f.lanes))
         band = BAND_MIN + min(extra, 36.0)
-        top = 4 + (extra - (band - BAND_MIN)) / 2
+        top = 3 + (extra - (band - BAND_MIN)) / 2
         f.y_up = top + f.lanes * (CHIP_H + LANE_GAP) + STEM
         f.y_down = f.y_up + band
 
@@ -292,8 +292,12 @@ class LineDiagram(QWidget):
                 width = fm.horizontalAdvance(name) + 10
                 left = x - width / 2
             ends[row] = left + width
-            rect = QRectF(left, f.y_up + 20 + row * row_h, width, row_h)
-            marks.append(StationMark(station.code, x, name, rect, row, station.tunnel))
+            marks.append(StationMark(station.code, x, name, QRectF(left, 0, width, row_h), row, station.tunnel))
+        # one row of names sits in the middle of the band; two rows share it
+        rows = 1 + max((m.row for m in marks), default=0)
+        top = f.y_up + 20 + (band - 22 - rows * row_h) / 2
+        for mark in marks:
+            mark.label.moveTop(top + mark.row * row_h)
         return marks
 
     def _track_labels(self) -> tuple[str, str]:

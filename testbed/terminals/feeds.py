@@ -1,0 +1,297 @@
+"""A simulated terminal's camera and microphone towards consoles: the source end of media sessions.
+
+SPEC.md §5.14: the platform announces a session with `video.session` (state ``requested``) to both ends, the
+sink sends the SDP offer, the source answers. `TerminalFeeds` answers what the offer asks for: a video
+m-line gets the terminal's clip (pre-encoded, stamped with its ``number``: media/clips.py), an audio m-line
+its microphone (a tone at `tone_frequency(number)`, sent only while the terminal holds a floor) and, when the
+offer also sends audio (a dispatcher's voice link), what the sink says is kept to be read with `heard`.
+`video.quality` switches the clip without renegotiation; a stopped session, a lost link or failed media
+close the sender (failed media also ends the session with `video.stop`).
+
+Clips are generated once per source, quality and length into a cache, in a thread (a 720p clip takes seconds
+to encode), and only when a session needs them: `prepare` makes them ahead for a fleet that will be asked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+import zlib
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from media.clips import ClipSpec, Quality, clip_spec, default_cache_dir, ensure_clip
+from media.sender import NegotiationFailed, VideoSender
+from media.sources import EncodedClip, GatedTrack, ToneTrack, load_clip, tone_frequency
+from protocols.aio.client import ConnectionClosed, RequestError
+from protocols.messages import MediaAnswer, MediaOffer, Message, Notification, Ok, Request, VideoSession, VideoStop
+
+log = logging.getLogger(__name__)
+
+__all__ = ["ClipShelf", "FeedSettings", "TerminalFeeds", "media_number", "media_numbers"]
+
+#: media sessions a terminal serves at once (more are refused with `video.stop`: a radio's uplink is finite)
+MAX_FEEDS = 8
+
+
+def media_numbers(terminal_ids: Iterable[str]) -> dict[str, int]:
+    """The number each terminal stamps into its video (and picks its tone by): its place in ``terminal_ids``
+    (a line's terminal list, in order) counted from 1. A test reads a tile's stamp and maps it back with this."""
+    return {terminal_id: index for index, terminal_id in enumerate(terminal_ids, start=1)}
+
+
+def media_number(terminal_id: str) -> int:
+    """A terminal's number when no fleet assigned one: from a hash of its id (may collide; fleets don't)."""
+    return zlib.crc32(terminal_id.encode()) % 4000 + 1
+
+
+@dataclass(frozen=True)
+class FeedSettings:
+    """Where terminals' media may flow and where their clips live."""
+
+    #: the only addresses ICE gathers on (SPEC: media bound to the configured interfaces; loopback in tests)
+    allowed_addresses: tuple[str, ...] = ("127.0.0.1",)
+    #: clip cache (default: the user's cache folder)
+    clip_cache: Path | None = None
+    #: length of the looping clips, seconds (shorter clips encode faster)
+    clip_seconds: float = 10.0
+
+
+class ClipShelf:
+    """Clips encoded once per process and kept loaded: concurrent askers for the same clip wait for one encoder."""
+
+    def __init__(self) -> None:
+        self._clips: dict[tuple[str, int, str, float], asyncio.Future[EncodedClip]] = {}
+
+    async def get(self, quality: Quality, number: int, label: str, settings: FeedSettings) -> EncodedClip:
+        """The clip of source ``number`` at ``quality``, encoded (in a thread) on first use."""
+        cache = settings.clip_cache or default_cache_dir()
+        key = (str(cache), number, quality, settings.clip_seconds)
+        future = self._clips.get(key)
+        if future is None or (future.done() and (future.cancelled() or future.exception() is not None)):
+            spec = clip_spec(quality, number, label, seconds=settings.clip_seconds)
+            future = asyncio.ensure_future(asyncio.to_thread(_encode_and_load, spec, cache))
+            self._clips[key] = future
+        return await asyncio.shield(future)
+
+
+def _encode_and_load(spec: ClipSpec, cache: Path) -> EncodedClip:
+    return load_clip(ensure_clip(spec, cache))
+
+
+#: one shelf per process: every simulated terminal of a fleet shares it
+SHELF = ClipShelf()
+
+
+@dataclass
+class Feed:
+    """One media session this terminal is the source of."""
+
+    session: str
+    sink: str
+    quality: Quality
+    state: str = "requested"
+    sender: VideoSender | None = None
+    tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    #: the quality the clip now sent was made for
+    sent_quality: Quality | None = None
+
+
+class TerminalFeeds:
+    """The media sessions one terminal is the source of (see the module docstring)."""
+
+    def __init__(
+        self,
+        terminal_id: str,
+        number: int,
+        settings: FeedSettings,
+        *,
+        talking: Callable[[], bool],
+        notify: Callable[[Notification], None],
+        request: Callable[[Request], Awaitable[Ok]],
+        shelf: ClipShelf = SHELF,
+    ) -> None:
+        self.id = terminal_id
+        self.number = number
+        self.settings = settings
+        self.tone = tone_frequency(number)
+        self._talking = talking
+        self._notify = notify
+        self._request = request
+        self._shelf = shelf
+        self.feeds: dict[str, Feed] = {}
+        #: closing senders and video.stop requests, awaited by `close`
+        self._background: set[asyncio.Task[None]] = set()
+
+    # ----- what a test reads ------------------------------------------------------------------
+
+    def sender(self, session: str) -> VideoSender | None:
+        feed = self.feeds.get(session)
+        return feed.sender if feed is not None else None
+
+    def heard(self, seconds: float, sink: str | None = None) -> npt.NDArray[np.int16]:
+        """The last ``seconds`` of what sinks (``sink`` only, if given) said to us, summed over voice links."""
+        tails = [f.sender.heard.last(seconds) for f in self.feeds.values()
+                 if f.sender is not None and f.sender.hear and (sink is None or f.sink == sink)]
+        if not tails:
+            return np.zeros(0, dtype=np.int16)
+        longest = max(len(t) for t in tails)
+        mix = np.zeros(longest, dtype=np.int32)
+        for tail in tails:
+            mix[longest - len(tail):] += tail
+        return np.clip(mix, -32768, 32767).astype(np.int16)
+
+    def frames_heard(self, sink: str | None = None) -> int:
+        """Audio frames received from sinks (``sink`` only, if given) on the voice links now open."""
+        return sum(f.sender.frames_heard for f in self.feeds.values()
+                   if f.sender is not None and (sink is None or f.sink == sink))
+
+    async def prepare(self, *qualities: Quality) -> None:
+        """Encode this terminal's clips now (for a fleet about to be asked for video)."""
+        for quality in qualities:
+            await self._clip(quality)
+
+    # ----- input ------------------------------------------------------------------------------
+
+    def handle(self, message: Message) -> bool:
+        """Take a media notification; False for anything else."""
+        if isinstance(message, VideoSession):
+            if message.source == self.id:
+                self._on_session(message)
+            return True
+        if isinstance(message, MediaOffer):
+            self._on_offer(message)
+            return True
+        return isinstance(message, MediaAnswer)  # we never offer: nothing to do with an answer
+
+    def _on_session(self, message: VideoSession) -> None:
+        feed = self.feeds.get(message.session)
+        if message.state in ("stopped", "failed"):
+            if feed is not None:
+                self._end(feed, message.state)
+            return
+        if feed is None:
+            if len(self.feeds) >= MAX_FEEDS:
+                log.warning("terminal %s: refusing session %s, already %d feeds", self.id, message.session,
+                            len(self.feeds))
+                self._spawn_stop(message.session, "too many feeds")
+                return
+            feed = Feed(message.session, message.sink, message.quality)
+            self.feeds[message.session] = feed
+            log.info("terminal %s: session %s to %s requested (%s)", self.id, feed.session, feed.sink, feed.quality)
+        feed.state = message.state
+        if message.quality != feed.quality:
+            feed.quality = message.quality
+            self._spawn(feed, self._switch(feed), f"switch-{feed.session}")
+
+    def _on_offer(self, message: MediaOffer) -> None:
+        feed = self.feeds.get(message.session)
+        if feed is None:
+            # the offer overtook (or outlived the memory of) its video.session: the platform only relays offers
+            # of sessions we are an end of, so answer at the default quality
+            feed = Feed(message.session, message.sender, "thumb")
+            self.feeds[message.session] = feed
+        self._spawn(feed, self._answer(feed, message.sdp), f"answer-{feed.session}")
+
+    # ----- work -------------------------------------------------------------------------------
+
+    async def _clip(self, quality: Quality) -> EncodedClip:
+        return await self._shelf.get(quality, self.number, self.id, self.settings)
+
+    async def _answer(self, feed: Feed, offer: str) -> None:
+        try:
+            if feed.sender is None:
+                feed.sender = await self._make_sender(feed, offer)
+            if self.feeds.get(feed.session) is not feed:
+                await feed.sender.close()
+                return
+            answer = await feed.sender.answer(offer)
+        except (NegotiationFailed, ValueError, OSError) as exc:
+            log.warning("terminal %s: cannot answer session %s: %s", self.id, feed.session, exc)
+            self._end(feed, "failed")
+            self._spawn_stop(feed.session, f"cannot answer: {exc}")
+            return
+        try:
+            self._notify(MediaAnswer(session=feed.session, sdp=answer))
+        except ConnectionClosed:
+            log.info("terminal %s: link down, answer to %s not sent", self.id, feed.session)
+
+    async def _make_sender(self, feed: Feed, offer: str) -> VideoSender:
+        wants_video = "\nm=video" in f"\n{offer}"
+        wants_audio = "\nm=audio" in f"\n{offer}"
+        clip = await self._clip(feed.quality) if wants_video else None
+        feed.sent_quality = feed.quality if wants_video else None
+        audio = GatedTrack(ToneTrack(self.tone), self._talking) if wants_audio else None
+        # a sink that offers send-receive audio (a dispatcher's voice link) wants to be heard too
+        hear = wants_audio and "a=sendrecv" in offer
+        return VideoSender(clip, allowed_addresses=self.settings.allowed_addresses, audio=audio, hear=hear,
+                           name=f"{self.id}/{feed.session}",
+                           on_state=lambda state: self._media_state(feed, state))
+
+    async def _switch(self, feed: Feed) -> None:
+        quality = feed.quality
+        clip = await self._clip(quality)
+        sender = feed.sender
+        if sender is None or sender.video is None or feed.quality != quality or feed.sent_quality == quality:
+            return  # not sending video (yet: the answer picks the quality then), or switched again meanwhile
+        sender.switch_clip(clip)
+        feed.sent_quality = quality
+        log.info("terminal %s: session %s now %s", self.id, feed.session, quality)
+
+    def _media_state(self, feed: Feed, state: str) -> None:
+        if state == "failed" and self.feeds.get(feed.session) is feed:
+            log.warning("terminal %s: media of session %s failed", self.id, feed.session)
+            self._end(feed, "failed")
+            self._spawn_stop(feed.session, "media failed")
+
+    def _end(self, feed: Feed, state: str) -> None:
+        """Forget a session and close its sender (in the background)."""
+        if self.feeds.get(feed.session) is feed:
+            del self.feeds[feed.session]
+        feed.state = state
+        current = asyncio.current_task()
+        for task in feed.tasks:
+            if task is not current:
+                task.cancel()
+        if feed.sender is not None:
+            sender, feed.sender = feed.sender, None
+            task = asyncio.get_running_loop().create_task(sender.close(), name=f"close-{feed.session}")
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+
+    def _spawn(self, feed: Feed, coro: Awaitable[None], name: str) -> None:
+        task: asyncio.Task[None] = asyncio.ensure_future(coro)
+        task.set_name(f"terminal-{self.id}-{name}")
+        feed.tasks.add(task)
+        task.add_done_callback(feed.tasks.discard)
+        task.add_done_callback(_log_failure)
+
+    def _spawn_stop(self, session: str, reason: str) -> None:
+        async def stop() -> None:
+            try:
+                await self._request(VideoStop(id=0, key=uuid.uuid4().hex, session=session))
+            except (RequestError, ConnectionClosed, TimeoutError) as exc:
+                log.info("terminal %s: video.stop %s (%s) failed: %s", self.id, session, reason, exc)
+
+        task = asyncio.get_running_loop().create_task(stop(), name=f"terminal-{self.id}-stop-{session}")
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def close(self) -> None:
+        """Close every sender (the link is gone, or the terminal stops); wait until they are closed."""
+        working = {task for feed in self.feeds.values() for task in feed.tasks}
+        for feed in list(self.feeds.values()):
+            self._end(feed, "stopped")
+        tasks = working | self._background
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _log_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("media task %s failed", task.get_name(), exc_info=task.exception())
