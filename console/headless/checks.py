@@ -6,8 +6,9 @@ Checks only look; `Session.expect` (session.py) waits for one to hold within its
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Generator, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -21,6 +22,10 @@ logger = logging.getLogger(__name__)
 
 #: most terminals named one by one when a radio check fails for many
 _NAMED = 6
+#: default deadline of an expectation made in code, seconds
+DEFAULT_WITHIN = 5.0
+#: seconds between two looks of a waiting expectation
+POLL = 0.025
 
 
 class MediaUnavailable(RuntimeError):
@@ -60,18 +65,53 @@ class Observation:
 
 
 @dataclass(frozen=True)
+class Outcome:
+    """How an expectation came out: held (after ``after`` seconds) or not, and what was seen last."""
+
+    held: bool
+    after: float
+    seen: str
+
+
+class ExpectationFailed(AssertionError):
+    """An expectation did not hold within its deadline."""
+
+    def __init__(self, expected: str, seen: str, within: float) -> None:
+        super().__init__(f"expected within {within:g}s: {expected}; seen: {seen}")
+        self.expected, self.seen, self.within = expected, seen, within
+
+
+@dataclass(frozen=True)
 class Check:
-    """An expectation: ``expected`` in words, and ``observe`` to look once."""
+    """An expectation: ``expected`` in words, ``observe`` to look once, and its deadline ``within`` seconds.
+
+    Await it to wait until it holds (`ExpectationFailed` when the deadline passes); `wait` says how it went
+    without raising."""
 
     expected: str
     observe: Callable[[], Awaitable[Observation]]
     requires: frozenset[str] = field(default_factory=frozenset)
+    within: float = 5.0
 
+    async def wait(self) -> Outcome:
+        """Look until the expectation holds or ``within`` seconds pass."""
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        while True:
+            seen = await self.observe()
+            elapsed = loop.time() - start
+            if seen.held or elapsed >= self.within:
+                return Outcome(seen.held, elapsed, seen.seen)
+            await asyncio.sleep(min(POLL, self.within - elapsed))
 
-def _now(held: bool, seen: str) -> Callable[[], Awaitable[Observation]]:
-    async def observe() -> Observation:
-        return Observation(held, seen)
-    return observe
+    async def _hold(self) -> Outcome:
+        outcome = await self.wait()
+        if not outcome.held:
+            raise ExpectationFailed(self.expected, outcome.seen, self.within)
+        return outcome
+
+    def __await__(self) -> Generator[Any, None, Outcome]:
+        return self._hold().__await__()
 
 
 def _probe(fn: Callable[[], Observation]) -> Callable[[], Awaitable[Observation]]:
@@ -213,13 +253,15 @@ class ConsoleChecks:
         what = " ".join(w for w in (kind, f"in {group}" if group else None, f"with {terminal}" if terminal else None)
                         if w)
         return Check(f"a call runs {what}".rstrip(),
-                     _probe(lambda: Observation(bool(self._calls(group, terminal, kind)), self._call_words())))
+                     _probe(lambda: Observation(bool(self._calls(group, terminal, kind)), self._call_words())),
+                     within=within)
 
     def no_call(self, group: str | None = None, terminal: str | None = None, kind: str | None = None, *, within: float = DEFAULT_WITHIN) -> Check:
         what = " ".join(w for w in (kind, f"in {group}" if group else None, f"with {terminal}" if terminal else None)
                         if w)
         return Check(f"no call runs {what}".rstrip(),
-                     _probe(lambda: Observation(not self._calls(group, terminal, kind), self._call_words())))
+                     _probe(lambda: Observation(not self._calls(group, terminal, kind), self._call_words())),
+                     within=within)
 
     def incoming_call(self, from_: str | None = None, *, within: float = DEFAULT_WITHIN) -> Check:
         caller = self.scene.party_id(from_) if from_ is not None else None
@@ -287,7 +329,8 @@ class RadioChecks:
     def __init__(self, scene: Scene) -> None:
         self.scene = scene
 
-    def _each(self, expected: str, subjects: Sequence[str], test: Callable[[SimTerminal], tuple[bool, str]]) -> Check:
+    def _each(self, expected: str, subjects: Sequence[str], test: Callable[[SimTerminal], tuple[bool, str]],
+              within: float) -> Check:
         def look() -> Observation:
             radios = self.scene.sims(subjects)
             failing = []
@@ -308,7 +351,7 @@ class RadioChecks:
             held = any(text is None or text in m.text or text in m.text_en for m in showing)
             return held, "screens show " + _list([m.text for m in showing], "nothing")
         return self._each(f"passenger screens show {text!r}" if text else "passenger screens show a message",
-                          terminals, test)
+                          terminals, test, within)
 
     def _calls(self, sim: SimTerminal, kind: str | None, group: str | None) -> list[wire.CallInfo]:
         group_id = self.scene.group_id(group) if group is not None else None
@@ -320,7 +363,7 @@ class RadioChecks:
             return bool(self._calls(sim, kind, group)), "in calls " + _list(
                 [f"{c.id} ({c.kind})" for c in sim.calls.values()])
         return self._each(f"in a {kind or ''} call{f' of {group}' if group else ''}".replace("  ", " "), terminals,
-                          test)
+                          test, within)
 
     def floor_holder(self, terminals: Sequence[str], holder: str, kind: str | None = None,
                      group: str | None = None, *, within: float = DEFAULT_WITHIN) -> Check:
@@ -331,7 +374,7 @@ class RadioChecks:
             holders = {c.id: sim.floor_holders.get(c.id) for c in calls}
             return any(h == holder_id for h in holders.values()), "hears " + _list(
                 [f"{h or 'nobody'} in {c}" for c, h in holders.items()], "no call")
-        return self._each(f"hears {holder} holding the floor", terminals, test)
+        return self._each(f"hears {holder} holding the floor", terminals, test, within)
 
     def floor_state(self, terminals: Sequence[str], state: str, position: int | None = None, *, within: float = DEFAULT_WITHIN) -> Check:
         def test(sim: SimTerminal) -> tuple[bool, str]:
@@ -342,18 +385,18 @@ class RadioChecks:
             held = now == state and (position is None or at == position)
             return held, f"{now}" + (f" at {at}" if at is not None else "")
         at = f" at position {position}" if position is not None else ""
-        return self._each(f"floor {state}{at}", terminals, test)
+        return self._each(f"floor {state}{at}", terminals, test, within)
 
     def floor_revoked(self, terminals: Sequence[str], reason: str | None = None, *, within: float = DEFAULT_WITHIN) -> Check:
         def test(sim: SimTerminal) -> tuple[bool, str]:
             revokes = [m for m in sim.messages_of(wire.FloorRevoke) if isinstance(m, wire.FloorRevoke)]
             held = any(reason is None or m.reason == reason for m in revokes)
             return held, "revokes " + _list([m.reason for m in revokes])
-        return self._each(f"had its floor revoked{f' ({reason})' if reason else ''}", terminals, test)
+        return self._each(f"had its floor revoked{f' ({reason})' if reason else ''}", terminals, test, within)
 
     def emergency_state(self, terminals: Sequence[str], state: str, *, within: float = DEFAULT_WITHIN) -> Check:
         return self._each(f"emergency {state}", terminals,
-                          lambda sim: (sim.alert_state == state, f"emergency {sim.alert_state or 'none'}"))
+                          lambda sim: (sim.alert_state == state, f"emergency {sim.alert_state or 'none'}"), within)
 
     def text_received(self, terminals: Sequence[str], text: str | None = None, from_: str | None = None, *, within: float = DEFAULT_WITHIN) -> Check:
         sender = self.scene.party_id(from_) if from_ is not None else None
@@ -363,17 +406,17 @@ class RadioChecks:
             held = any((text is None or text in m.text) and (sender is None or m.sender == sender) for m in texts)
             return held, "texts " + _list([f"{m.sender}: {m.text}" for m in texts[-3:]])
         return self._each(f"got a text{f' {text!r}' if text else ''}{f' from {from_}' if from_ else ''}",
-                          terminals, test)
+                          terminals, test, within)
 
     def disabled(self, terminals: Sequence[str], *, within: float = DEFAULT_WITHIN) -> Check:
-        return self._each("disabled", terminals, lambda sim: (sim.disabled, "enabled"))
+        return self._each("disabled", terminals, lambda sim: (sim.disabled, "enabled"), within)
 
     def enabled(self, terminals: Sequence[str], *, within: float = DEFAULT_WITHIN) -> Check:
-        return self._each("enabled", terminals, lambda sim: (not sim.disabled, "disabled"))
+        return self._each("enabled", terminals, lambda sim: (not sim.disabled, "disabled"), within)
 
     def link(self, terminals: Sequence[str], up: bool, *, within: float = DEFAULT_WITHIN) -> Check:
         return self._each(f"link {'up' if up else 'down'}", terminals,
-                          lambda sim: (sim.link_up == up, f"link {'up' if sim.link_up else 'down'}"))
+                          lambda sim: (sim.link_up == up, f"link {'up' if sim.link_up else 'down'}"), within)
 
 
 # ----- the event log, the platform, the wall -------------------------------------------------------------
@@ -408,7 +451,7 @@ def log_holds(scene: Scene, kind: str, fields: dict[str, str] | None = None, *, 
         seen = [f"{e.actor} {e.terminal or ''} {e.summary}".replace("  ", " ") for e in events[:3]]
         return Observation(held, f"{len(events)} {kind} events" + (": " + "; ".join(seen) if seen else ""))
     with_ = " with " + ", ".join(f"{k}={v}" for k, v in wanted.items()) if wanted else ""
-    return Check(f"the event log holds {kind}{with_}", observe)
+    return Check(f"the event log holds {kind}{with_}", observe, within=within)
 
 
 def platform_active(scene: Scene, instance: str, *, within: float = DEFAULT_WITHIN) -> Check:
@@ -429,7 +472,7 @@ def wall_check(expected: str, *, within: float = DEFAULT_WITHIN) -> Check:
 
     async def observe() -> Observation:
         raise MediaUnavailable(reason or "media")
-    return Check(expected, observe, frozenset({"media"}))
+    return Check(expected, observe, frozenset({"media"}), within)
 
 
 __all__ = ["Check", "ConsoleChecks", "MediaUnavailable", "Observation", "RadioChecks", "Scene", "log_holds",

@@ -265,3 +265,26 @@ async def test_a_standby_promoted_by_a_restarted_witness_gets_a_higher_epoch(
     await asyncio.sleep(1.0)
     await pair.restart("witness")  # now A must be promoted, above epoch 2
     await probe.wait_for(lambda: probe.active() == "A" and probe.client.epoch > 2, "A serving above epoch 2", 5.0)
+
+
+async def test_an_outdated_standby_is_not_promoted_over_commands_the_active_acknowledged_alone(
+        pair: PairProcesses, probe: ConsoleProbe) -> None:
+    """Double fault: the pair link breaks (A acknowledges alone), then A freezes. Promoting B would lose what
+    A acknowledged alone, so the witness refuses; when A comes back, nothing acknowledged is missing."""
+    marks = {name: len(pair.lines(name)) for name in ("A", "B")}
+    for name in ("peer-A-B", "peer-B-A"):
+        pair.proxies[name].freeze()
+    probe.start_commands()
+    await probe.wait_for(lambda: any(r.outcome == "ok" and r.served_by == "A" and r.sent_at > probe.now() - 0.5
+                                     for r in probe.records), "A acknowledging alone", timeout=5.0)
+    await asyncio.sleep(0.5)
+    pair.pause("A")
+    await asyncio.sleep(2.5)  # four times the lease: B would have been promoted before the fix
+    assert not lines_after(pair, "B", marks["B"], "role active")
+    pair.resume("A")
+    for name in ("peer-A-B", "peer-B-A"):
+        pair.proxies[name].restore()
+    await probe.wait_healthy(15.0)
+    assert probe.active() == "A"
+    verdict = await finish(probe)
+    assert verdict.acknowledged > 0

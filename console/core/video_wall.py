@@ -1,0 +1,220 @@
+"""The video wall's bookkeeping: which tile shows which media session of which terminal, at which quality.
+
+No I/O: `DeskMedia` (media_desk.py) asks the wall where a new feed goes, tells it what the platform and the
+media engine report, and carries out what the wall decides (a quality switch, a stop). Up to 30 tiles; grid
+tiles take the thumbnail stream, the one focused tile takes HD, a hidden tile receives nothing at all (its
+session is stopped, its source remembered so that showing it again pulls the feed anew).
+
+A tile's health comes from two places: the engine's per-session stats (frames, rate, size) and the frame
+wall's sequence numbers, read every few hundred milliseconds, which tell when the tile last got a picture.
+A live feed with no new picture for more than `FROZEN_AFTER` seconds is flagged frozen.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Literal
+
+from media.commands import SessionStats
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["FROZEN_AFTER", "TILES", "VideoTile", "VideoWall", "WallFull"]
+
+Quality = Literal["thumb", "hd"]
+
+#: tiles on the wall (the platform's design figure: 30 concurrent HD trunking video calls)
+TILES = 30
+#: seconds without a new picture after which a live feed counts as frozen
+FROZEN_AFTER = 1.0
+
+
+class WallFull(ValueError):
+    """Every tile shows (or keeps hidden) a feed already."""
+
+
+@dataclass
+class VideoTile:
+    """One tile: the feed it shows (or showed, while hidden) and how that feed is doing."""
+
+    index: int
+    #: the terminal whose camera the tile shows (a camera terminal, or the radio itself)
+    source: str
+    #: the terminal asked for it (a train radio, when ``source`` is one of its on-board cameras)
+    asked: str
+    quality: Quality = "thumb"
+    #: the media session now feeding the tile (None while hidden, or before the platform named it)
+    session: str | None = None
+    #: the session's state on the platform (requested, negotiating, live) or ``hidden``
+    state: str = "requested"
+    #: the engine's state of its media (new, connecting, connected, failed, closed)
+    media_state: str = "new"
+    hidden: bool = False
+    focused: bool = False
+    frames: int = 0
+    fps: float = 0.0
+    width: int = 0
+    height: int = 0
+    #: seconds since the tile's last picture (None before the first)
+    last_frame_age: float | None = None
+    frozen: bool = False
+    #: the wall's sequence number of the tile when last looked at, and the monotonic time it last changed
+    seq: int = 0
+    last_change: float | None = None
+    #: monotonic time the feed's media connected (a feed that never shows a picture freezes from then)
+    connected_at: float | None = None
+
+    @property
+    def showing(self) -> bool:
+        """Whether the tile has a picture at all (a frame since its session opened)."""
+        return self.last_change is not None
+
+
+class VideoWall:
+    """Tiles by index (see the module docstring)."""
+
+    def __init__(self, tiles: int = TILES) -> None:
+        self.size = tiles
+        self.tiles: dict[int, VideoTile] = {}
+        self.focused: int | None = None
+
+    # ----- placing feeds ------------------------------------------------------------------------
+
+    def free_tile(self) -> int | None:
+        """The first tile showing nothing (hidden tiles are kept for their feed)."""
+        return next((i for i in range(self.size) if i not in self.tiles), None)
+
+    def place(self, source: str, quality: Quality = "thumb", tile: int | None = None, *,
+              asked: str | None = None) -> VideoTile:
+        """Reserve a tile for a feed of ``source`` about to be pulled: ``tile`` (free, or hidden, which shows again),
+        else the first free one. `WallFull` when none is left."""
+        if tile is None:
+            tile = self.free_tile()
+            if tile is None:
+                raise WallFull(f"all {self.size} tiles are in use")
+        elif not 0 <= tile < self.size:
+            raise ValueError(f"tile {tile} is not on the wall (0..{self.size - 1})")
+        existing = self.tiles.get(tile)
+        if existing is not None and not existing.hidden:
+            raise ValueError(f"tile {tile} already shows {existing.source}")
+        placed = VideoTile(tile, source, asked or source, quality, focused=self.focused == tile)
+        if placed.focused:
+            placed.quality = "hd"
+        self.tiles[tile] = placed
+        logger.info("tile %d: %s (%s) reserved", tile, source, placed.quality)
+        return placed
+
+    def attach(self, tile: int, session: str) -> VideoTile:
+        """The platform named the session feeding ``tile``."""
+        placed = self.tiles[tile]
+        placed.session = session
+        placed.hidden = False
+        return placed
+
+    def by_session(self, session: str) -> VideoTile | None:
+        return next((t for t in self.tiles.values() if t.session == session), None)
+
+    def by_source(self, source: str) -> list[VideoTile]:
+        return [t for t in self.tiles.values() if t.source == source]
+
+    def release(self, tile: int) -> VideoTile | None:
+        """Empty a tile (its feed ended, or could not be set up); a focused tile loses its focus."""
+        gone = self.tiles.pop(tile, None)
+        if self.focused == tile:
+            self.focused = None
+        return gone
+
+    def session_ended(self, session: str, state: str) -> VideoTile | None:
+        """The tile's session stopped or failed: a hidden tile keeps its place, any other one is emptied."""
+        placed = self.by_session(session)
+        if placed is None:
+            return None
+        placed.session = None
+        if placed.hidden:
+            return placed
+        logger.info("tile %d: %s %s", placed.index, placed.source, state)
+        return self.release(placed.index)
+
+    # ----- what the dispatcher does -------------------------------------------------------------
+
+    def focus(self, tile: int | None) -> list[VideoTile]:
+        """Focus ``tile`` (None: no tile): the tiles whose quality changes, the one going down to thumbnail first."""
+        if tile is not None and (tile not in self.tiles or self.tiles[tile].hidden):
+            raise ValueError(f"tile {tile} shows nothing to focus")
+        changed: list[VideoTile] = []
+        previous = self.tiles.get(self.focused) if self.focused is not None else None
+        if previous is not None and previous.index != tile:
+            previous.focused = False
+            if previous.quality != "thumb":
+                previous.quality = "thumb"
+                changed.append(previous)
+        self.focused = tile
+        if tile is not None:
+            placed = self.tiles[tile]
+            placed.focused = True
+            if placed.quality != "hd":
+                placed.quality = "hd"
+                changed.append(placed)
+        return changed
+
+    def hide(self, tile: int) -> str | None:
+        """Hide a tile: its feed is to stop (the session returned, if any); the tile keeps its source."""
+        placed = self.tiles.get(tile)
+        if placed is None:
+            raise ValueError(f"tile {tile} shows nothing to hide")
+        if self.focused == tile:
+            self.focused = None
+            placed.focused = False
+            placed.quality = "thumb"
+        session, placed.session = placed.session, None
+        placed.hidden = True
+        placed.state = "hidden"
+        placed.media_state = "new"
+        placed.frames, placed.fps, placed.last_frame_age, placed.frozen = 0, 0.0, None, False
+        placed.last_change = placed.connected_at = None
+        return session
+
+    # ----- what the platform and the engine report ----------------------------------------------
+
+    def session_state(self, session: str, state: str, quality: Quality) -> None:
+        placed = self.by_session(session)
+        if placed is not None:
+            placed.state = state
+            placed.quality = quality
+
+    def media_state(self, session: str, state: str, now: float) -> None:
+        placed = self.by_session(session)
+        if placed is None:
+            return
+        placed.media_state = state
+        if state == "connected" and placed.connected_at is None:
+            placed.connected_at = now
+
+    def observe(self, tile: int, seq: int, has_picture: bool, now: float) -> None:
+        """The frame wall's sequence number of ``tile`` now, and whether it holds a picture: a new sequence number
+        with a picture means a new frame (emptying a tile changes the number too, but leaves no picture)."""
+        placed = self.tiles.get(tile)
+        if placed is None or placed.session is None:
+            return
+        if seq != placed.seq:
+            placed.seq = seq
+            if has_picture:
+                placed.last_change = now
+        since = placed.last_change if placed.last_change is not None else placed.connected_at
+        placed.last_frame_age = None if placed.last_change is None else now - placed.last_change
+        placed.frozen = placed.media_state == "connected" and since is not None and now - since > FROZEN_AFTER
+
+    def take_stats(self, stats: SessionStats) -> None:
+        """The engine's receive stats of a tile's session."""
+        placed = self.by_session(stats.session)
+        if placed is None or stats.video is None:
+            return
+        video = stats.video
+        placed.frames, placed.fps = video.frames, video.fps
+        placed.width, placed.height = video.width, video.height
+
+    @property
+    def frozen(self) -> list[VideoTile]:
+        """Live feeds without a new picture for more than `FROZEN_AFTER` seconds."""
+        return [t for t in self.tiles.values() if t.frozen]
