@@ -1,4 +1,4 @@
-"""The `trunkdesk` command: the desk, the demo, the testbed (and later scenarios).
+"""The `trunkdesk` command: the desk, the demo, the testbed and headless scenarios.
 
 Heavy imports (Qt, the testbed) happen inside each sub-command so that `trunkdesk --help` is instant.
 """
@@ -20,15 +20,34 @@ def build_parser() -> argparse.ArgumentParser:
         prog="trunkdesk", description="Dispatch console for metro-line 5G trunking. Without a command: open the "
         "desk against the platform in the configuration file (asking for it on the first run).")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-vv for debug)")
+    parser.add_argument("--config", type=Path, default=None, metavar="FILE",
+                        help="the desk's settings file (default: config.toml in the user's config folder; every key "
+                             "is described in docs/configuration.md)")
     parser.add_argument("--language", choices=("zh_CN", "en"), default=None,
                         help="language of the desk (default: the last one chosen, else the system's)")
     sub = parser.add_subparsers(dest="command")
-    desk = sub.add_parser("desk", help="open the desk against a platform")
-    desk.add_argument("--url", action="append", required=True, metavar="URL",
-                      help="ws:// or wss:// address of a platform instance (give both instances of a pair)")
-    desk.add_argument("--user", required=True, help="dispatcher user name")
+    desk = sub.add_parser("desk", help="open the desk against a platform (flags override the settings file)")
+    desk.add_argument("--url", action="append", default=None, metavar="URL",
+                      help="ws:// or wss:// address of a platform instance (give both instances of a pair; "
+                           "default: platform.urls)")
+    desk.add_argument("--user", default=None, help="dispatcher user name (default: dispatcher.user)")
     desk.add_argument("--password-file", type=Path, default=None,
-                      help="file whose first line is the password (default: ask on the terminal)")
+                      help="file whose first line is the password (default: dispatcher.password_file, else ask on "
+                           "the terminal)")
+    desk.add_argument("--ca-file", type=Path, default=None,
+                      help="trust this CA (PEM) for wss:// instances instead of the system's (platform.tls.ca_file)")
+    desk.add_argument("--no-verify", action="store_true",
+                      help="accept any certificate (isolated test benches only; platform.tls.verify = false)")
+    desk.add_argument("--allow-plain", action="store_true",
+                      help="allow the password over plain ws:// off loopback (isolated test networks only)")
+    desk.add_argument("--media-plane", choices=("direct", "janus"), default=None, help="media plane (media.plane)")
+    desk.add_argument("--allow-address", action="append", default=None, metavar="IP",
+                      help="an address media may use (repeatable; media.allowed_addresses)")
+    desk.add_argument("--allow-interface", action="append", default=None, metavar="NAME",
+                      help="an interface media may use (repeatable; media.allowed_interfaces)")
+    desk.add_argument("--stun", action="append", default=None, metavar="URL",
+                      help="a STUN server, stun:HOST:PORT (repeatable; media.stun_servers; none by default)")
+    desk.add_argument("--reset-layout", action="store_true", help="start with the default layout of the panes")
     desk.add_argument("--line", type=Path, default=None, help="line file whose layout the desk draws")
     desk.add_argument("--duration", type=float, default=None, help="close the desk after this many seconds")
     _add_language(desk)
@@ -45,6 +64,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_platform_arguments(platform)
     witness = sub.add_parser("witness", help="run the witness of a dual-live pair")
     add_witness_arguments(witness)
+    from console.headless.cli import add_arguments as add_scenario_arguments
+
+    scenario = sub.add_parser("scenario", help="validate or run scenario files headless (docs/scenarios.md)")
+    add_scenario_arguments(scenario)
     return parser
 
 
@@ -54,18 +77,48 @@ def _add_language(parser: argparse.ArgumentParser) -> None:
                         help="language of the desk (default: the last one chosen, else the system's)")
 
 
-def _password(args: argparse.Namespace) -> str | None:
-    if args.password_file is not None:
-        path: Path = args.password_file
+def desk_overrides(args: argparse.Namespace) -> dict[str, object]:
+    """The settings the command line sets, by their dotted keys in the settings file (flags win over the file)."""
+    given: dict[str, object] = {}
+    for flag, key in (("url", "platform.urls"), ("user", "dispatcher.user"),
+                      ("password_file", "dispatcher.password_file"), ("ca_file", "platform.tls.ca_file"),
+                      ("media_plane", "media.plane"), ("allow_address", "media.allowed_addresses"),
+                      ("allow_interface", "media.allowed_interfaces"), ("stun", "media.stun_servers"),
+                      ("language", "ui.language")):
+        value = getattr(args, flag, None)
+        if value is not None:
+            given[key] = [str(v) for v in value] if isinstance(value, list) else str(value)
+    for flag, key, value in (("no_verify", "platform.tls.verify", False), ("allow_plain", "platform.allow_plain", True),
+                             ("reset_layout", "ui.reset_layout", True)):
+        if getattr(args, flag, False):
+            given[key] = value
+    if getattr(args, "verbose", 0):
+        given["logging.level"] = "DEBUG" if args.verbose > 1 else "INFO"
+    return given
+
+
+def _password(user: str, password_file: Path | None) -> str | None:
+    if password_file is not None:
+        from console.core.config import ConfigError, read_secret_file
+
         try:
-            return path.read_text(encoding="utf-8").splitlines()[0]
-        except (OSError, IndexError, UnicodeDecodeError) as exc:
-            print(f"trunkdesk desk: cannot read the password file: {exc}", file=sys.stderr)
+            return read_secret_file(password_file)
+        except ConfigError as exc:
+            print(f"trunkdesk desk: {exc}", file=sys.stderr)
             return None
     if not sys.stdin.isatty():
         print("trunkdesk desk: no terminal to ask the password on: give --password-file", file=sys.stderr)
         return None
-    return getpass.getpass(f"password of {args.user}: ")
+    return getpass.getpass(f"password of {user}: ")
+
+
+def _program(args: argparse.Namespace) -> str:
+    """The name of this program's log file."""
+    if args.command == "platform":
+        return f"platform-{args.instance}"
+    if args.command == "demo":
+        return "demo-testbed" if args.headless else "demo"
+    return args.command or "desk"
 
 
 def _demo_testbed_args(args: argparse.Namespace) -> list[str]:
@@ -81,8 +134,19 @@ def _demo_testbed_args(args: argparse.Namespace) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    from console.core.config import load_settings
+    from console.core.logs import level_named, setup_logging
+
     level = logging.WARNING - 10 * min(args.verbose, 2)
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    desk_like = args.command in (None, "desk")
+    loaded = None
+    if desk_like:
+        loaded = load_settings(args.config, overrides=desk_overrides(args) if args.command == "desk" else None)
+    file_level = min(level, level_named(loaded.settings.logging.level if loaded is not None else "INFO"))
+    setup_logging(_program(args), level=level, file_level=file_level,
+                  directory=loaded.settings.logging.directory if loaded is not None else None)
+    for problem in loaded.problems if loaded is not None else ():
+        logging.getLogger("console.cli").info("settings: %s", problem)  # into the log file; shown below too
     if args.command in ("testbed", "platform", "witness") or (args.command == "demo" and args.headless):
         from testbed import cli
 
@@ -91,22 +155,38 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(runner[args.command](args))
         except KeyboardInterrupt:
             return 130
+    if args.command == "scenario":
+        from console.headless.cli import main as run_scenarios
+
+        try:
+            return run_scenarios(args)
+        except KeyboardInterrupt:
+            return 130
     if args.command == "demo":
         from console.ui.app import run_desk
 
         return run_desk([], "", "", demo=True, testbed_args=_demo_testbed_args(args), language=args.language,
                         line=args.line, quit_after=args.duration)
+    assert loaded is not None
     if args.command == "desk":
-        password = _password(args)
+        for problem in loaded.problems:
+            print(f"trunkdesk desk: {problem}", file=sys.stderr)
+        settings = loaded.settings
+        if not settings.platform.urls or not settings.dispatcher.user:
+            print(f"trunkdesk desk: give --url and --user, or set platform.urls and dispatcher.user in {loaded.path}",
+                  file=sys.stderr)
+            return 2
+        password = _password(settings.dispatcher.user, settings.dispatcher.password_file)
         if password is None:
             return 2
         from console.ui.app import run_desk
 
-        return run_desk(args.url, args.user, password, language=args.language, line=args.line,
-                        quit_after=args.duration)
+        return run_desk(settings.platform.urls, settings.dispatcher.user, password,
+                        language=settings.ui.language or None, line=args.line, quit_after=args.duration,
+                        settings=settings)
     from console.ui.app import run_configured
 
-    return run_configured(language=args.language)
+    return run_configured(language=args.language, loaded=loaded)
 
 
 if __name__ == "__main__":

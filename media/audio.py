@@ -38,11 +38,12 @@ class PcmRing:
 
     def add_pcm(self, samples: npt.NDArray[np.int16]) -> None:
         """Append samples (the oldest fall out of the ring)."""
-        samples = samples[-len(self._ring):]
-        start = self.written % len(self._ring)
-        first = min(len(samples), len(self._ring) - start)
-        self._ring[start:start + first] = samples[:first]
-        self._ring[: len(samples) - first] = samples[first:]
+        skipped = max(0, len(samples) - len(self._ring))
+        kept = samples[skipped:]
+        start = (self.written + skipped) % len(self._ring)
+        first = min(len(kept), len(self._ring) - start)
+        self._ring[start:start + first] = kept[:first]
+        self._ring[: len(kept) - first] = kept[first:]
         self.written += len(samples)
 
     def _span(self, first: int) -> Pcm:

@@ -23,9 +23,11 @@ from typing import Any, Literal
 import msgspec
 
 from console.core.changes import Change, ProtocolProblem
+from console.core.config import DeskSettings
 from console.core.eventlog import EventLog
 from console.core.layout import LineLayout
 from console.core.link import DeskLink, PlatformLink
+from console.core.media_desk import DeskMedia, MediaOptions
 from console.core.records import record_notification, record_problem
 from console.core.talk import DeskFloors, PttResult
 from console.core.views import PisRecord
@@ -101,10 +103,11 @@ def _call_soon(callback: Callable[[], None]) -> None:
 
 
 class Desk:
-    """One dispatcher's desk: `connect`, then give commands; `world` and `log` follow the platform."""
+    """One dispatcher's desk: `connect`, then give commands; `world` and `log` follow the platform.
+    With ``media`` it also receives video and voice (`DeskMedia`); without, it only signals."""
 
     def __init__(self, log: EventLog | str | Path, *, layout: LineLayout | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, media: MediaOptions | None = None) -> None:
         self._owns_log = not isinstance(log, EventLog)
         self.log = log if isinstance(log, EventLog) else EventLog(log)
         self.world = World(layout, clock=clock, schedule=_call_soon)
@@ -116,6 +119,10 @@ class Desk:
         self._tasks: set[asyncio.Task[None]] = set()
         self._links_changed = asyncio.Event()
         self._welcome: wire.Welcome | None = None
+        #: the settings the desk was started with (for diagnostics; None when started without a settings file)
+        self.settings: DeskSettings | None = None
+        self.media = DeskMedia(media, world=self.world, me=lambda: self.me, run=self._run, notify=self._notify,
+                               holding=self._holding) if media is not None else None
 
     # ----- connection -------------------------------------------------------------------------
 
@@ -152,7 +159,7 @@ class Desk:
             raise RuntimeError("the desk is already connected")
         self.link, self.me = link, user
         self._floors = DeskFloors(user, request=link.request, notify=link.notify, floor_wanted=link.floor_wanted,
-                                  floor_released=link.floor_released, clock=self.clock)
+                                  floor_released=link.floor_released, clock=self.clock, on_event=self._floor_event)
         self._check_welcome()
         self._spawn(self._receive(link), "desk-receive")
         self._spawn(self._follow_links(link), "desk-links")
@@ -167,6 +174,8 @@ class Desk:
         await asyncio.gather(*tasks, return_exceptions=True)
         if self._floors is not None:
             await self._floors.close()
+        if self.media is not None:
+            await self.media.close()
         link, self.link = self.link, None
         if link is not None:
             await link.close()
@@ -260,7 +269,27 @@ class Desk:
                 self._problem(f"floor handling of {wire.tag_of(message)} failed: {exc!r}", data=message)
         if isinstance(message, wire.Snapshot | wire.PlatformRole):
             self._check_welcome()
+        if self.media is not None:
+            try:
+                self.media.handle(message)
+            except Exception as exc:
+                logger.exception("media handling of %s failed", wire.tag_of(message))
+                self._problem(f"media handling of {wire.tag_of(message)} failed: {exc!r}", data=message)
         return changes
+
+    def _floor_event(self, call: str, event: object) -> None:
+        if self.media is not None:
+            self.media.floor_event(call, event)
+
+    def _holding(self) -> list[str]:
+        """The calls whose floor the desk holds now."""
+        floors = self._floors.participants if self._floors is not None else {}
+        return [call for call, participant in floors.items() if participant.state == "has_permission"]
+
+    def _notify(self, message: wire.Notification) -> None:
+        if self.link is None:
+            raise ConnectionClosed("not connected")
+        self.link.notify(message)
 
     def _problem(self, text: str, *, data: Any = None, actor: str = "platform", in_world: bool = True) -> None:
         logger.warning("protocol problem from the platform: %s", text)
@@ -554,11 +583,21 @@ class Desk:
         await self._run(action, wire.TerminalControl(id=0, terminal=terminal, action=action), terminal=terminal)
 
     async def pull_video(self, source: str, quality: wire.VideoQuality = "thumb", *,
-                         camera: str | None = None) -> str:
-        """Ask for a terminal's (or one of its cameras') video; the media session id."""
+                         camera: str | None = None, tile: int | None = None) -> str:
+        """Ask for a terminal's (or one of its cameras') video; the media session id. With media, the feed
+        lands on ``tile`` of the wall (default: the first free one)."""
+        if self.media is not None:
+            return await self.media.pull_video(source, quality, camera=camera, tile=tile)
         ok = await self._run("pull_video", wire.VideoPull(id=0, source=source, camera=camera, quality=quality),
                              terminal=camera or source)
         return str(ok.result["session"])
+
+    async def push_video(self, session: str | None = None, *, source: str | None = None, to: Iterable[str] = (),
+                         group: str | None = None) -> list[str]:
+        """Send a feed (of a session, or of a terminal) to terminals or a group; the new sessions' ids."""
+        ok = await self._run("push_video", wire.VideoPush(id=0, session=session, source=source, to=list(to),
+                                                          group=group), terminal=source, group=group)
+        return [str(s) for s in ok.result.get("sessions", [])]
 
     async def stop_video(self, session: str) -> bool:
         """End a media session; False when it had already ended."""

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -46,6 +46,8 @@ SELECTED_GAIN = 1.0
 MONITOR_GAIN = 0.35
 #: seconds a voice link stays open after it was last needed
 VOICE_IDLE = 30.0
+#: seconds before a link the platform refused is asked for again
+VOICE_RETRY = 5.0
 
 #: (frequency Hz, seconds) of each tone; 0 Hz is a pause
 TALK_PERMIT = ((880.0, 0.07), (0.0, 0.03), (1320.0, 0.09))
@@ -120,10 +122,12 @@ class DeskVoice:
         self.mixer = mixer or VoiceMixer()
         #: voice links by terminal
         self.links: dict[str, VoiceLink] = {}
+        #: terminals whose link could not be opened, with the monotonic time to try again
+        self._retry_at: dict[str, float] = {}
 
-    @property
-    def output(self) -> VoiceMixer:
-        return self.mixer
+    def holding(self) -> list[str]:
+        """The calls whose floor the desk holds now."""
+        return self._holding()
 
     def link_of_session(self, session: str) -> VoiceLink | None:
         return next((link for link in self.links.values() if link.session == session), None)
@@ -166,20 +170,23 @@ class DeskVoice:
             return SELECTED_GAIN
         return MONITOR_GAIN
 
-    def plan(self, now: float) -> VoicePlan:
-        """Compare what is wanted with the links there are: open, close, key, unkey (and set the gains)."""
+    def plan(self, now: float, opened: Collection[str]) -> VoicePlan:
+        """Compare what is wanted with the links there are: open, close, key, unkey (and set the gains).
+        Only sessions in ``opened`` (open in the media engine) can be keyed."""
         plan = VoicePlan()
         heard = self.heard()
         addressed = self.addressed()
         for terminal in sorted(set(heard) | addressed):
             link = self.links.get(terminal)
             if link is None or link.closing:
+                if self._retry_at.get(terminal, 0.0) > now:
+                    continue
                 link = self.links[terminal] = VoiceLink(terminal, wanted_at=now)
                 plan.open.append(terminal)
             link.wanted_at = now
         for terminal, link in self.links.items():
             keyed = terminal in addressed
-            if link.session is not None:
+            if link.session is not None and link.session in opened:
                 if keyed != link.keyed:
                     (plan.key if keyed else plan.unkey).append(link.session)
                     link.keyed = keyed
@@ -200,11 +207,12 @@ class DeskVoice:
         link.keyed = False
         return link
 
-    def failed(self, terminal: str) -> None:
-        """The link could not be asked for: forget it (the next plan asks again if it is still wanted)."""
+    def failed(self, terminal: str, now: float) -> None:
+        """The link could not be asked for: forget it (a plan asks again after `VOICE_RETRY` if still wanted)."""
         link = self.links.get(terminal)
         if link is not None and link.session is None:
             del self.links[terminal]
+        self._retry_at[terminal] = now + VOICE_RETRY
 
     def session_ended(self, session: str) -> VoiceLink | None:
         link = self.link_of_session(session)

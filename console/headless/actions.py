@@ -52,7 +52,7 @@ def describe_error(exc: BaseException) -> str:
         return f"refused by the platform: {exc.error.code} {exc.error.reason}"
     if isinstance(exc, ConnectionClosed):
         return f"link closed: {exc}"
-    if isinstance(exc, TerminalDisabled):
+    if isinstance(exc, ActionFailed | TerminalDisabled | MediaUnavailable):
         return str(exc)
     if isinstance(exc, TimeoutError):
         return "no answer in time"
@@ -171,7 +171,7 @@ class TerminalActions:
 
     async def publish_video(self, camera: str | None = None, quality: str = "thumb") -> None:
         """Publish the terminal's camera: needs media."""
-        raise MediaUnavailable(media_unavailable_reason() or "media")
+        raise MediaUnavailable(f"requires media: {media_unavailable_reason()}")
 
     async def drop_link(self) -> None:
         """Lose the link abruptly; the terminal stays away until `restore_link`."""

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from console.core.desk import Desk
 from console.core.eventlog import Event
+from console.headless.scenario import LOG_EVENT_FIELDS
 from protocols import messages as wire
 from testbed.line import Line
 from testbed.terminals import SimTerminal
@@ -26,6 +27,9 @@ _NAMED = 6
 DEFAULT_WITHIN = 5.0
 #: seconds between two looks of a waiting expectation
 POLL = 0.025
+#: event fields that name a party: ``dispatcher`` there means this desk's user
+_PARTY_FIELDS = frozenset({"actor", "terminal", "holder", "initiator", "sender", "caller", "to", "by",
+                           "acknowledged_by"})
 
 
 class MediaUnavailable(RuntimeError):
@@ -35,7 +39,7 @@ class MediaUnavailable(RuntimeError):
 def media_unavailable_reason() -> str | None:
     """Why media steps cannot run now, or None once they can. The one place to change when the video wall
     lands in console/core (it has video signalling, `Desk.pull_video`, but no tiles or frames yet)."""
-    return "requires media: console/core has no video wall (tiles and frames) yet"
+    return "console/core has no video wall (tiles and frames) yet"
 
 
 class Scene(Protocol):
@@ -159,7 +163,8 @@ class ConsoleChecks:
         return self.scene.desk.world
 
     def emergency_shown(self, terminal: str | None = None, *, state: str | None = None, kind: str | None = None,
-                        station: str | None = None, between: Sequence[str] | None = None, within: float = DEFAULT_WITHIN) -> Check:
+                        station: str | None = None, between: Sequence[str] | None = None,
+                        within: float = DEFAULT_WITHIN) -> Check:
         whose = f" from {terminal}" if terminal else ""
         extra = "".join(f" {w}" for w in (state, kind) if w) + (f" at {station}" if station else "") + (
             f" between {between[0]} and {between[1]}" if between else "")
@@ -178,13 +183,15 @@ class ConsoleChecks:
             alerts = [a for a in self._world.alerts.values() if terminal is None or a.terminal == terminal]
             return Observation(not alerts, "alerts on the desk: " + _list([f"{a.id} from {a.terminal}"
                                                                            for a in alerts]))
-        return Check(f"no emergency alert{f' from {terminal}' if terminal else ''} on the desk", _probe(look), within=within)
+        return Check(f"no emergency alert{f' from {terminal}' if terminal else ''} on the desk", _probe(look),
+                     within=within)
 
     def _alarms(self, terminal: str | None, code: str | None) -> list[wire.AlarmInfo]:
         return [a for a in self._world.alarms.values()
                 if (terminal is None or a.origin == terminal) and (code is None or a.code == code)]
 
-    def alarm_shown(self, terminal: str | None = None, *, code: str | None = None, state: str | None = None, within: float = DEFAULT_WITHIN) -> Check:
+    def alarm_shown(self, terminal: str | None = None, *, code: str | None = None, state: str | None = None,
+                    within: float = DEFAULT_WITHIN) -> Check:
         def look() -> Observation:
             held = any(state is None or a.state == state for a in self._alarms(terminal, code))
             seen = [f"{a.id} {a.code} from {a.origin} ({a.state})" for a in self._world.alarms.values()]
@@ -192,7 +199,8 @@ class ConsoleChecks:
         what = " ".join(w for w in (code, f"from {terminal}" if terminal else None, state) if w)
         return Check(f"the desk shows an alarm {what}".rstrip(), _probe(look), within=within)
 
-    def alarm_gone(self, terminal: str | None = None, *, code: str | None = None, within: float = DEFAULT_WITHIN) -> Check:
+    def alarm_gone(self, terminal: str | None = None, *, code: str | None = None,
+                   within: float = DEFAULT_WITHIN) -> Check:
         def look() -> Observation:
             left = self._alarms(terminal, code)
             return Observation(not left, "alarms: " + _list([f"{a.id} {a.code} from {a.origin}" for a in left]))
@@ -249,14 +257,16 @@ class ConsoleChecks:
         return "calls on the desk: " + _list([f"{c.id} {c.kind} in {c.group or '-'} by {c.initiator}"
                                               for c in self._world.calls.values()])
 
-    def call_running(self, group: str | None = None, terminal: str | None = None, kind: str | None = None, *, within: float = DEFAULT_WITHIN) -> Check:
+    def call_running(self, group: str | None = None, terminal: str | None = None, kind: str | None = None, *,
+                     within: float = DEFAULT_WITHIN) -> Check:
         what = " ".join(w for w in (kind, f"in {group}" if group else None, f"with {terminal}" if terminal else None)
                         if w)
         return Check(f"a call runs {what}".rstrip(),
                      _probe(lambda: Observation(bool(self._calls(group, terminal, kind)), self._call_words())),
                      within=within)
 
-    def no_call(self, group: str | None = None, terminal: str | None = None, kind: str | None = None, *, within: float = DEFAULT_WITHIN) -> Check:
+    def no_call(self, group: str | None = None, terminal: str | None = None, kind: str | None = None, *,
+                within: float = DEFAULT_WITHIN) -> Check:
         what = " ".join(w for w in (kind, f"in {group}" if group else None, f"with {terminal}" if terminal else None)
                         if w)
         return Check(f"no call runs {what}".rstrip(),
@@ -270,7 +280,8 @@ class ConsoleChecks:
             ringing = list(self._world.incoming.values())
             held = any(caller is None or m.caller == caller for m in ringing)
             return Observation(held, "ringing: " + _list([f"{m.call} from {m.caller}" for m in ringing]))
-        return Check(f"a private call{f' from {from_}' if from_ else ''} rings at the desk", _probe(look), within=within)
+        return Check(f"a private call{f' from {from_}' if from_ else ''} rings at the desk", _probe(look),
+                     within=within)
 
     def train_position(self, train: str, *, station: str | None = None,
                        between: Sequence[str] | None = None, within: float = DEFAULT_WITHIN) -> Check:
@@ -284,7 +295,8 @@ class ConsoleChecks:
         where = f" at {station}" if station else f" between {between[0]} and {between[1]}" if between else " placed"
         return Check(f"the desk shows train {train}{where}", _probe(look), within=within)
 
-    def text_received(self, from_: str | None = None, *, text: str | None = None, within: float = DEFAULT_WITHIN) -> Check:
+    def text_received(self, from_: str | None = None, *, text: str | None = None,
+                      within: float = DEFAULT_WITHIN) -> Check:
         sender = self.scene.party_id(from_) if from_ is not None else None
 
         def look() -> Observation:
@@ -294,7 +306,8 @@ class ConsoleChecks:
         return Check(f"the desk got a text{f' from {from_}' if from_ else ''}{f' with {text!r}' if text else ''}",
                      _probe(look), within=within)
 
-    def status_received(self, from_: str | None = None, *, status: int | None = None, within: float = DEFAULT_WITHIN) -> Check:
+    def status_received(self, from_: str | None = None, *, status: int | None = None,
+                        within: float = DEFAULT_WITHIN) -> Check:
         sender = self.scene.party_id(from_) if from_ is not None else None
 
         def look() -> Observation:
@@ -304,6 +317,14 @@ class ConsoleChecks:
             return Observation(held, "statuses: " + _list([f"{m.sender}: {m.status}" for m in statuses[-_NAMED:]]))
         return Check(f"the desk got status {status if status is not None else ''}"
                      f"{f' from {from_}' if from_ else ''}".replace("  ", " "), _probe(look), within=within)
+
+    def status_shown(self, terminal: str, status: int, *, within: float = DEFAULT_WITHIN) -> Check:
+        """The desk shows ``status`` as the terminal's own status code (the one it set)."""
+        def look() -> Observation:
+            info = self._world.terminals.get(terminal)
+            now = info.status if info is not None else None
+            return Observation(now == status, f"{terminal} shows status {now if now is not None else 'none'}")
+        return Check(f"the desk shows {terminal} with status {status}", _probe(look), within=within)
 
     def group_exists(self, group: str, *, within: float = DEFAULT_WITHIN) -> Check:
         def look() -> Observation:
@@ -358,7 +379,8 @@ class RadioChecks:
         return [c for c in sim.calls.values() if (kind is None or c.kind == kind)
                 and (group_id is None or c.group == group_id)]
 
-    def in_call(self, terminals: Sequence[str], kind: str | None = None, group: str | None = None, *, within: float = DEFAULT_WITHIN) -> Check:
+    def in_call(self, terminals: Sequence[str], kind: str | None = None, group: str | None = None, *,
+                within: float = DEFAULT_WITHIN) -> Check:
         def test(sim: SimTerminal) -> tuple[bool, str]:
             return bool(self._calls(sim, kind, group)), "in calls " + _list(
                 [f"{c.id} ({c.kind})" for c in sim.calls.values()])
@@ -376,7 +398,8 @@ class RadioChecks:
                 [f"{h or 'nobody'} in {c}" for c, h in holders.items()], "no call")
         return self._each(f"hears {holder} holding the floor", terminals, test, within)
 
-    def floor_state(self, terminals: Sequence[str], state: str, position: int | None = None, *, within: float = DEFAULT_WITHIN) -> Check:
+    def floor_state(self, terminals: Sequence[str], state: str, position: int | None = None, *,
+                    within: float = DEFAULT_WITHIN) -> Check:
         def test(sim: SimTerminal) -> tuple[bool, str]:
             now = sim.floor_state()
             call = sim.floors.ptt_call
@@ -387,7 +410,8 @@ class RadioChecks:
         at = f" at position {position}" if position is not None else ""
         return self._each(f"floor {state}{at}", terminals, test, within)
 
-    def floor_revoked(self, terminals: Sequence[str], reason: str | None = None, *, within: float = DEFAULT_WITHIN) -> Check:
+    def floor_revoked(self, terminals: Sequence[str], reason: str | None = None, *,
+                      within: float = DEFAULT_WITHIN) -> Check:
         def test(sim: SimTerminal) -> tuple[bool, str]:
             revokes = [m for m in sim.messages_of(wire.FloorRevoke) if isinstance(m, wire.FloorRevoke)]
             held = any(reason is None or m.reason == reason for m in revokes)
@@ -398,7 +422,8 @@ class RadioChecks:
         return self._each(f"emergency {state}", terminals,
                           lambda sim: (sim.alert_state == state, f"emergency {sim.alert_state or 'none'}"), within)
 
-    def text_received(self, terminals: Sequence[str], text: str | None = None, from_: str | None = None, *, within: float = DEFAULT_WITHIN) -> Check:
+    def text_received(self, terminals: Sequence[str], text: str | None = None, from_: str | None = None, *,
+                      within: float = DEFAULT_WITHIN) -> Check:
         sender = self.scene.party_id(from_) if from_ is not None else None
 
         def test(sim: SimTerminal) -> tuple[bool, str]:
@@ -423,25 +448,25 @@ class RadioChecks:
 
 
 def _matches(event: Event, fields: dict[str, str], scene: Scene) -> bool:
-    for name, wanted in fields.items():
-        if name in ("actor", "terminal", "group", "call", "alert", "alarm"):
-            value: Any = getattr(event, name)
-            if name == "group":
-                wanted = scene.group_id(wanted)
-            elif name == "actor" and wanted == "dispatcher":
-                wanted = scene.desk.me
-        else:
-            value = event.summary.get(name)
-        if _text_of(value) != wanted.lower() and not (value is None and wanted.lower() in ("null", "~", "none")):
+    """Every field matches: an event id field or a summary key; ``dispatcher`` as a party is this desk's user,
+    a group may be named by its scenario label, and true/false/null match as YAML writes them."""
+    for name, written in fields.items():
+        value: Any = getattr(event, name) if name in LOG_EVENT_FIELDS else event.summary.get(name)
+        wanted = written
+        if written == "dispatcher" and name in _PARTY_FIELDS:
+            wanted = scene.desk.me
+        elif name == "group":
+            wanted = scene.group_id(written)
+        if value is None:
+            if wanted.lower() not in ("null", "~", "none"):
+                return False
+        elif str(value).lower() != wanted.lower():
             return False
     return True
 
 
-def _text_of(value: Any) -> str:
-    return str(value).lower()
-
-
-def log_holds(scene: Scene, kind: str, fields: dict[str, str] | None = None, *, within: float = DEFAULT_WITHIN) -> Check:
+def log_holds(scene: Scene, kind: str, fields: dict[str, str] | None = None, *,
+              within: float = DEFAULT_WITHIN) -> Check:
     """The desk's event log holds an event of ``kind`` whose fields (ids, actor, summary keys) match."""
     wanted = dict(fields or {})
 
@@ -471,7 +496,7 @@ def wall_check(expected: str, *, within: float = DEFAULT_WITHIN) -> Check:
     reason = media_unavailable_reason()
 
     async def observe() -> Observation:
-        raise MediaUnavailable(reason or "media")
+        raise MediaUnavailable(f"requires media: {reason}")
     return Check(expected, observe, frozenset({"media"}), within)
 
 

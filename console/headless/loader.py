@@ -18,6 +18,7 @@ from typing import Any, cast, get_args
 
 import yaml
 
+from console.headless.reading import NodeReader, ScenarioError, describe, parse_duration
 from console.headless.scenario import (
     CHECKS,
     CONSOLE_ACTIONS,
@@ -47,10 +48,7 @@ from testbed.line import SAMPLE_PASSWORD, SAMPLE_TERMINAL_SECRET, Line, LineErro
 
 logger = logging.getLogger(__name__)
 
-_TAG = "tag:yaml.org,2002:"
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?|\.\d+)\s*(ms|s|min)\s*$")
 _AFTER = re.compile(r"^\s*([^\s+]+)\s*(?:\+\s*(.+))?$")
-_UNIT = {"ms": 0.001, "s": 1.0, "min": 60.0}
 _KINDS = frozenset(get_args(TerminalKind))
 _STEP_KINDS: dict[str, StepKind] = {"do": "terminal", "console": "console", "fault": "fault", "expect": "expect",
                                     "wait": "wait"}
@@ -58,17 +56,6 @@ _COMMON = ("at", "after", "id", "note")
 #: media planes the schema knows; only these run today
 _MEDIA_PLANES: tuple[str, ...] = get_args(MediaPlane)
 _MEDIA_READY = ("direct",)
-
-
-class ScenarioError(ValueError):
-    """Problems in scenario files; ``errors`` lists each as (mark, message), in file order."""
-
-    def __init__(self, errors: Sequence[tuple[Mark, str]]) -> None:
-        self.errors = sorted(errors, key=lambda e: (e[0].file, e[0].line, e[0].column))
-        super().__init__(str(self))
-
-    def __str__(self) -> str:
-        return "\n".join(f"{mark}: {message}" for mark, message in self.errors)
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -112,128 +99,11 @@ def parse_scenario(text: str, file: str = "<scenario>", *, base: Path | None = N
         raise ScenarioError([(Mark(file, 1, 1), f"not valid YAML: {exc}")]) from None
     if root is None:
         raise ScenarioError([(Mark(file, 1, 1), "the file is empty")])
-    reader = _Reader(file)
+    reader = NodeReader(file)
     scenario = _Builder(reader, base or Path.cwd()).build(root)
     if reader.errors or scenario is None:
         raise ScenarioError(reader.errors or [(Mark(file, 1, 1), "not a scenario")])
     return scenario
-
-
-def parse_duration(text: str) -> float | None:
-    """Seconds of a duration written "2.5s", "500ms" or "1min"; None when it is not one."""
-    match = _DURATION.match(text)
-    return float(match.group(1)) * _UNIT[match.group(2)] if match else None
-
-
-# ----- reading YAML nodes ----------------------------------------------------------------------------
-
-
-def _describe(node: yaml.Node) -> str:
-    if isinstance(node, yaml.MappingNode):
-        return "a mapping"
-    if isinstance(node, yaml.SequenceNode):
-        return "a list"
-    if node.tag == _TAG + "null":
-        return "nothing"
-    return f"'{node.value}'"
-
-
-class _Reader:
-    """Turns YAML nodes into values, recording each problem with its position."""
-
-    def __init__(self, file: str) -> None:
-        self.file = file
-        self.errors: list[tuple[Mark, str]] = []
-
-    def mark(self, node: yaml.Node) -> Mark:
-        return Mark(self.file, node.start_mark.line + 1, node.start_mark.column + 1)
-
-    def error(self, node: yaml.Node, message: str) -> None:
-        self.errors.append((self.mark(node), message))
-
-    def mapping(self, node: yaml.Node, what: str, allowed: Iterable[str],
-                required: Iterable[str] = ()) -> dict[str, tuple[yaml.Node, yaml.Node]]:
-        """Keys to (key node, value node); unknown, duplicate and missing keys are errors."""
-        if not isinstance(node, yaml.MappingNode):
-            self.error(node, f"{what}: expected a mapping, got {_describe(node)}")
-            return {}
-        allowed = list(allowed)
-        found: dict[str, tuple[yaml.Node, yaml.Node]] = {}
-        for key, value in node.value:
-            name = key.value if isinstance(key, yaml.ScalarNode) else None
-            if name is None:
-                self.error(key, f"{what}: keys must be text")
-            elif name in found:
-                self.error(key, f"{what}: duplicate key '{name}'")
-            elif name not in allowed:
-                self.error(key, f"{what}: unknown field '{name}' (expected one of: {', '.join(allowed)})")
-            else:
-                found[name] = (key, value)
-        for name in required:
-            if name not in found:
-                self.error(node, f"{what}: missing required field '{name}'")
-        return found
-
-    def scalar(self, node: yaml.Node, what: str, tags: tuple[str, ...], expected: str) -> str | None:
-        if isinstance(node, yaml.ScalarNode) and node.tag.removeprefix(_TAG) in tags:
-            return str(node.value)
-        self.error(node, f"{what}: expected {expected}, got {_describe(node)}")
-        return None
-
-    def text(self, node: yaml.Node, what: str) -> str | None:
-        """Text; numbers are read as written (so 1905 and "1905" are the same train)."""
-        return self.scalar(node, what, ("str", "int", "float"), "text")
-
-    def word(self, node: yaml.Node, what: str) -> str | None:
-        value = self.text(node, what)
-        if value is not None and (not value or any(c.isspace() for c in value)):
-            self.error(node, f"{what}: '{value}' is not a valid name (non-empty, no spaces)")
-            return None
-        return value
-
-    def integer(self, node: yaml.Node, what: str) -> int | None:
-        value = self.scalar(node, what, ("int",), "a whole number")
-        return int(yaml.safe_load(value)) if value is not None else None
-
-    def number(self, node: yaml.Node, what: str, *, positive: bool = False) -> float | None:
-        value = self.scalar(node, what, ("int", "float"), "a number")
-        if value is None:
-            return None
-        number = float(yaml.safe_load(value))
-        if positive and not number > 0:
-            self.error(node, f"{what}: must be positive, got {value}")
-            return None
-        return number
-
-    def flag(self, node: yaml.Node, what: str) -> bool | None:
-        value = self.scalar(node, what, ("bool",), "true or false")
-        return bool(yaml.safe_load(value)) if value is not None else None
-
-    def duration(self, node: yaml.Node, what: str) -> float | None:
-        if not isinstance(node, yaml.ScalarNode) or node.tag == _TAG + "null":
-            self.error(node, f"{what}: expected a duration like 2.5s or 500ms, got {_describe(node)}")
-            return None
-        seconds = parse_duration(str(node.value))
-        if seconds is None:
-            hint = " (give a unit: s, ms or min)" if node.tag in (_TAG + "int", _TAG + "float") else ""
-            self.error(node, f"{what}: bad duration '{node.value}'{hint}; expected e.g. 2.5s, 500ms or 1min")
-        return seconds
-
-    def items(self, node: yaml.Node, what: str, *, single: bool = False) -> list[yaml.Node]:
-        """A list's items (with ``single``, one scalar reads as a list of one)."""
-        if isinstance(node, yaml.SequenceNode):
-            return list(node.value)
-        if single and isinstance(node, yaml.ScalarNode) and node.tag != _TAG + "null":
-            return [node]
-        self.error(node, f"{what}: expected a list, got {_describe(node)}")
-        return []
-
-    def choice(self, node: yaml.Node, what: str, options: Sequence[str]) -> str | None:
-        value = self.text(node, what)
-        if value is not None and value not in options:
-            self.error(node, f"{what}: '{value}' is not one of: {', '.join(options)}")
-            return None
-        return value
 
 
 # ----- building the scenario ---------------------------------------------------------------------------
@@ -252,7 +122,7 @@ class _Context:
 
 
 class _Builder:
-    def __init__(self, reader: _Reader, base: Path) -> None:
+    def __init__(self, reader: NodeReader, base: Path) -> None:
         self.r = reader
         self.base = base
 
@@ -312,7 +182,9 @@ class _Builder:
             media = r.choice(fields["media"][1], "setup.media", _MEDIA_PLANES) or media
             if media not in _MEDIA_READY:
                 r.error(fields["media"][1], f"setup.media: '{media}' is not available yet (use direct)")
-        user, password, monitor, select = "chief", SAMPLE_PASSWORD, (), None
+        user, password = "chief", SAMPLE_PASSWORD
+        monitor: tuple[str, ...] = ()
+        select: str | None = None
         if "console" in fields:
             user, password, monitor, select = self.console(fields["console"][1], line)
         terminals = self.terminals(fields["terminals"][1], line) if "terminals" in fields else TerminalsSetup()
@@ -412,8 +284,8 @@ class _Builder:
 
     def steps(self, node: yaml.Node, context: _Context) -> list[Step]:
         steps: list[Step] = []
-        for item in self.r.items(node, "steps"):
-            step = self.step(item, len(steps) + 1, context)
+        for index, item in enumerate(self.r.items(node, "steps"), start=1):
+            step = self.step(item, index, context)
             if step is not None:
                 steps.append(step)
         return steps
@@ -422,9 +294,9 @@ class _Builder:
         r = self.r
         what = f"step {index}"
         if not isinstance(node, yaml.MappingNode):
-            r.error(node, f"{what}: expected a mapping, got {_describe(node)}")
+            r.error(node, f"{what}: expected a mapping, got {describe(node)}")
             return None
-        keys = {k.value: (k, v) for k, v in node.value if isinstance(k, yaml.ScalarNode)}
+        keys = r.keys(node, what)
         kinds = [k for k in _STEP_KINDS if k in keys]
         if len(kinds) != 1:
             if kinds:
@@ -453,17 +325,16 @@ class _Builder:
             length = r.duration(keys["wait"][1], f"{what}: wait")
             return Step(index, r.mark(node), "wait", "wait", {}, timing, step_id, note, within=length or 0.0)
         table = {"terminal": TERMINAL_ACTIONS, "console": CONSOLE_ACTIONS, "fault": FAULTS}[kind]
-        action = r.word(keys[key][1], f"{what}: {key}")
-        if action is None:
+        named = r.word(keys[key][1], f"{what}: {key}")
+        if named is None:
             return None
+        action = named
         if action not in table:
             r.error(keys[key][1], f"{what}: unknown {key} action '{action}' (expected one of: {', '.join(table)})")
             return None
         spec = table[action]
         args = self.args(node, keys, spec, f"{what} ({key} {action})", context, skip=(key, *_COMMON))
-        if args is None:
-            return None
-        self.check_action(node, kind, action, args, keys, f"{what} ({key} {action})", context)
+        self.check_action(node, kind, action, args, keys=keys, what=f"{what} ({key} {action})", context=context)
         requires = TERMINAL_REQUIRES.get(action, frozenset()) if kind == "terminal" else frozenset()
         return Step(index, r.mark(node), kind, action, args, timing, step_id, note, requires=requires)
 
@@ -499,7 +370,7 @@ class _Builder:
         return timing, step_id, note
 
     def args(self, node: yaml.Node, keys: Mapping[str, tuple[yaml.Node, yaml.Node]], spec: Mapping[str, Field],
-             what: str, context: _Context, *, skip: Sequence[str]) -> dict[str, Any] | None:
+             what: str, context: _Context, *, skip: Sequence[str]) -> dict[str, Any]:
         r = self.r
         args: dict[str, Any] = {}
         for name, (key_node, value_node) in keys.items():
@@ -538,6 +409,8 @@ class _Builder:
             return values if all(v is not None for v in values) else None
         if kind == "fields":
             return self.log_fields(node, what)
+        if kind == "stations2":
+            return self.stations2(node, what, line)
         value = r.word(node, what)
         if value is None:
             return None
@@ -562,8 +435,6 @@ class _Builder:
         elif kind == "station" and value not in self.places(line):
             r.error(node, f"{what}: unknown station or depot '{value}' (line {line.name} has "
                           f"{', '.join(self.places(line))})")
-        elif kind == "stations2":
-            return self.stations2(node, what, line)
         elif kind == "train" and value not in line.trains:
             r.error(node, f"{what}: unknown train '{value}' (not on line {line.name})")
         else:
@@ -600,15 +471,15 @@ class _Builder:
         codes = [s.code for s in line.stations] + [d.code for d in line.depots]
         return codes + ([line.control_centre.code] if line.control_centre is not None else [])
 
-    def stations2(self, node: yaml.Node, what: str, line: Line) -> list[str] | None:
+    def stations2(self, node: yaml.Node, what: str, line: Line | None) -> list[str] | None:
         items = self.r.items(node, what)
         codes = [self.r.word(item, what) for item in items]
         if len(items) != 2:
             if items:
                 self.r.error(node, f"{what}: expected two neighbouring stations, got {len(items)}")
             return None
-        if None in codes:
-            return None
+        if None in codes or line is None:
+            return cast(list[str], codes) if None not in codes else None
         stations = [s.code for s in line.stations]
         a, b = cast(list[str], codes)
         if a not in stations or b not in stations:
@@ -638,7 +509,7 @@ class _Builder:
 
     def log_fields(self, node: yaml.Node, what: str) -> dict[str, str] | None:
         if not isinstance(node, yaml.MappingNode):
-            self.r.error(node, f"{what}: expected a mapping of field: value, got {_describe(node)}")
+            self.r.error(node, f"{what}: expected a mapping of field: value, got {describe(node)}")
             return None
         out: dict[str, str] = {}
         for key, value in node.value:
@@ -650,7 +521,7 @@ class _Builder:
 
     # ----- checks beyond single fields ---------------------------------------------------------------
 
-    def check_action(self, node: yaml.Node, kind: StepKind, action: str, args: Mapping[str, Any],
+    def check_action(self, node: yaml.Node, kind: StepKind, action: str, args: Mapping[str, Any], *,
                      keys: Mapping[str, tuple[yaml.Node, yaml.Node]], what: str, context: _Context) -> None:
         r, line = self.r, context.line
         if kind == "fault" and context.platform == "embedded" and action not in SINGLE_PLATFORM_FAULTS:
@@ -684,9 +555,9 @@ class _Builder:
         r = self.r
         if not isinstance(node, yaml.MappingNode):
             r.error(node, f"{what}: expect: expected a mapping like {{within: 1s, console: emergency_shown}}, "
-                          f"got {_describe(node)}")
+                          f"got {describe(node)}")
             return None
-        keys = {k.value: (k, v) for k, v in node.value if isinstance(k, yaml.ScalarNode)}
+        keys = r.keys(node, f"{what}: expect")
         viewpoints = [v for v in VIEWPOINTS if v in keys]
         if len(viewpoints) != 1:
             r.error(node, f"{what}: expect: give exactly one of {', '.join(VIEWPOINTS)} (what to look at)"
@@ -713,8 +584,6 @@ class _Builder:
             spec = CHECKS[viewpoint][check]
         label = f"{what} (expect {viewpoint} {check})"
         args = self.args(node, keys, spec, label, context, skip=("within", viewpoint))
-        if args is None:
-            return None
         if viewpoint == "radio":
             subjects = [k for k in ("terminal", "terminals", "train") if k in keys]
             if len(subjects) != 1:

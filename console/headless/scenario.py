@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal, get_args
 
 from protocols.messages import BroadcastTarget, CallKind, Presence, Subsystem
-from testbed.line import Line
+from testbed.line import SAMPLE_TERMINAL_SECRET, Line
 
 FORMAT_VERSION = 1
 StepKind = Literal["terminal", "console", "fault", "expect", "wait"]
@@ -158,6 +158,7 @@ CHECKS: Mapping[str, Mapping[str, Mapping[str, Field]]] = {
         "train_position": {"train": _req("train"), **_ALERT_PLACE},
         "text_received": {"from": _opt("party"), "text": _opt("text")},
         "status_received": {"from": _opt("party"), "status": _opt("int")},
+        "status_shown": {"terminal": _req("terminal"), "status": _req("int")},
         "group_exists": {"group": _req("group")},
         "group_gone": {"group": _req("group")},
     },
@@ -242,12 +243,34 @@ class Step:
     within: float | None = None
     requires: frozenset[str] = frozenset()
 
+    def spec(self) -> Mapping[str, Field]:
+        """The fields this step's kind of action or check takes."""
+        if self.kind == "terminal":
+            return TERMINAL_ACTIONS.get(self.action, {})
+        if self.kind == "console":
+            return CONSOLE_ACTIONS.get(self.action, {})
+        if self.kind == "fault":
+            return FAULTS.get(self.action, {})
+        if self.kind == "expect" and self.viewpoint == "log":
+            return LOG_FIELDS
+        if self.kind == "expect" and self.viewpoint is not None:
+            return CHECKS.get(self.viewpoint, {}).get(self.action, {})
+        return {}
+
     def describe(self) -> str:
         """The step in one line, as reports show it."""
-        args = " ".join(f"{k}={_short(v)}" for k, v in self.args.items())
+        spec = self.spec()
+
+        def shown(name: str, value: Any) -> str:
+            field = spec.get(name)
+            if field is not None and field.kind == "duration" and isinstance(value, float):
+                return f"{name}={value:g}s"
+            return f"{name}={_short(value)}"
+
+        args = " ".join(shown(k, v) for k, v in self.args.items())
         if self.kind == "terminal":
             head = f"{self.args.get('terminal', 'trains')} {self.action}"
-            args = " ".join(f"{k}={_short(v)}" for k, v in self.args.items() if k != "terminal")
+            args = " ".join(shown(k, v) for k, v in self.args.items() if k != "terminal")
         elif self.kind == "console":
             head = f"console {self.action}"
         elif self.kind == "fault":
@@ -340,10 +363,12 @@ class Scenario:
                 terminal_secret: str | None = None) -> Scenario:
         """The same scenario run against an external platform at ``urls`` (command-line overrides)."""
         old = self.setup.external
-        external = ExternalPlatform(urls, user or (old.user if old else self.setup.user),
-                                    password if password is not None else (old.password if old else self.setup.password),
-                                    terminal_secret if terminal_secret is not None else (old.terminal_secret if old
-                                                                                          else ""))
+        external = ExternalPlatform(
+            urls,
+            user or (old.user if old else self.setup.user),
+            password if password is not None else (old.password if old else self.setup.password),
+            terminal_secret if terminal_secret is not None else (old.terminal_secret if old
+                                                                  else SAMPLE_TERMINAL_SECRET))
         return replace(self, setup=replace(self.setup, platform="external", external=external,
                                            user=external.user, password=external.password))
 

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QApplication
 
+    from console.core.config import DeskSettings, LoadedSettings
     from console.ui.i18n import Languages
     from console.ui.session import DeskSession
 
@@ -53,6 +54,8 @@ class DeskOptions:
     #: run with the signed-in `DeskSession` once the desk is up; the desk closes when it returns (screenshots,
     #: scripted demos)
     script: Callable[[DeskSession], Awaitable[None]] | None = None
+    #: the settings in force (TLS, plain ws, layout reset, PTT keys, diagnostics); None: the defaults
+    settings: DeskSettings | None = None
 
 
 class DeskStartError(RuntimeError):
@@ -115,7 +118,8 @@ def create_application(argv: Sequence[str] | None = None, *, language: str | Non
 def run_desk(urls: Sequence[str], user: str, password: str, *, demo: bool = False,
              testbed_args: Sequence[str] = (), language: str | None = None, line: Path | None = None,
              log_path: Path | None = None, quit_after: float | None = None,
-             script: Callable[[DeskSession], Awaitable[None]] | None = None) -> int:
+             script: Callable[[DeskSession], Awaitable[None]] | None = None,
+             settings: DeskSettings | None = None) -> int:
     """Run the desk against the platform at ``urls`` as ``user`` until its window is closed; the exit code.
 
     With ``demo`` the dual-live testbed and the simulated line run as a child process (``testbed_args`` passed on
@@ -124,7 +128,7 @@ def run_desk(urls: Sequence[str], user: str, password: str, *, demo: bool = Fals
     """
     desk_options = DeskOptions(urls=list(urls), user=user, password=password, demo=demo,
                                testbed_args=list(testbed_args), language=language, line=line, log_path=log_path,
-                               quit_after=quit_after, script=script)
+                               quit_after=quit_after, script=script, settings=settings)
     try:
         check_environment()
     except DeskStartError as exc:
@@ -134,24 +138,39 @@ def run_desk(urls: Sequence[str], user: str, password: str, *, demo: bool = Fals
     return run_on_loop(app, languages, desk_options)
 
 
-def run_configured(*, language: str | None = None) -> int:
-    """``trunkdesk`` with no arguments: sign in to the configured platform, or ask for one on the first run."""
+def run_configured(*, language: str | None = None, loaded: LoadedSettings | None = None) -> int:
+    """``trunkdesk`` with no arguments: sign in to the configured platform, or ask for one on the first run.
+
+    Problems in the settings file are shown (the desk starts with defaults for those keys); with addresses, a user
+    and a readable ``dispatcher.password_file`` it signs in without asking."""
+    from console.core.config import ConfigError, load_settings, read_secret_file
+    from console.ui import config as sign_in_config
+
+    loaded = loaded or load_settings(sign_in_config.config_path())
+    settings = loaded.settings
     try:
         check_environment()
     except DeskStartError as exc:
         print(f"trunkdesk: {exc}", file=sys.stderr)  # noqa: T201
         return 2
-    app, languages = create_application(language=language)
+    app, languages = create_application(language=language or settings.ui.language or None)
     from PySide6.QtWidgets import QDialog, QMessageBox
 
-    from console.ui.config import ConfigError, load_config, save_config
+    from console.ui.config import DeskConfig, save_config
     from console.ui.sign_in_dialog import SignInDialog
 
-    try:
-        config = load_config()
-    except ConfigError as exc:
-        QMessageBox.warning(None, "trunkdesk", str(exc))
-        config = None
+    if loaded.problems:
+        QMessageBox.warning(None, "trunkdesk", "\n".join(loaded.problems))
+    config = DeskConfig(list(settings.platform.urls), settings.dispatcher.user) if loaded.found else None
+    password_file = settings.dispatcher.password_file
+    if config is not None and config.complete and password_file is not None:
+        try:
+            password = read_secret_file(password_file)
+        except ConfigError as exc:
+            QMessageBox.warning(None, "trunkdesk", str(exc))
+        else:
+            return run_on_loop(app, languages, DeskOptions(urls=config.urls, user=config.user, password=password,
+                                                           settings=settings))
     dialog = SignInDialog(config)
     if dialog.exec() != QDialog.DialogCode.Accepted or dialog.choice is None:
         return 0
@@ -159,8 +178,9 @@ def run_configured(*, language: str | None = None) -> int:
         return run_on_loop(app, languages, DeskOptions(urls=[], user="", password="", demo=True))
     chosen = dialog.config()
     if config is None or chosen != config:
-        save_config(chosen)
-    return run_on_loop(app, languages, DeskOptions(urls=chosen.urls, user=chosen.user, password=dialog.password()))
+        save_config(chosen, loaded.path)
+    return run_on_loop(app, languages, DeskOptions(urls=chosen.urls, user=chosen.user, password=dialog.password(),
+                                                   settings=settings))
 
 
 def run_on_loop(app: QApplication, languages: Languages, options: DeskOptions) -> int:
@@ -212,10 +232,16 @@ async def desk_main(app: QApplication, languages: Languages, options: DeskOption
 
             line = default_line_path()
     log_path = options.log_path or data_dir() / ("demo-events.sqlite" if options.demo else "events.sqlite")
+    settings = options.settings
     desk = Desk(log_path, layout=_layout(line))
+    desk.settings = settings
+    _apply_ptt_keys(settings)
     session = DeskSession(desk, languages, user=user)
     window = session.window
-    window.restore_layout()
+    if settings is not None and settings.ui.reset_layout:
+        window.reset_layout()  # ui.reset_layout: the default layout this time (saved over the old one on close)
+    else:
+        window.restore_layout()
     window.show()
     closed = asyncio.Event()
     window.closed.connect(closed.set)
@@ -235,7 +261,12 @@ async def desk_main(app: QApplication, languages: Languages, options: DeskOption
         connecting = QCoreApplication.translate("Desk", "Connecting to %1…")
         window.status.showMessage(connecting.replace("%1", ", ".join(urls)))
         try:
-            await desk.connect(urls, user, password)
+            connect_options: dict[str, Any] = {}
+            if settings is not None:
+                from console.core.config import client_tls
+
+                connect_options = {"ssl": client_tls(settings), "allow_plain": settings.platform.allow_plain}
+            await desk.connect(urls, user, password, **connect_options)
         except Exception as exc:  # any failure to sign in is shown, not raised into Qt
             logger.warning("cannot connect to %s as %s: %r", urls, user, exc)
             window.status.clearMessage()
@@ -268,6 +299,17 @@ async def desk_main(app: QApplication, languages: Languages, options: DeskOption
         if testbed is not None:
             await testbed.stop()
     return code
+
+
+def _apply_ptt_keys(settings: DeskSettings | None) -> None:
+    """``ptt.key`` and ``ptt.pedal`` of the settings file, when set, become the desk's PTT keys."""
+    if settings is None:
+        return
+    from console.ui.shortcuts import set_key
+
+    for name, key in (("ptt", settings.ptt.key), ("ptt_pedal", settings.ptt.pedal)):
+        if key:
+            set_key(name, key)
 
 
 def _layout(line: Path | None) -> Any:

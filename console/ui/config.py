@@ -1,6 +1,6 @@
-"""The desk's configuration file: which platform to connect to and as whom.
+"""The sign-in dialog's view of the settings file: which platform to connect to and as whom.
 
-``user_config_dir("trunkdesk")/config.toml``::
+The file and every other key belong to `console.core.config` (docs/configuration.md)::
 
     [platform]
     urls = ["wss://10.1.0.10:7700", "wss://10.1.0.11:7700"]
@@ -8,24 +8,21 @@
     [dispatcher]
     user = "train1"
 
-Passwords are never stored here: the desk asks for them.
+Passwords are never stored here: the desk asks for them (or reads ``dispatcher.password_file``).
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from platformdirs import user_config_dir
+from console.core.config import ConfigError, config_path, load_settings, parse_urls, update_config_file
 
 logger = logging.getLogger(__name__)
 
-
-class ConfigError(ValueError):
-    """The configuration file exists but cannot be used; the message says which key and why."""
+#: the keys this view reads: a problem with one of them makes `load_config` raise (the dialog shows it)
+_SIGN_IN_KEYS = ("platform.urls", "dispatcher.user")
 
 
 @dataclass
@@ -40,51 +37,25 @@ class DeskConfig:
         return bool(self.urls) and bool(self.user)
 
 
-def config_path() -> Path:
-    return Path(user_config_dir("trunkdesk")) / "config.toml"
-
-
-def parse_urls(text: str) -> list[str]:
-    """Addresses typed by a person: separated by commas, spaces or new lines; ``ws://`` added when missing."""
-    urls = []
-    for raw in text.replace(",", " ").split():
-        url = raw if "://" in raw else f"ws://{raw}"
-        if not url.startswith(("ws://", "wss://")):
-            raise ConfigError(f"{raw!r} is not a ws:// or wss:// address")
-        urls.append(url)
-    return urls
-
-
 def load_config(path: Path | None = None) -> DeskConfig | None:
-    """The configuration, or None when the file does not exist (first run)."""
-    path = path or config_path()
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    """The addresses and user of the settings file, or None when the file does not exist (first run).
+
+    Raises `ConfigError` naming the key when the file is unreadable or these keys are wrong."""
+    loaded = load_settings(path or config_path())
+    if not loaded.found:
         return None
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"{path}: {exc}") from exc
-    platform = data.get("platform", {})
-    dispatcher = data.get("dispatcher", {})
-    urls = platform.get("urls", [])
-    user = dispatcher.get("user", "")
-    if not isinstance(urls, list) or not all(isinstance(u, str) for u in urls):
-        raise ConfigError(f"{path}: [platform] urls must be a list of strings")
-    if not isinstance(user, str):
-        raise ConfigError(f"{path}: [dispatcher] user must be a string")
-    try:
-        urls = parse_urls(" ".join(urls))
-    except ConfigError as exc:
-        raise ConfigError(f"{path}: [platform] urls: {exc}") from None
-    return DeskConfig(urls=urls, user=user)
+    wrong = [p for p in loaded.problems
+             if any(f": {key}" in p for key in _SIGN_IN_KEYS) or "using the defaults" in p]
+    if wrong:
+        raise ConfigError("\n".join(wrong))
+    settings = loaded.settings
+    return DeskConfig(urls=list(settings.platform.urls), user=settings.dispatcher.user)
 
 
 def save_config(config: DeskConfig, path: Path | None = None) -> Path:
-    """Write the configuration (TOML strings are JSON strings for the ASCII-safe values we write)."""
-    path = path or config_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    urls = ", ".join(json.dumps(u) for u in config.urls)
-    path.write_text(f"[platform]\nurls = [{urls}]\n\n[dispatcher]\nuser = {json.dumps(config.user)}\n",
-                    encoding="utf-8")
-    logger.info("configuration saved to %s", path)
-    return path
+    """Store the addresses and the user, keeping every other setting of the file."""
+    return update_config_file({"platform.urls": list(config.urls), "dispatcher.user": config.user},
+                              path or config_path())
+
+
+__all__ = ["ConfigError", "DeskConfig", "config_path", "load_config", "parse_urls", "save_config"]

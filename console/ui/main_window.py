@@ -10,7 +10,7 @@ import logging
 from importlib.metadata import PackageNotFoundError, version
 
 from PySide6.QtCore import QByteArray, QEvent, QSettings, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QShowEvent
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QGuiApplication, QKeySequence, QShowEvent
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QMessageBox, QWidget
 
 from console.ui.i18n import LANGUAGES, Languages
@@ -253,7 +253,11 @@ class DeskWindow(QMainWindow):
         self.about_action.setObjectName("action_about")
         self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
         self.about_action.triggered.connect(self.show_about)
+        self.diagnostics_action = QAction(self)
+        self.diagnostics_action.setObjectName("action_copy_diagnostics")
+        self.diagnostics_action.triggered.connect(self.copy_diagnostics)
         self.help_menu.addAction(self.shortcuts_action)
+        self.help_menu.addAction(self.diagnostics_action)
         self.help_menu.addAction(self.about_action)
 
         for menu in (self.file_menu, self.dispatch_menu, self.view_menu, self.language_menu, self.help_menu):
@@ -277,6 +281,16 @@ class DeskWindow(QMainWindow):
         dialog = ShortcutsDialog(self.settings, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
+
+    def copy_diagnostics(self) -> str:
+        """Put the diagnostics (versions, settings, links, media, recent log; no secrets) on the clipboard."""
+        from console.core.diagnostics import collect_diagnostics
+
+        text = collect_diagnostics(self.context.desk)
+        QGuiApplication.clipboard().setText(text)
+        self.statusBar().showMessage(self.tr("Diagnostics copied to the clipboard"), 5000)
+        logger.info("diagnostics copied to the clipboard (%d lines)", text.count("\n"))
+        return text
 
     def show_about(self) -> None:
         try:
@@ -302,6 +316,7 @@ class DeskWindow(QMainWindow):
         self.language_menu.setTitle(self.tr("&Language"))
         self.help_menu.setTitle(self.tr("&Help"))
         self.shortcuts_action.setText(self.tr("Keyboard shortcuts"))
+        self.diagnostics_action.setText(self.tr("Copy diagnostics"))
         self.about_action.setText(self.tr("About trunkdesk"))
         for spec in self.specs:
             self.docks[spec.name].setWindowTitle(spec.translated_title())

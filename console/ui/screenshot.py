@@ -3,9 +3,9 @@
     python -m console.ui.screenshot [--out docs/screenshots] [--after 12] [--xvfb] [--pane vehicles ...]
 
 Saves ``desk-en.png`` and ``desk-zh_CN.png`` (the same running desk, switched language between the two), in the
-default layout (the user's saved settings are not read); with ``--pane NAME`` also that pane's dock alone, as
-``NAME.png`` in Chinese and ``NAME-en.png`` in English (``--pane all`` for the line panes: vehicles, stations,
-handsets).
+default layout (the user's saved settings are not read); with ``--pane NAME`` also that pane alone (its dock
+floated at a size that shows it whole), as ``NAME.png`` in Chinese and ``NAME-en.png`` in English (``--pane all``
+for the line panes: vehicles, stations, handsets).
 Offscreen rendering by default; ``--xvfb`` starts ``Xvfb :99`` at 1920x1080 and renders through xcb instead,
 like a real display.
 """
@@ -63,8 +63,9 @@ def xvfb(display: str = ":99") -> Iterator[None]:
         server.wait(10)
 
 
-#: the panes ``--pane all`` shoots
+#: the panes ``--pane all`` shoots, and the size each is shot at (floated out of the desk)
 LINE_PANES = ("vehicles", "stations", "handsets")
+PANE_SIZES = {"vehicles": (1920, 470), "stations": (720, 760), "handsets": (900, 760)}
 
 
 def _shooter(out: Path, after: float, languages: list[str],
@@ -85,13 +86,18 @@ def _shooter(out: Path, after: float, languages: list[str],
             path = out / f"desk-{code}.png"
             window.grab().save(str(path))
             print(f"saved {path}")  # noqa: T201 - a command-line tool
-            for name in panes:
-                window.raise_pane(name)
-                await asyncio.sleep(0.3)
-                QApplication.processEvents()
+            for name in panes:  # each pane floated at a size that shows it whole, then docked back
+                dock = window.docks[name]
+                dock.setFloating(True)
+                dock.resize(*PANE_SIZES.get(name, (900, 640)))
+                dock.show()
+                dock.raise_()
+                await asyncio.sleep(0.5)  # the loop paints meanwhile (no processEvents: it would re-enter tasks)
                 path = out / (f"{name}.png" if code == "zh_CN" else f"{name}-{code}.png")
-                window.docks[name].grab().save(str(path))
+                dock.grab().save(str(path))
                 print(f"saved {path}")  # noqa: T201
+            if panes:
+                window.apply_default_layout()
         window.close()
 
     return shoot

@@ -53,6 +53,14 @@
             <translation>关于 trunkdesk</translation>
         </message>
         <message>
+            <source>Copy diagnostics</source>
+            <translation>复制诊断信息</translation>
+        </message>
+        <message>
+            <source>Diagnostics copied to the clipboard</source>
+            <translation>诊断信息已复制到剪贴板</translation>
+        </message>
+        <message>
             <source>&lt;h3&gt;trunkdesk %1&lt;/h3&gt;&lt;p&gt;Dispatch console for metro-line 5G trunking: group voice with floor control, private, emergency and broadcast calls, alarms, messages and dual-live failover.&lt;/p&gt;&lt;p&gt;Apache-2.0&lt;/p&gt;</source>
             <translation>&lt;h3&gt;trunkdesk %1&lt;/h3&gt;&lt;p&gt;地铁线路 5G 集群调度台：组呼与话权控制，单呼、紧急呼叫与广播呼叫，告警、消息，以及双活平台的主备切换。&lt;/p&gt;&lt;p&gt;Apache-2.0&lt;/p&gt;</translation>
         </message>

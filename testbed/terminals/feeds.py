@@ -6,7 +6,9 @@ m-line gets the terminal's clip (pre-encoded, stamped with its ``number``: media
 its microphone (a tone at `tone_frequency(number)`, sent only while the terminal holds a floor) and, when the
 offer also sends audio (a dispatcher's voice link), what the sink says is kept to be read with `heard`.
 `video.quality` switches the clip without renegotiation; a stopped session, a lost link or failed media
-close the sender (failed media also ends the session with `video.stop`).
+close the sender (failed media also ends the session with `video.stop`). A feed a dispatcher pushes to the
+terminal (it is the session's sink) is received with a `FeedViewer`: the terminal offers, and its screen keeps
+the newest picture (`views`).
 
 Clips are generated once per source, quality and length into a cache, in a thread (a 720p clip takes seconds
 to encode), and only when a session needs them: `prepare` makes them ahead for a fleet that will be asked.
@@ -28,6 +30,7 @@ import numpy.typing as npt
 from media.clips import ClipSpec, Quality, clip_spec, default_cache_dir, ensure_clip
 from media.sender import NegotiationFailed, VideoSender
 from media.sources import EncodedClip, GatedTrack, ToneTrack, load_clip, tone_frequency
+from media.viewer import FeedViewer
 from protocols.aio.client import ConnectionClosed, RequestError
 from protocols.messages import MediaAnswer, MediaOffer, Message, Notification, Ok, Request, VideoSession, VideoStop
 
@@ -102,6 +105,17 @@ class Feed:
     sent_quality: Quality | None = None
 
 
+@dataclass
+class View:
+    """A feed pushed to this terminal (it is the session's sink)."""
+
+    session: str
+    source: str
+    viewer: FeedViewer | None = None
+    offered: asyncio.Event = field(default_factory=asyncio.Event)
+    tasks: set[asyncio.Task[None]] = field(default_factory=set)
+
+
 class TerminalFeeds:
     """The media sessions one terminal is the source of (see the module docstring)."""
 
@@ -125,10 +139,17 @@ class TerminalFeeds:
         self._request = request
         self._shelf = shelf
         self.feeds: dict[str, Feed] = {}
+        #: feeds pushed to this terminal, by session
+        self.views: dict[str, View] = {}
         #: closing senders and video.stop requests, awaited by `close`
         self._background: set[asyncio.Task[None]] = set()
 
     # ----- what a test reads ------------------------------------------------------------------
+
+    def viewer(self, session: str) -> FeedViewer | None:
+        """The viewer of a feed pushed to this terminal."""
+        view = self.views.get(session)
+        return view.viewer if view is not None else None
 
     def sender(self, session: str) -> VideoSender | None:
         feed = self.feeds.get(session)
@@ -163,11 +184,18 @@ class TerminalFeeds:
         if isinstance(message, VideoSession):
             if message.source == self.id:
                 self._on_session(message)
+            elif message.sink == self.id:
+                self._on_view(message)
             return True
         if isinstance(message, MediaOffer):
             self._on_offer(message)
             return True
-        return isinstance(message, MediaAnswer)  # we never offer: nothing to do with an answer
+        if isinstance(message, MediaAnswer):
+            view = self.views.get(message.session)
+            if view is not None:
+                self._spawn(view, self._accept(view, message.sdp), f"view-answer-{view.session}")
+            return True
+        return False
 
     def _on_session(self, message: VideoSession) -> None:
         feed = self.feeds.get(message.session)
@@ -197,6 +225,45 @@ class TerminalFeeds:
             feed = Feed(message.session, message.sender, "thumb")
             self.feeds[message.session] = feed
         self._spawn(feed, self._answer(feed, message.sdp), f"answer-{feed.session}")
+
+    def _on_view(self, message: VideoSession) -> None:
+        view = self.views.get(message.session)
+        if message.state in ("stopped", "failed"):
+            if view is not None:
+                self._end_view(view)
+            return
+        if view is None and message.state == "requested":
+            view = self.views[message.session] = View(message.session, message.source)
+            self._spawn(view, self._offer(view), f"view-{view.session}")
+
+    async def _offer(self, view: View) -> None:
+        """Sink of a pushed feed: offer receive-only video (SPEC: the sink offers)."""
+        view.viewer = FeedViewer(allowed_addresses=self.settings.allowed_addresses, name=f"{self.id}/{view.session}")
+        offer = await view.viewer.offer()
+        try:
+            self._notify(MediaOffer(session=view.session, sdp=offer))
+        except ConnectionClosed:
+            log.info("terminal %s: link down, offer for %s not sent", self.id, view.session)
+            return
+        view.offered.set()
+
+    async def _accept(self, view: View, sdp: str) -> None:
+        async with asyncio.timeout(20.0):
+            await view.offered.wait()
+        if view.viewer is not None and self.views.get(view.session) is view:
+            await view.viewer.accept_answer(sdp)
+
+    def _end_view(self, view: View) -> None:
+        self.views.pop(view.session, None)
+        current = asyncio.current_task()
+        for task in view.tasks:
+            if task is not current:
+                task.cancel()
+        if view.viewer is not None:
+            viewer, view.viewer = view.viewer, None
+            task = asyncio.get_running_loop().create_task(viewer.close(), name=f"close-view-{view.session}")
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
 
     # ----- work -------------------------------------------------------------------------------
 
@@ -264,7 +331,7 @@ class TerminalFeeds:
             self._background.add(task)
             task.add_done_callback(self._background.discard)
 
-    def _spawn(self, feed: Feed, coro: Awaitable[None], name: str) -> None:
+    def _spawn(self, feed: Feed | View, coro: Awaitable[None], name: str) -> None:
         task: asyncio.Task[None] = asyncio.ensure_future(coro)
         task.set_name(f"terminal-{self.id}-{name}")
         feed.tasks.add(task)
@@ -285,8 +352,11 @@ class TerminalFeeds:
     async def close(self) -> None:
         """Close every sender (the link is gone, or the terminal stops); wait until they are closed."""
         working = {task for feed in self.feeds.values() for task in feed.tasks}
+        working |= {task for view in self.views.values() for task in view.tasks}
         for feed in list(self.feeds.values()):
             self._end(feed, "stopped")
+        for view in list(self.views.values()):
+            self._end_view(view)
         tasks = working | self._background
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)

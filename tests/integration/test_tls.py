@@ -6,7 +6,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime
+import os
 import ssl
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -23,16 +25,17 @@ from protocols.aio.tls import (
     ssl_context,
 )
 from protocols.messages import Hello, SnapshotRequest
-from testbed.cli import _server_tls, is_loopback_host, certificates_from_args
+from testbed.cli import _server_tls, certificates_from_args, is_loopback_host
 from testbed.line import Line, default_line_path, load_line
+from testbed.pair import PairProcesses
 from testbed.platform.server import PlatformServer
 from testbed.terminals import Fleet
 from testbed.tls import (
     TestCertificates,
+    load_or_make_certificates,
     make_ca,
     make_server_certificate,
     make_test_certificates,
-    load_or_make_certificates,
 )
 
 pytestmark = pytest.mark.integration
@@ -164,6 +167,46 @@ async def test_wss_to_a_plain_server_fails_clearly(line: Line, pki: TestCertific
         await server.stop()
 
 
+async def test_the_dual_live_pair_serves_wss_when_tls_is_on(pki: TestCertificates) -> None:
+    pair = PairProcesses(tls=pki)
+    try:
+        await pair.start()
+        assert all(url.startswith("wss://127.0.0.1:") for url in pair.urls)
+        client = DualLiveClient(pair.urls, chief(), ssl=pki.client_context())
+        try:
+            await client.start(wait_serving=10)
+            assert client.serving == pair.url("A")
+            for _ in range(100):  # the standby's link comes up right after the active's
+                if {info.role for info in client.links().values()} == {"active", "standby"}:
+                    break
+                await asyncio.sleep(0.05)
+            assert {info.role for info in client.links().values()} == {"active", "standby"}
+        finally:
+            await client.close()
+        with pytest.raises(CertificateError):  # the other CA's clients are refused by both
+            await TrunkingClient.connect(pair.url("B"), chief(), ssl=ssl_context())
+    finally:
+        await pair.stop()
+
+
+async def test_testbed_tls_prints_the_ca_and_serves_wss(tmp_path: Path) -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "console.cli", "testbed", "--tls", "--tls-dir", str(tmp_path), "--port", "0",
+        "--no-terminals", "--quiet", "--duration", "30", stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL, env={**os.environ, "TRUNKDESK_LOG_DIR": "-"})
+    assert process.stdout is not None
+    try:
+        listening = (await asyncio.wait_for(process.stdout.readline(), 20)).decode().split()
+        ca_line = (await asyncio.wait_for(process.stdout.readline(), 5)).decode().split()
+        assert listening[0] == "listening" and listening[1].startswith("wss://127.0.0.1:")
+        assert ca_line[:2] == ["tls", "ca"] and Path(ca_line[2]) == tmp_path / "ca.pem"
+        client = await TrunkingClient.connect(listening[1], chief(), ssl=ssl_context(ca_line[2]))
+        await client.close()
+    finally:
+        process.terminate()
+        await process.wait()
+
+
 def test_verification_can_only_be_turned_off_on_purpose(pki: TestCertificates) -> None:
     strict = ssl_context()
     assert strict.verify_mode == ssl.CERT_REQUIRED and strict.check_hostname
@@ -195,7 +238,7 @@ async def test_the_desk_never_sends_the_password_over_plain_ws_off_loopback(
     monkeypatch.setattr("console.core.desk.DeskLink", no_link)
     desk = Desk(tmp_path / "events.db")
     try:
-        with pytest.raises(PlainTransportRefused, match="plain ws:// to ws://10.1.0.10:7700"):
+        with pytest.raises(PlainTransportRefused, match=r"plain ws:// to ws://10\.1\.0\.10:7700"):
             await desk.connect(["wss://10.1.0.11:7700", "ws://10.1.0.10:7700"], "chief", "secret-pw")
         desk.log.flush()
         failed = desk.log.search(kind="desk_connect_failed")

@@ -12,7 +12,7 @@ import logging
 from typing import Any
 
 from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QPoint, QSortFilterProxyModel, Qt
-from PySide6.QtGui import QShowEvent
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -69,6 +69,7 @@ class VehiclesPane(QWidget):
         self.table.sortByColumn(POSITION, Qt.SortOrder.AscendingOrder)
 
         self.filter = FilterEdit(self)
+        self.filter.setMinimumWidth(240)
         self.filter.textChanged.connect(self.proxy.setFilterFixedString)
         self.call_button = QPushButton(icon("call"), "", self)
         self.call_button.setObjectName("callTrainButton")
@@ -102,11 +103,14 @@ class VehiclesPane(QWidget):
         self.splitter.setObjectName("vehiclesSplitter")
         self.splitter.addWidget(self.diagram)
         self.splitter.addWidget(self.table)
-        self.table.setMinimumHeight(1)  # the table may fold away: it must not make the dock taller        self.splitter.setCollapsible(0, False)
+        self.table.setMinimumHeight(1)  # the table may fold away: it must not make the dock taller
+        self.splitter.setCollapsible(0, False)
         self.splitter.setCollapsible(1, True)
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 1)
-        self._split_done = False
+        #: the dispatcher dragged the splitter: their split stays; until then it follows the pane's height
+        self._split_by_hand = False
+        self.splitter.splitterMoved.connect(self._split_moved)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
@@ -126,11 +130,13 @@ class VehiclesPane(QWidget):
         self.retranslate()
         self._update_buttons()
 
-    def showEvent(self, event: QShowEvent) -> None:
-        super().showEvent(event)
-        if not self._split_done:
-            self._split_done = True
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if not self._split_by_hand:
             self.split_default()
+
+    def _split_moved(self, _pos: int, _index: int) -> None:
+        self._split_by_hand = True
 
     def split_default(self) -> None:
         """The diagram at its natural height; the table below it when at least three rows fit, else folded."""

@@ -62,6 +62,7 @@ DEPOT_FILL = QColor("#151c24")
 DEPOT_EDGE = QColor("#3a4a5c")
 SELECTED = QColor("#ffd33d")
 BLINK_DARK = QColor("#4a0a0f")
+EMERGENCY_HALO = QColor(255, 90, 95, 110)
 CHIP_TEXT = QColor("#ffffff")
 CHIP_TEXT_DIM = QColor("#9aa5b1")
 
@@ -75,7 +76,7 @@ DEPOT_W = 116
 OUTER = 8
 NAME_PX = 15
 CODE_PX = 12
-CHIP_PX = 14
+CHIP_PX = 15
 #: the line's ends are this share of its length beyond the first and last stations
 END_MARGIN = 0.025
 #: a lone underground station is shaded this far (m) either side
@@ -384,7 +385,7 @@ class LineDiagram(QWidget):
         for code, rows in in_depot.items():
             box = f.depots[code].rect
             rows.sort(key=lambda r: r["number"])
-            x, y = box.left() + 6, box.top() + 26
+            x, y = box.left() + 6, box.top() + self._depot_title_height(f.depots[code]) + 6
             for row in rows:
                 width = self._chip_width(fm, row["number"], False)
                 if x + width > box.right() - 4:
@@ -580,17 +581,23 @@ class LineDiagram(QWidget):
             painter.fillRect(rect, BACKGROUND)
             painter.drawText(rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, text)
 
-    def _paint_depots(self, painter: QPainter, f: _Frame) -> None:
+    @staticmethod
+    def _depot_title_height(box: DepotBox) -> float:
+        """One line for a name that fits the box, two (wrapped at a word) for a longer one."""
         fm = QFontMetricsF(_font(CODE_PX + 1, bold=True))
+        return 20.0 if fm.horizontalAdvance(box.name) <= box.rect.width() - 12 else 36.0
+
+    def _paint_depots(self, painter: QPainter, f: _Frame) -> None:
+        painter.setFont(_font(CODE_PX + 1, bold=True))
         for box in f.depots.values():
             painter.setPen(QPen(DEPOT_EDGE, 1.5))
             painter.setBrush(DEPOT_FILL)
             painter.drawRoundedRect(box.rect, 6, 6)
-            painter.setFont(_font(CODE_PX + 1, bold=True))
             painter.setPen(NAME_TEXT)
-            title = fm.elidedText(box.name, Qt.TextElideMode.ElideRight, box.rect.width() - 12)
-            painter.drawText(QRectF(box.rect.left() + 6, box.rect.top() + 3, box.rect.width() - 12, 20),
-                             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, title)
+            title = QRectF(box.rect.left() + 6, box.rect.top() + 3, box.rect.width() - 12,
+                           self._depot_title_height(box))
+            painter.drawText(title, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+                             | int(Qt.TextFlag.TextWordWrap), box.name)
 
     def _paint_stations(self, painter: QPainter, f: _Frame) -> None:
         code_font, name_font = _font(CODE_PX), _font(NAME_PX, bold=True)
@@ -627,6 +634,10 @@ class LineDiagram(QWidget):
             painter.setPen(QPen(BACKGROUND, 1.5))
             painter.setBrush(fill if not marker.emergency else QColor("#ff5a5f"))
             painter.drawEllipse(QPointF(marker.x, track_y), 4.5, 4.5)
+        if marker.emergency:  # a red halo in both phases of the blink: seen from across the room
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(EMERGENCY_HALO)
+            painter.drawRoundedRect(rect.adjusted(-5, -5, 5, 5), 8, 8)
         if marker.radio == self._selected:
             painter.setPen(QPen(SELECTED, 3))
             painter.setBrush(Qt.BrushStyle.NoBrush)

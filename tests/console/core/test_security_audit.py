@@ -42,6 +42,7 @@ COMMANDS: list[tuple[str, Callable[[Desk, dict[str, Any]], Awaitable[object]]]] 
     ("disable", lambda d, _s: d.disable("HS-002")),
     ("enable", lambda d, _s: d.enable("HS-002")),
     ("pull_video", lambda d, _s: d.pull_video("CAM-S01-1")),
+    ("push_video", lambda d, _s: d.push_video(source="CAM-S01-1", to=["HS-001"])),
     ("stop_video", lambda d, _s: d.stop_video("V-999")),
 ]
 

@@ -1,0 +1,81 @@
+"""A lightweight sink in the caller's own process: what a field terminal's screen shows of a feed pushed to it.
+
+The desk receives through its `MediaEngine` (worker processes, shared-memory wall); a simulated terminal that a
+dispatcher pushes a feed to needs far less: one receive-only peer connection whose offer it sends itself (SPEC
+§5.14: the sink offers), a drain loop (aiortc decodes into unbounded queues: always drain) and the newest
+picture, kept so that a test can read its stamp.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+
+import av
+from aiortc import RTCIceServer, RTCPeerConnection, RTCSessionDescription
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+
+from media.ice import ice_configuration, require_host_addresses
+from media.sender import h264_preferences
+
+log = logging.getLogger(__name__)
+
+__all__ = ["FeedViewer"]
+
+
+class FeedViewer:
+    """Receives one video feed as its session's sink: `offer`, then `accept_answer`; `frames` and `last` follow."""
+
+    def __init__(self, *, allowed_addresses: Sequence[str], ice_servers: Sequence[RTCIceServer] = (),
+                 name: str = "") -> None:
+        require_host_addresses(allowed_addresses)
+        self.name = name
+        #: decoded pictures received so far, and the newest one
+        self.frames = 0
+        self.last: av.VideoFrame | None = None
+        self._pc = RTCPeerConnection(ice_configuration(ice_servers))
+        self._pc.on("track", self._track)
+        self._drains: set[asyncio.Task[None]] = set()
+        self._closed = False
+
+    @property
+    def connection_state(self) -> str:
+        return str(self._pc.connectionState)
+
+    async def offer(self) -> str:
+        """Our complete receive-only offer (H.264 video, as the sources send)."""
+        transceiver = self._pc.addTransceiver("video", direction="recvonly")
+        transceiver.setCodecPreferences(h264_preferences())
+        await self._pc.setLocalDescription(await self._pc.createOffer())
+        return str(self._pc.localDescription.sdp)
+
+    async def accept_answer(self, sdp: str) -> None:
+        await self._pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="answer"))
+
+    def _track(self, track: MediaStreamTrack) -> None:
+        task = asyncio.get_running_loop().create_task(self._drain(track), name=f"view-{self.name}-{track.kind}")
+        self._drains.add(task)
+        task.add_done_callback(self._drains.discard)
+
+    async def _drain(self, track: MediaStreamTrack) -> None:
+        while True:
+            try:
+                frame = await track.recv()
+            except MediaStreamError:
+                return
+            if isinstance(frame, av.VideoFrame):
+                self.frames += 1
+                self.last = frame
+
+    async def close(self) -> None:
+        """Close the peer connection and wait for the drain to end (idempotent)."""
+        if self._closed:
+            return
+        self._closed = True
+        await self._pc.close()
+        if self._drains:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.gather(*self._drains, return_exceptions=True), 2.0)
+        log.info("viewer %s: closed after %d frames", self.name, self.frames)
