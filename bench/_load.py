@@ -2,8 +2,10 @@
 
 A worker connects its terminals (bounded concurrency), reports ``("ready", facts)`` over its pipe, waits
 for ``("go", t_start, t_end)`` (unix seconds), drives the load until ``t_end`` and reports
-``("done", results)``; ``("stop",)`` instead of go makes it close and exit. Two kinds of load:
-talk bursts (floor request, ack, hold, release) and one location report per terminal per second.
+``("done", results)``; ``("stop",)`` instead of go makes it close and exit. Three kinds of load:
+talk bursts (floor request, ack, hold, release); one location report per terminal per second; and the
+``mixed`` line traffic of `bench.bench_desk` (train radios reporting where the timetable puts them, staff
+handsets reporting now and then and moving between stations, and everyone changing status code).
 """
 
 from __future__ import annotations
@@ -16,8 +18,10 @@ import random
 import time
 import traceback
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any, Literal
 
 from protocols.aio.client import ConnectionClosed, RequestError, TrunkingClient
@@ -30,7 +34,11 @@ from protocols.messages import (
     Hello,
     Location,
     LocationReport,
+    StatusSet,
+    TerminalKind,
 )
+from testbed.line import Timetable, load_line
+from testbed.terminals.train import train_location
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +46,10 @@ logger = logging.getLogger(__name__)
 GO_TIMEOUT = 120.0
 #: seconds a granted terminal waits for its `floor.granted` notification
 GRANT_NOTICE_TIMEOUT = 2.0
+#: the staff radios' pre-defined status codes the mixed load cycles through (available, en route, on site, busy)
+STATUS_CODES = (1, 2, 3, 4)
+#: mixed load: share of a handset's location reports that move it to another station
+MOVE_SHARE = 0.2
 
 
 @dataclass(frozen=True)
@@ -47,7 +59,7 @@ class WorkerSpec:
     url: str
     terminals: tuple[str, ...]
     secret: str
-    mode: Literal["talk", "location"]
+    mode: Literal["talk", "location", "mixed"]
     seed: int
     concurrency: int = 25
     open_timeout: float = 15.0
@@ -60,6 +72,18 @@ class WorkerSpec:
     queue_wait: float = 0.3
     #: location reports: stations to report at (cycled)
     stations: tuple[str, ...] = ("S01",)
+    #: the kind each terminal says it is in its hello (default: handset)
+    kinds: dict[str, TerminalKind] = field(default_factory=dict)
+    #: mixed: seconds between two location reports of a handset, and of a train radio
+    location_period: float = 1.0
+    train_period: float = 1.0
+    #: mixed: seconds between two status changes of each terminal (0: none)
+    status_period: float = 0.0
+    #: mixed: train radio id -> train number; trains report where ``line``'s timetable puts them
+    trains: dict[str, str] = field(default_factory=dict)
+    line: str = ""
+    #: mixed: service time (s after the start of service) at the start of the window
+    service_start: float = 3600.0
 
 
 def cpu_seconds() -> float:
@@ -115,8 +139,8 @@ async def connect_all(spec: WorkerSpec) -> tuple[list[Terminal], Counter[str], s
     terminals: list[Terminal] = []
 
     async def one(ident: str) -> None:
-        hello = Hello(id=0, versions=[1], role="terminal", ident=ident, terminal_kind="handset", secret=spec.secret,
-                      agent="bench")
+        hello = Hello(id=0, versions=[1], role="terminal", ident=ident, terminal_kind=spec.kinds.get(ident, "handset"),
+                      secret=spec.secret, agent="bench")
         async with gate:
             try:
                 client = await TrunkingClient.connect(spec.url, hello, open_timeout=spec.open_timeout)
@@ -231,6 +255,72 @@ async def report_locations(term: Terminal, spec: WorkerSpec, rng: random.Random,
         k += 1
 
 
+async def report_where(term: Terminal, period: float, where: Callable[[float], Location], rng: random.Random, *,
+                       window: tuple[float, float], stats: LocationStats) -> None:
+    """A location report every ``period`` s from a random phase until the window ends, at ``where(now)``."""
+    t_start, t_end = window
+    offset = rng.random() * period
+    k = 0
+    while (due := t_start + offset + k * period) < t_end:
+        await asyncio.sleep(max(0.0, due - time.time()))
+        now = time.time()
+        stats.slip_ms.append((now - due) * 1000)
+        try:
+            term.client.notify(LocationReport(location=where(now), fix_ms=int(now * 1000)))
+        except ConnectionClosed:
+            stats.counts["disconnected"] += 1
+            return
+        stats.counts["location.report"] += 1
+        k += 1
+
+
+async def set_statuses(term: Terminal, period: float, rng: random.Random, *, window: tuple[float, float],
+                       stats: LocationStats) -> None:
+    """A new status code (`status.set`) every ``period`` s from a random phase until the window ends."""
+    t_start, t_end = window
+    offset = rng.random() * period
+    status = rng.choice(STATUS_CODES)
+    k = 0
+    while (due := t_start + offset + k * period) < t_end:
+        await asyncio.sleep(max(0.0, due - time.time()))
+        status = rng.choice([code for code in STATUS_CODES if code != status])
+        try:
+            await term.client.request(StatusSet(id=0, status=status))
+        except RequestError as exc:
+            stats.counts[f"status error {exc.error.code}"] += 1
+        except ConnectionClosed:
+            stats.counts["disconnected"] += 1
+            return
+        stats.counts["status.set"] += 1
+        k += 1
+
+
+async def mixed(term: Terminal, spec: WorkerSpec, rng: random.Random, timetable: Timetable | None, *,
+                window: tuple[float, float], stats: LocationStats) -> None:
+    """The line traffic of one terminal: location reports (a train where the timetable puts it, a handset at a
+    station, now and then another one) and, if asked, status changes."""
+    number = spec.trains.get(term.ident)
+    if number is not None and timetable is not None:
+        period = spec.train_period
+
+        def where(now: float) -> Location:
+            return train_location(timetable, number, spec.service_start + now - window[0])
+    else:
+        period = spec.location_period
+        station = rng.choice(spec.stations)
+
+        def where(now: float) -> Location:
+            nonlocal station
+            if rng.random() < MOVE_SHARE:
+                station = rng.choice(spec.stations)
+            return Location(station=station)
+
+    jobs = [report_where(term, period, where, rng, window=window, stats=stats)]
+    if spec.status_period > 0:
+        jobs.append(set_statuses(term, spec.status_period, random.Random(rng.random()), window=window, stats=stats))
+    await asyncio.gather(*jobs)
+
+
 async def _receive(conn: Connection, timeout: float) -> Any:
     """The next message from the parent, or ("stop",) if none came within ``timeout`` or the pipe broke."""
 
@@ -246,6 +336,7 @@ async def _receive(conn: Connection, timeout: float) -> Any:
 async def _run(spec: WorkerSpec, conn: Connection) -> None:
     rng = random.Random(spec.seed)
     began = time.perf_counter()
+    timetable = load_line(Path(spec.line)).timetable if spec.mode == "mixed" and spec.trains else None
     terminals, failures, heartbeats = await connect_all(spec)
     conn.send(("ready", {"connected": len(terminals), "failures": dict(failures), "heartbeat_ms": sorted(heartbeats),
                          "connect_s": time.perf_counter() - began}))
@@ -262,6 +353,11 @@ async def _run(spec: WorkerSpec, conn: Connection) -> None:
             await asyncio.gather(*(talk(t, spec, random.Random(rng.random()), t_end, stats) for t in terminals))
             results.update(counts=dict(stats.counts), granted_ms=stats.granted_ms, granted_at=stats.granted_at,
                            notice_ms=stats.notice_ms)
+        elif spec.mode == "mixed":
+            located = LocationStats()
+            await asyncio.gather(*(mixed(t, spec, random.Random(rng.random()), timetable, window=(t_start, t_end),
+                                         stats=located) for t in terminals))
+            results.update(counts=dict(located.counts), slip_ms=located.slip_ms)
         else:
             located = LocationStats()
             await asyncio.gather(*(report_locations(t, spec, random.Random(rng.random()), (t_start, t_end), located)

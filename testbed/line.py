@@ -13,6 +13,8 @@ import hmac
 import logging
 import math
 import os
+import sys
+import sysconfig
 from dataclasses import dataclass, replace
 from itertools import pairwise
 from pathlib import Path
@@ -364,9 +366,25 @@ def _parse_hash(stored: str) -> tuple[int, bytes, bytes] | None:
 # ----- loading --------------------------------------------------------------------------------
 
 
+def resource_folders() -> list[Path]:
+    """Where trunkdesk's resources folder may be, in the order console/ui/resources.py looks too:
+    ``$TRUNKDESK_RESOURCES``, a PyInstaller bundle, the checkout, an installed ``share/trunkdesk/resources``."""
+    folders = [Path(env)] if (env := os.environ.get("TRUNKDESK_RESOURCES")) else []
+    if bundle := getattr(sys, "_MEIPASS", None):
+        folders.append(Path(bundle) / "resources")
+    folders.append(Path(__file__).resolve().parent.parent / "resources")
+    for scheme in (None, f"{os.name}_user"):  # pip install . / pip install --user .
+        data = sysconfig.get_path("data", scheme) if scheme else sysconfig.get_path("data")
+        folders.append(Path(data) / "share" / "trunkdesk" / "resources")
+    return folders
+
+
 def default_line_path() -> Path:
-    """The sample line shipped in the checkout (resources/lines/sample-line.yaml)."""
-    return Path(__file__).resolve().parent.parent / "resources" / "lines" / "sample-line.yaml"
+    """The sample line (resources/lines/sample-line.yaml) in the first resources folder that has it."""
+    relative = Path("lines") / "sample-line.yaml"
+    folders = resource_folders()
+    found = next((folder / relative for folder in folders if (folder / relative).is_file()), None)
+    return found or Path(__file__).resolve().parent.parent / "resources" / relative
 
 
 def load_line(path: str | Path) -> Line:

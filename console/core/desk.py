@@ -587,7 +587,12 @@ class Desk:
         """Ask for a terminal's (or one of its cameras') video; the media session id. With media, the feed
         lands on ``tile`` of the wall (default: the first free one)."""
         if self.media is not None:
-            return await self.media.pull_video(source, quality, camera=camera, tile=tile)
+            try:
+                return await self.media.pull_video(source, quality, camera=camera, tile=tile)
+            except ValueError as exc:  # no tile for it: the wall is full, or the tile shows another feed
+                self._record("pull_video", {"source": source, "camera": camera, "tile": tile},
+                             {"terminal": camera or source}, error=(int(ErrorCode.CONFLICT), str(exc)))
+                raise CommandFailed(ErrorCode.CONFLICT, str(exc)) from None
         ok = await self._run("pull_video", wire.VideoPull(id=0, source=source, camera=camera, quality=quality),
                              terminal=camera or source)
         return str(ok.result["session"])

@@ -208,7 +208,8 @@ class DeskMedia:
         session = str(ok.result["session"])
         if pull.session is None:
             pull.session = session
-            self.wall.attach(placed.index, session)
+            if self.wall.tiles.get(placed.index) is placed and not placed.hidden:
+                self.wall.attach(placed.index, session)
         return session
 
     async def focus(self, tile: int | None) -> None:
@@ -299,8 +300,13 @@ class DeskMedia:
             self.voice.attach(source, name)
             self._voice_changed.set()
             return self._remember(_Session(name, source, "voice", "thumb"))
-        if pull is not None and pull.tile is not None and self.wall.tiles.get(pull.tile) is not None:
-            placed = self.wall.attach(pull.tile, name)
+        reserved = self.wall.tiles.get(pull.tile) if pull is not None and pull.tile is not None else None
+        if reserved is not None and reserved.hidden and reserved.session is None:
+            # hidden before the platform named its session: not wanted any more
+            self._spawn(self._stop(name, "stop_video", quiet=True), f"desk-media-unwanted-{name}")
+            return None
+        if reserved is not None:
+            placed = self.wall.attach(reserved.index, name)
         else:  # a feed pushed to this desk
             try:
                 placed = self.wall.attach(self.wall.place(source, message.quality).index, name)

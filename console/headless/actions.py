@@ -20,7 +20,7 @@ from console.core.desk import (
     PisPushed,
     PttResult,
 )
-from console.headless.checks import MediaUnavailable, media_unavailable_reason
+from console.headless.checks import MediaUnavailable
 from console.headless.trains import service_time_at
 from protocols import messages as wire
 from protocols.aio.client import ConnectionClosed, RequestError
@@ -169,9 +169,12 @@ class TerminalActions:
             raise ActionFailed("a private call needs someone to call")
         return await self.sim.call_private(callee, duplex=duplex)
 
-    async def publish_video(self, camera: str | None = None, quality: str = "thumb") -> None:
-        """Publish the terminal's camera: needs media."""
-        raise MediaUnavailable(f"requires media: {media_unavailable_reason()}")
+    async def publish_video(self, camera: str | None = None, quality: Literal["thumb", "hd"] = "thumb") -> None:
+        """Get the terminal's camera (or its on-board ``camera``, a simulated terminal too) ready to send: its clip
+        is encoded now, so that a pull is answered at once. Simulated cameras send whenever a desk pulls them."""
+        if not self.session.options.media:
+            raise MediaUnavailable("requires media: the session runs without media")
+        await self.session.sim(camera or self.sim.id).feeds.prepare(quality)
 
     async def drop_link(self) -> None:
         """Lose the link abruptly; the terminal stays away until `restore_link`."""
@@ -340,6 +343,17 @@ class ConsoleActions:
                          quality: wire.VideoQuality = "thumb") -> str:
         """Ask for a terminal's video (signalling only until media lands in console/core); the session id."""
         return await self.session.desk.pull_video(source, quality, camera=camera)
+
+    async def focus_video(self, source: str) -> int:
+        """Focus the wall's tile showing ``source`` (it goes to HD, the focused one before back to thumbnail)."""
+        media = self.session.desk.media
+        if media is None:
+            raise MediaUnavailable("requires media: the session runs without media")
+        tile = await self._find(lambda: next((t.index for t in media.wall.tiles.values()
+                                              if source in (t.source, t.asked) and not t.hidden), None),
+                                f"no tile shows {source}")
+        await media.focus(tile)
+        return tile
 
     async def stop_video(self, source: str) -> bool:
         world = self.session.desk.world

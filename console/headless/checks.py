@@ -37,9 +37,14 @@ class MediaUnavailable(RuntimeError):
 
 
 def media_unavailable_reason() -> str | None:
-    """Why media steps cannot run now, or None once they can. The one place to change when the video wall
-    lands in console/core (it has video signalling, `Desk.pull_video`, but no tiles or frames yet)."""
-    return "console/core has no video wall (tiles and frames) yet"
+    """Why media steps cannot run here, or None when they can: the desk core's video wall and the media engine
+    (aiortc, PyAV: the ``media`` extra) must import."""
+    try:
+        import console.core.media_desk  # noqa: F401
+        import media.engine  # noqa: F401
+    except ImportError as exc:
+        return f"the media engine is not installed ({exc})"
+    return None
 
 
 class Scene(Protocol):
@@ -491,14 +496,5 @@ def platform_active(scene: Scene, instance: str, *, within: float = DEFAULT_WITH
     return Check(f"platform instance {instance} is active", _probe(look), within=within)
 
 
-def wall_check(expected: str, *, within: float = DEFAULT_WITHIN) -> Check:
-    """A check of the video wall: needs media, which the desk core does not have yet."""
-    reason = media_unavailable_reason()
-
-    async def observe() -> Observation:
-        raise MediaUnavailable(f"requires media: {reason}")
-    return Check(expected, observe, frozenset({"media"}), within)
-
-
 __all__ = ["Check", "ConsoleChecks", "MediaUnavailable", "Observation", "RadioChecks", "Scene", "log_holds",
-           "media_unavailable_reason", "platform_active", "wall_check"]
+           "media_unavailable_reason", "platform_active"]

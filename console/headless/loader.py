@@ -22,6 +22,7 @@ from console.headless.reading import NodeReader, ScenarioError, describe, parse_
 from console.headless.scenario import (
     CHECKS,
     CONSOLE_ACTIONS,
+    CONSOLE_REQUIRES,
     FAULTS,
     FORMAT_VERSION,
     LOG_FIELDS,
@@ -335,7 +336,8 @@ class _Builder:
         spec = table[action]
         args = self.args(node, keys, spec, f"{what} ({key} {action})", context, skip=(key, *_COMMON))
         self.check_action(node, kind, action, args, keys=keys, what=f"{what} ({key} {action})", context=context)
-        requires = TERMINAL_REQUIRES.get(action, frozenset()) if kind == "terminal" else frozenset()
+        requires = (TERMINAL_REQUIRES if kind == "terminal" else CONSOLE_REQUIRES if kind == "console" else {}).get(
+            action, frozenset())
         return Step(index, r.mark(node), kind, action, args, timing, step_id, note, requires=requires)
 
     def common(self, keys: Mapping[str, tuple[yaml.Node, yaml.Node]], what: str,

@@ -28,7 +28,6 @@ from console.headless.checks import (
     log_holds,
     media_unavailable_reason,
     platform_active,
-    wall_check,
 )
 from console.headless.report import ScenarioReport, StepResult
 from console.headless.scenario import Scenario, Step
@@ -195,7 +194,7 @@ def build_check(session: Session, step: Step) -> Check:
         return log_holds(session, step.action, args.get("with"), within=within)
     if step.viewpoint == "platform":
         return platform_active(session, args["instance"], within=within)
-    return wall_check(step.describe(), within=within)
+    return getattr(session.expect.wall, step.action)(**_kwargs(args), within=within)  # type: ignore[no-any-return]
 
 
 def result_text(value: Any) -> str:

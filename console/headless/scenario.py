@@ -126,6 +126,7 @@ CONSOLE_ACTIONS: Mapping[str, Mapping[str, Field]] = {
     "disable": {"terminal": _req("terminal")},
     "enable": {"terminal": _req("terminal")},
     "pull_video": {"source": _req("terminal"), "camera": _opt("terminal"), "quality": _opt("choice", "thumb", "hd")},
+    "focus_video": {"source": _req("terminal")},
     "stop_video": {"source": _req("terminal")},
 }
 
@@ -179,7 +180,7 @@ CHECKS: Mapping[str, Mapping[str, Mapping[str, Field]]] = {
         "active": {"instance": _req("choice", "A", "B")},
     },
     "wall": {
-        "frames": {"source": _opt("terminal"), "train": _opt("train")},
+        "frames": {"source": _opt("terminal"), "train": _opt("train"), "quality": _opt("choice", "thumb", "hd")},
         "tiles": {"count": _req("int"), "quality": _opt("choice", "thumb", "hd")},
     },
 }
@@ -190,6 +191,7 @@ LOG_EVENT_FIELDS = ("actor", "terminal", "group", "call", "alert", "alarm")
 
 #: what each step needs beyond the embedded testbed
 TERMINAL_REQUIRES: Mapping[str, frozenset[str]] = {"publish_video": frozenset({"media"})}
+CONSOLE_REQUIRES: Mapping[str, frozenset[str]] = {"focus_video": frozenset({"media"})}
 VIEWPOINT_REQUIRES: Mapping[str, frozenset[str]] = {"wall": frozenset({"media"})}
 
 # ----- the model -----------------------------------------------------------------------------------
@@ -374,8 +376,30 @@ class Scenario:
 
 
 __all__ = [
-    "CHECKS", "CONSOLE_ACTIONS", "FAULTS", "FORMAT_VERSION", "LOG_EVENT_FIELDS", "LOG_FIELDS",
-    "SINGLE_PLATFORM_FAULTS", "TERMINAL_ACTIONS", "TERMINAL_REQUIRES", "VIEWPOINTS", "VIEWPOINT_REQUIRES",
-    "ExternalPlatform", "Field", "FieldKind", "Mark", "MediaPlane", "PlatformKind", "Requirement", "Scenario",
-    "Setup", "Step", "StepKind", "TerminalsSetup", "Timing", "Viewpoint",
+    "CHECKS",
+    "CONSOLE_ACTIONS",
+    "CONSOLE_REQUIRES",
+    "FAULTS",
+    "FORMAT_VERSION",
+    "LOG_EVENT_FIELDS",
+    "LOG_FIELDS",
+    "SINGLE_PLATFORM_FAULTS",
+    "TERMINAL_ACTIONS",
+    "TERMINAL_REQUIRES",
+    "VIEWPOINTS",
+    "VIEWPOINT_REQUIRES",
+    "ExternalPlatform",
+    "Field",
+    "FieldKind",
+    "Mark",
+    "MediaPlane",
+    "PlatformKind",
+    "Requirement",
+    "Scenario",
+    "Setup",
+    "Step",
+    "StepKind",
+    "TerminalsSetup",
+    "Timing",
+    "Viewpoint",
 ]

@@ -20,18 +20,30 @@ from collections.abc import Coroutine, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from console.core.desk import Desk
 from console.core.layout import layout_from_line
 from console.headless.actions import ActionFailed, ConsoleActions, TerminalActions, set_speed
-from console.headless.checks import Check, ConsoleChecks, RadioChecks, log_holds, platform_active, wall_check
+from console.headless.checks import (
+    Check,
+    ConsoleChecks,
+    RadioChecks,
+    log_holds,
+    media_unavailable_reason,
+    platform_active,
+)
 from console.headless.scenario import PlatformKind, Scenario, TerminalsSetup
+from console.headless.wall import WallChecks
 from testbed.line import SAMPLE_PASSWORD, SAMPLE_TERMINAL_SECRET, Line, default_line_path, load_line
 from testbed.pair import INSTANCES, PairProcesses
 from testbed.platform.server import PlatformServer
 from testbed.terminals import Fleet, SimTerminal
 from testbed.terminals.fleet import START_TIMEOUT, describe_failure, summarise_failures
+
+if TYPE_CHECKING:  # media needs the ``media`` extra (aiortc, PyAV): imported only when a session uses it
+    from console.core.media_desk import MediaOptions
+    from testbed.terminals.feeds import FeedSettings
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +53,10 @@ CONNECT_TIMEOUT = 15.0
 SHOWN_TIMEOUT = 10.0
 #: terminals started at once
 _CONCURRENCY = 50
+#: media of the embedded testbed flows over loopback only
+LOOPBACK = ("127.0.0.1",)
+#: length of the simulated cameras' looping clips, seconds (short clips encode quickly)
+CLIP_SECONDS = 4.0
 
 
 class SetupFailed(RuntimeError):
@@ -61,6 +77,11 @@ class SessionOptions:
     monitor: tuple[str, ...] = ()
     select: str | None = None
     log_path: Path | None = None
+    #: receive video on the desk's wall and send it from the simulated cameras (real WebRTC, loopback for the
+    #: embedded testbed); off, video is signalling only
+    media: bool = False
+    #: the addresses media may flow on
+    media_addresses: tuple[str, ...] = LOOPBACK
 
 
 class Expectations:
@@ -72,6 +93,8 @@ class Expectations:
         self.console = ConsoleChecks(session)
         #: what simulated radios received (each check takes the terminals first)
         self.radio = RadioChecks(session)
+        #: what the video wall shows (a session with media)
+        self.wall = WallChecks(session)
 
     def log(self, kind: str, fields: dict[str, str] | None = None, *, within: float = 5.0) -> Check:
         """The event log holds a ``kind`` event with these fields (ids, actor, summary keys)."""
@@ -81,9 +104,6 @@ class Expectations:
         """The desk sees ``instance`` (A or B) active."""
         return platform_active(self._session, instance, within=within)
 
-    def wall(self, expected: str, *, within: float = 5.0) -> Check:
-        """A video-wall expectation (needs media: raises `MediaUnavailable` until console/core has a wall)."""
-        return wall_check(expected, within=within)
 
 
 class Faults:
@@ -193,29 +213,33 @@ class Session:
     def embedded(cls, *, pair: bool = False, terminals: Iterable[str] = (), start_later: Iterable[str] = (),
                  line: Path | None = None, user: str = "chief", password: str = SAMPLE_PASSWORD, rate: float = 0.0,
                  seed: int = 0, speed: float = 1.0, answer_calls: bool = True, monitor: Iterable[str] = (),
-                 select: str | None = None, log_path: Path | None = None) -> Session:
+                 select: str | None = None, log_path: Path | None = None, media: bool = False) -> Session:
         """The testbed in this process (or, with ``pair``, the dual-live pair and witness as processes) with
-        ``terminals`` (ids or kinds) simulated; the desk logs in as ``user``."""
+        ``terminals`` (ids or kinds) simulated; the desk logs in as ``user``; with ``media`` video flows."""
         return cls(SessionOptions("pair" if pair else "embedded", line, (), user, password, SAMPLE_TERMINAL_SECRET,
                                   TerminalsSetup(tuple(terminals), tuple(start_later), rate, seed, speed,
-                                                 answer_calls), tuple(monitor), select, log_path))
+                                                 answer_calls), tuple(monitor), select, log_path, media))
 
     @classmethod
     def external(cls, urls: Sequence[str], user: str, password: str, *, terminals: Iterable[str] = (),
                  line: Path | None = None, terminal_secret: str = SAMPLE_TERMINAL_SECRET,
-                 monitor: Iterable[str] = (), select: str | None = None, log_path: Path | None = None) -> Session:
-        """A platform this session does not start, at ``urls`` (one instance, or both of a pair)."""
+                 monitor: Iterable[str] = (), select: str | None = None, log_path: Path | None = None,
+                 media_addresses: Sequence[str] = ()) -> Session:
+        """A platform this session does not start, at ``urls`` (one instance, or both of a pair); with
+        ``media_addresses`` video flows on those local addresses."""
         return cls(SessionOptions("external", line, tuple(urls), user, password, terminal_secret,
-                                  TerminalsSetup(tuple(terminals)), tuple(monitor), select, log_path))
+                                  TerminalsSetup(tuple(terminals)), tuple(monitor), select, log_path,
+                                  bool(media_addresses), tuple(media_addresses) or LOOPBACK))
 
     @classmethod
     def of(cls, scenario: Scenario, *, log_path: Path | None = None) -> Session:
-        """The session a scenario's setup describes."""
+        """The session a scenario's setup describes (with media when a step needs it and this run has it)."""
         setup = scenario.setup
         external = setup.external
+        media = "media" in scenario.needs and media_unavailable_reason() is None
         return cls(SessionOptions(setup.platform, setup.line, external.urls if external else (), setup.user,
                                   setup.password, external.terminal_secret if external else SAMPLE_TERMINAL_SECRET,
-                                  setup.terminals, setup.monitor, setup.select, log_path))
+                                  setup.terminals, setup.monitor, setup.select, log_path, media))
 
     # ----- lifecycle ----------------------------------------------------------------------------------
 
@@ -256,7 +280,7 @@ class Session:
         if log_path is None:
             self._tmp = Path(tempfile.mkdtemp(prefix="trunkdesk-scenario-"))
             log_path = self._tmp / "events.db"
-        desk = Desk(log_path, layout=layout_from_line(self.line))
+        desk = Desk(log_path, layout=layout_from_line(self.line), media=self._desk_media())
         self._desk = desk
         try:
             await desk.connect(list(self.urls), options.user, options.password, wait_serving=CONNECT_TIMEOUT)
@@ -271,7 +295,7 @@ class Session:
             self.fleet = Fleet(self.line, list(self.urls), seed=terminals.seed, rate=terminals.rate,
                                speed=terminals.speed, include=chosen, answer_calls=terminals.answer_calls,
                                secret=options.terminal_secret, secrets={} if options.platform == "external" else
-                               _sample_overrides())
+                               _sample_overrides(), media=self._feed_settings())
             later = {t.id for t in self.line.terminals.values()
                      if t.id in terminals.start_later or t.kind in terminals.start_later}
             now = [t for t in self.fleet.terminals if t not in later]
@@ -283,6 +307,22 @@ class Session:
             await desk.monitor(self.group_id(g) for g in options.monitor)
         if options.select:
             await desk.select(self.group_id(options.select))
+
+    def _desk_media(self) -> MediaOptions | None:
+        """The desk's media settings: the wall, no voice links (scenarios do not listen), or None."""
+        if not self.options.media:
+            return None
+        from console.core.media_desk import MediaOptions
+
+        return MediaOptions(allowed_addresses=self.options.media_addresses, voice=False)
+
+    def _feed_settings(self) -> FeedSettings | None:
+        """Where the simulated terminals' cameras send from (None: the fleet's default, never asked)."""
+        if not self.options.media:
+            return None
+        from testbed.terminals.feeds import FeedSettings
+
+        return FeedSettings(allowed_addresses=self.options.media_addresses, clip_seconds=CLIP_SECONDS)
 
     async def close(self) -> None:
         """Stop everything this session started (background actions, terminals, desk, platform)."""
@@ -307,6 +347,10 @@ class Session:
         if self._tmp is not None:
             shutil.rmtree(self._tmp, ignore_errors=True)
             self._tmp = None
+        if self.options.media:  # the cameras' senders restricted this process's ICE to the media addresses
+            from media import ice
+
+            ice.lift_host_restriction()
 
     # ----- terminals ----------------------------------------------------------------------------------
 

@@ -250,6 +250,7 @@ async def desk_main(app: QApplication, languages: Languages, options: DeskOption
     ticker.start(250)
     ticker.timeout.connect(lambda: None)
     code = 0
+    ready: asyncio.Future[str] | None = None
     try:
         if testbed is not None:
             window.status.showMessage(QCoreApplication.translate("Desk", "Starting the demo platform…"))
@@ -275,6 +276,7 @@ async def desk_main(app: QApplication, languages: Languages, options: DeskOption
             return 1
         window.status.clearMessage()
         await session.start()
+        ready = asyncio.ensure_future(announce_ready(desk, len(urls)))  # does not hold up the desk
         if options.quit_after is not None:
             QTimer.singleShot(int(options.quit_after * 1000), window.close)
         if options.script is not None:
@@ -290,6 +292,8 @@ async def desk_main(app: QApplication, languages: Languages, options: DeskOption
         else:
             await closed.wait()
     finally:
+        if ready is not None:
+            ready.cancel()
         signal.signal(signal.SIGINT, previous_sigint)
         ticker.stop()
         window.close()
@@ -299,6 +303,22 @@ async def desk_main(app: QApplication, languages: Languages, options: DeskOption
         if testbed is not None:
             await testbed.stop()
     return code
+
+
+async def announce_ready(desk: Any, instances: int, *, timeout: float = 10.0) -> str:
+    """Print ``desk ready: connected to A (active), B (standby)`` once the window is up and the links to
+    ``instances`` instances are up with their roles known (or after ``timeout`` s, with what is known then);
+    launchers, the packaging smoke test and the start-up benchmark wait for this line. The line printed."""
+
+    def known() -> list[Any]:
+        return [link for link in desk.world.links.values() if link.state == "up" and link.role is not None]
+
+    await desk.wait_until(lambda: len(known()) >= instances, timeout)
+    links = sorted(known(), key=lambda link: link.instance)
+    line = "desk ready: connected to " + (", ".join(f"{link.instance} ({link.role})" for link in links) or "none")
+    logger.info("%s", line)
+    print(line, flush=True)  # noqa: T201 - a line for launchers and scripts, on stdout by design
+    return line
 
 
 def _apply_ptt_keys(settings: DeskSettings | None) -> None:

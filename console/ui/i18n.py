@@ -94,7 +94,15 @@ def ensure_compiled(language: str = "zh_CN", *, force: bool = False) -> Path:
         for qm in candidates:
             if _fresh(qm, ts):
                 return qm
-    command = find_lrelease()
+    try:
+        command = find_lrelease()
+    except TranslationsUnavailable:
+        # a bundle or an install without lrelease: a .qm copied after its .ts only looks stale, and still serves
+        for qm in candidates:
+            if qm.is_file():
+                logger.info("no lrelease; using %s as it is", qm)
+                return qm
+        raise
     errors = []
     for qm in candidates:
         try:

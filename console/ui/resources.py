@@ -1,15 +1,14 @@
 """Where the desk's resources (icons, theme, translations) live: a checkout, an installed share dir, or a bundle.
 
-Order: ``$TRUNKDESK_RESOURCES``, a PyInstaller bundle (``sys._MEIPASS``), the checkout next to the package,
-``<prefix>/share/trunkdesk/resources``. The first folder that holds ``themes/dark.qss`` wins.
+Order (`testbed.line.resource_folders`): ``$TRUNKDESK_RESOURCES``, a PyInstaller bundle (``sys._MEIPASS``), the
+checkout next to the package, ``<prefix>/share/trunkdesk/resources`` of ``pip install .`` (then of ``pip install
+--user .``). The first folder that holds ``themes/dark.qss`` wins.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
-import os
-import sys
 from pathlib import Path
 
 from PySide6.QtGui import QIcon
@@ -24,14 +23,10 @@ class ResourcesMissing(FileNotFoundError):
 
 
 def _candidates() -> list[Path]:
-    found: list[Path] = []
-    if env := os.environ.get("TRUNKDESK_RESOURCES"):
-        found.append(Path(env))
-    if bundle := getattr(sys, "_MEIPASS", None):
-        found.append(Path(bundle) / "resources")
-    found.append(Path(__file__).resolve().parents[2] / "resources")
-    found.append(Path(sys.prefix) / "share" / "trunkdesk" / "resources")
-    return found
+    # one list for the desk and the testbed's line files (testbed/line.py), so both find the same folder
+    from testbed.line import resource_folders
+
+    return resource_folders()
 
 
 @functools.cache

@@ -103,6 +103,8 @@ class Feed:
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
     #: the quality the clip now sent was made for
     sent_quality: Quality | None = None
+    #: an offer is being answered on the sender (it is closed when that is done, not before)
+    negotiating: bool = False
 
 
 @dataclass
@@ -113,7 +115,6 @@ class View:
     source: str
     viewer: FeedViewer | None = None
     offered: asyncio.Event = field(default_factory=asyncio.Event)
-    tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
 
 class TerminalFeeds:
@@ -193,7 +194,7 @@ class TerminalFeeds:
         if isinstance(message, MediaAnswer):
             view = self.views.get(message.session)
             if view is not None:
-                self._spawn(view, self._accept(view, message.sdp), f"view-answer-{view.session}")
+                self._in_background(self._accept(view, message.sdp), f"view-answer-{view.session}")
             return True
         return False
 
@@ -234,71 +235,53 @@ class TerminalFeeds:
             return
         if view is None and message.state == "requested":
             view = self.views[message.session] = View(message.session, message.source)
-            self._spawn(view, self._offer(view), f"view-{view.session}")
-
-    async def _offer(self, view: View) -> None:
-        """Sink of a pushed feed: offer receive-only video (SPEC: the sink offers)."""
-        view.viewer = FeedViewer(allowed_addresses=self.settings.allowed_addresses, name=f"{self.id}/{view.session}")
-        offer = await view.viewer.offer()
-        try:
-            self._notify(MediaOffer(session=view.session, sdp=offer))
-        except ConnectionClosed:
-            log.info("terminal %s: link down, offer for %s not sent", self.id, view.session)
-            return
-        view.offered.set()
-
-    async def _accept(self, view: View, sdp: str) -> None:
-        async with asyncio.timeout(20.0):
-            await view.offered.wait()
-        if view.viewer is not None and self.views.get(view.session) is view:
-            await view.viewer.accept_answer(sdp)
-
-    def _end_view(self, view: View) -> None:
-        self.views.pop(view.session, None)
-        current = asyncio.current_task()
-        for task in view.tasks:
-            if task is not current:
-                task.cancel()
-        if view.viewer is not None:
-            viewer, view.viewer = view.viewer, None
-            task = asyncio.get_running_loop().create_task(viewer.close(), name=f"close-view-{view.session}")
-            self._background.add(task)
-            task.add_done_callback(self._background.discard)
+            self._in_background(self._offer(view), f"view-{view.session}")
 
     # ----- work -------------------------------------------------------------------------------
+    # Waiting for a clip may be cancelled (the session ended meanwhile); work on a peer connection never is:
+    # it runs in the background to its end, and closes what it made if the session ended meanwhile.
 
     async def _clip(self, quality: Quality) -> EncodedClip:
         return await self._shelf.get(quality, self.number, self.id, self.settings)
 
     async def _answer(self, feed: Feed, offer: str) -> None:
+        clip = await self._clip(feed.quality) if feed.sender is None and _wants(offer, "video") else None
+        self._in_background(self._negotiate(feed, offer, clip), f"negotiate-{feed.session}")
+
+    async def _negotiate(self, feed: Feed, offer: str, clip: EncodedClip | None) -> None:
+        if self.feeds.get(feed.session) is not feed:
+            return
+        if feed.sender is None:
+            feed.sender = self._make_sender(feed, offer, clip)
+        sender = feed.sender
+        feed.negotiating = True
         try:
-            if feed.sender is None:
-                feed.sender = await self._make_sender(feed, offer)
-            if self.feeds.get(feed.session) is not feed:
-                await feed.sender.close()
-                return
-            answer = await feed.sender.answer(offer)
-        except (NegotiationFailed, ValueError, OSError) as exc:
+            answer = await sender.answer(offer)
+        except NegotiationFailed as exc:
             log.warning("terminal %s: cannot answer session %s: %s", self.id, feed.session, exc)
-            self._end(feed, "failed")
-            self._spawn_stop(feed.session, f"cannot answer: {exc}")
+            if self.feeds.get(feed.session) is feed:
+                self._end(feed, "failed")
+                self._spawn_stop(feed.session, f"cannot answer: {exc}")
+            return
+        finally:
+            feed.negotiating = False
+            if self.feeds.get(feed.session) is not feed:
+                feed.sender = None
+                await sender.close()
+        if self.feeds.get(feed.session) is not feed:
             return
         try:
             self._notify(MediaAnswer(session=feed.session, sdp=answer))
         except ConnectionClosed:
             log.info("terminal %s: link down, answer to %s not sent", self.id, feed.session)
 
-    async def _make_sender(self, feed: Feed, offer: str) -> VideoSender:
-        wants_video = "\nm=video" in f"\n{offer}"
-        wants_audio = "\nm=audio" in f"\n{offer}"
-        clip = await self._clip(feed.quality) if wants_video else None
-        feed.sent_quality = feed.quality if wants_video else None
-        audio = GatedTrack(ToneTrack(self.tone), self._talking) if wants_audio else None
+    def _make_sender(self, feed: Feed, offer: str, clip: EncodedClip | None) -> VideoSender:
+        feed.sent_quality = feed.quality if clip is not None else None
+        audio = GatedTrack(ToneTrack(self.tone), self._talking) if _wants(offer, "audio") else None
         # a sink that offers send-receive audio (a dispatcher's voice link) wants to be heard too
-        hear = wants_audio and "a=sendrecv" in offer
+        hear = audio is not None and "a=sendrecv" in offer
         return VideoSender(clip, allowed_addresses=self.settings.allowed_addresses, audio=audio, hear=hear,
-                           name=f"{self.id}/{feed.session}",
-                           on_state=lambda state: self._media_state(feed, state))
+                           name=f"{self.id}/{feed.session}", on_state=lambda state: self._media_state(feed, state))
 
     async def _switch(self, feed: Feed) -> None:
         quality = feed.quality
@@ -317,7 +300,7 @@ class TerminalFeeds:
             self._spawn_stop(feed.session, "media failed")
 
     def _end(self, feed: Feed, state: str) -> None:
-        """Forget a session and close its sender (in the background)."""
+        """Forget a session and close its sender (in the background; a negotiation closes it when done)."""
         if self.feeds.get(feed.session) is feed:
             del self.feeds[feed.session]
         feed.state = state
@@ -325,17 +308,58 @@ class TerminalFeeds:
         for task in feed.tasks:
             if task is not current:
                 task.cancel()
-        if feed.sender is not None:
+        if feed.sender is not None and not feed.negotiating:
             sender, feed.sender = feed.sender, None
-            task = asyncio.get_running_loop().create_task(sender.close(), name=f"close-{feed.session}")
-            self._background.add(task)
-            task.add_done_callback(self._background.discard)
+            self._in_background(sender.close(), f"close-{feed.session}")
 
-    def _spawn(self, feed: Feed | View, coro: Awaitable[None], name: str) -> None:
+    async def _offer(self, view: View) -> None:
+        """Sink of a pushed feed: offer receive-only video (SPEC: the sink offers)."""
+        viewer = view.viewer = FeedViewer(allowed_addresses=self.settings.allowed_addresses,
+                                          name=f"{self.id}/{view.session}")
+        try:
+            offer = await viewer.offer()
+        finally:
+            if self.views.get(view.session) is not view:
+                view.viewer = None
+                await viewer.close()
+        if view.viewer is None:
+            return
+        try:
+            self._notify(MediaOffer(session=view.session, sdp=offer))
+        except ConnectionClosed:
+            log.info("terminal %s: link down, offer for %s not sent", self.id, view.session)
+            return
+        view.offered.set()
+
+    async def _accept(self, view: View, sdp: str) -> None:
+        async with asyncio.timeout(20.0):
+            await view.offered.wait()
+        if view.viewer is not None and self.views.get(view.session) is view:
+            await view.viewer.accept_answer(sdp)
+
+    def _end_view(self, view: View) -> None:
+        self.views.pop(view.session, None)
+        if view.viewer is not None and view.offered.is_set():  # else the offer closes it when done
+            viewer, view.viewer = view.viewer, None
+            self._in_background(viewer.close(), f"close-view-{view.session}")
+        view.offered.set()  # an answer still waiting for the offer finds the view gone
+
+    # ----- plumbing ---------------------------------------------------------------------------
+
+    def _spawn(self, feed: Feed, coro: Awaitable[None], name: str) -> None:
+        """Work of one session that ending the session cancels."""
         task: asyncio.Task[None] = asyncio.ensure_future(coro)
         task.set_name(f"terminal-{self.id}-{name}")
         feed.tasks.add(task)
         task.add_done_callback(feed.tasks.discard)
+        task.add_done_callback(_log_failure)
+
+    def _in_background(self, coro: Awaitable[None], name: str) -> None:
+        """Work that runs to its end (peer connections, requests); `close` waits for it."""
+        task: asyncio.Task[None] = asyncio.ensure_future(coro)
+        task.set_name(f"terminal-{self.id}-{name}")
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
         task.add_done_callback(_log_failure)
 
     def _spawn_stop(self, session: str, reason: str) -> None:
@@ -345,21 +369,25 @@ class TerminalFeeds:
             except (RequestError, ConnectionClosed, TimeoutError) as exc:
                 log.info("terminal %s: video.stop %s (%s) failed: %s", self.id, session, reason, exc)
 
-        task = asyncio.get_running_loop().create_task(stop(), name=f"terminal-{self.id}-stop-{session}")
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
+        self._in_background(stop(), f"stop-{session}")
 
-    async def close(self) -> None:
-        """Close every sender (the link is gone, or the terminal stops); wait until they are closed."""
-        working = {task for feed in self.feeds.values() for task in feed.tasks}
-        working |= {task for view in self.views.values() for task in view.tasks}
+    def drop(self) -> None:
+        """End every session at once (the link is gone: the platform ended them); closing goes on in the background."""
         for feed in list(self.feeds.values()):
             self._end(feed, "stopped")
         for view in list(self.views.values()):
             self._end_view(view)
-        tasks = working | self._background
-        if tasks:
-            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def close(self) -> None:
+        """End every session and wait until everything they opened is closed."""
+        self.drop()
+        while self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
+
+
+def _wants(offer: str, kind: str) -> bool:
+    """Whether an SDP offer has a media section of ``kind``."""
+    return f"\nm={kind} " in f"\n{offer}"
 
 
 def _log_failure(task: asyncio.Task[None]) -> None:

@@ -299,8 +299,7 @@ class SimTerminal:
                 task.cancel()
         if not coming_back:
             self.floors.forget()
-        if self.feeds.feeds or self.feeds.views:  # the platform ended our media sessions with the link
-            self._spawn(self.feeds.close(), f"terminal-{self.id}-media-lost")
+        self.feeds.drop()  # the platform ended our media sessions with the link
         self.calls.clear()
         self.group_calls.clear()
         self.floors.pulse()

@@ -47,12 +47,23 @@ async def test_the_example_passes(path: Path) -> None:
     assert all(s.started >= 0 and s.duration >= 0 for s in report.steps)
 
 
-async def test_a_scenario_that_requires_media_is_skipped_whole_while_there_is_none() -> None:
-    scenario = Scenario.load(EXAMPLES / "video-wall-30.yaml")
-    assert scenario.requires == {"media"}
-    if MEDIA_MISSING is None:
-        pytest.skip("media is available: the example runs in full above")
-    report = await run(scenario)
-    assert report.skipped == MEDIA_MISSING and report.passed and report.setup_seconds == 0.0
-    assert {s.status for s in report.steps} == {"skipped"} and len(report.steps) == len(scenario.steps)
-    assert "SKIPPED (requires media: " in report.summary()
+async def test_without_media_its_steps_are_skipped_with_the_reason_and_a_media_scenario_whole(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import console.headless.runner as runner_module
+    import console.headless.session as session_module
+
+    monkeypatch.setattr(runner_module, "media_unavailable_reason", lambda: "no media on this machine")
+    monkeypatch.setattr(session_module, "media_unavailable_reason", lambda: "no media on this machine")
+    wall = Scenario.load(EXAMPLES / "video-wall-30.yaml")
+    assert wall.requires == {"media"}
+    report = await run(wall)
+    assert report.skipped == "requires media: no media on this machine" and report.passed
+    assert report.setup_seconds == 0.0 and {s.status for s in report.steps} == {"skipped"}
+    assert len(report.steps) == len(wall.steps) and "SKIPPED (requires media: " in report.summary()
+
+    emergency = Scenario.load(EXAMPLES / "train-emergency.yaml")
+    report = await run(emergency)
+    assert report.passed, report.summary()
+    (skipped,) = [s for s in report.steps if s.status == "skipped"]
+    assert skipped.description.startswith("expect wall frames")
+    assert skipped.detail == "requires media: no media on this machine"

@@ -141,10 +141,7 @@ async def test_every_kind_of_step_reaches_the_platform_the_terminals_and_the_des
     seen: list[StepResult] = []
     report = await run(scenario, progress=seen.append)
     assert report.passed, report.summary()
-    statuses = {s.status for s in report.steps}
-    assert statuses == {"passed", "skipped"} or statuses == {"passed"}
-    video = next(s for s in report.steps if "publish_video" in s.description)
-    assert video.status == "skipped" and video.detail.startswith("requires media: ")
+    assert {s.status for s in report.steps} == {"passed"}  # publish_video too: the session has media
     assert len(seen) == len(scenario.steps)
 
 

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from console.core.desk import Desk
+from console.core.desk import CommandFailed, Desk
 from console.core.video_wall import FROZEN_AFTER
 from media.stamp import read_frame_stamp
 from testbed.line import Line
@@ -134,11 +134,15 @@ async def test_focusing_a_tile_brings_it_to_hd_and_hiding_a_tile_stops_its_feed(
 
 
 async def test_a_feed_that_stops_coming_is_flagged_frozen_and_a_lost_camera_empties_its_tile(
-        start_fleet: StartFleet, media_desk: MakeDesk) -> None:
-    fleet = await start_fleet("CAM-S03-1")
-    desk = await media_desk(workers=1)
+        start_fleet: StartFleet, media_desk: MakeDesk, platform: PlatformServer) -> None:
+    fleet = await start_fleet("CAM-S03-1", "CAM-S03-2")
+    desk = await media_desk(workers=1, tiles=1)
     assert desk.media is not None
     session = await desk.pull_video("CAM-S03-1")
+    # a wall with no free tile refuses a pull before asking the platform
+    with pytest.raises(CommandFailed) as refused:
+        await desk.pull_video("CAM-S03-2")
+    assert refused.value.code == 409 and len(platform.state.video.sessions) == 1
     await until(lambda: desk.media is not None and desk.media.wall.tiles[0].showing, 10.0, "the first picture")
     assert not desk.media.wall.tiles[0].frozen
     # the camera's sender stops sending pictures (its link to the platform stays up)
