@@ -292,13 +292,26 @@ def _cpu_pct(w: dict[str, Any]) -> float:
     return w["cpu_s"] / w["seconds"] * 100 if w["seconds"] else math.nan
 
 
+def _updates(w: dict[str, Any]) -> int:
+    """Location and presence (status) updates the desk took from the platform in window ``w``."""
+    return int(w["received"].get("location", 0) + w["received"].get("presence", 0))
+
+
 def _row(name: str, w: dict[str, Any]) -> str:
     late, seconds = w["late_ms"], w["seconds"]
     paints = " / ".join(f"{w['paints'][n] / seconds:,.0f}" for n in ("vehicles", "stations", "handsets"))
     return (f"| {name} | {seconds:.1f} | {_ms(percentile(late, 50))} | {_ms(percentile(late, 99))} | "
             f"{_ms(max(late, default=math.nan))} | {w['freezes']} | {_cpu_pct(w):.0f} % | "
-            f"{w['rss_start']:.0f} → {w['rss_end']:.0f} | {w['changes'] / seconds:,.0f} | "
-            f"{w['batches'] / seconds:,.1f} | {paints} | {w['online']:,} |")
+            f"{w['waited_s'] / seconds * 100:.0f} % | {w['rss_start']:.0f} → {w['rss_end']:.0f} | "
+            f"{_updates(w) / seconds:,.0f} | {w['batches'] / seconds:,.1f} | {paints} | {w['online']:,} |")
+
+
+def _received(w: dict[str, Any]) -> str:
+    return ", ".join(f"{n:,} {tag}" for tag, n in sorted(w["received"].items(), key=lambda item: -item[1]))
+
+
+def _share(part: float, whole: float) -> str:
+    return f"{part / whole * 100:.0f} %" if whole > 0 else "n/a"
 
 
 def verdict(load: dict[str, Any]) -> tuple[bool, str]:
@@ -311,6 +324,7 @@ def report_lines(out: Outcome) -> list[str]:
     s, plan, phase = out.settings, out.plan, out.phase
     w = out.windows
     load, idle = w["load"], w["idle"]
+    lag = load["lag_ms"]
     train_rate, handset_rate, status_rate = plan.rates()
     late = load["late_ms"]
     _met, met = verdict(load)
@@ -347,16 +361,24 @@ def report_lines(out: Outcome) -> list[str]:
         f"freeze: {met}). Desk CPU {_cpu_pct(load):.0f} % of one core, {ratio:.1f}× the idle baseline "
         f"({_cpu_pct(idle):.0f} %).**",
         "",
-        "| window | s | lateness p50 | p99 | max | freezes | desk CPU (one core) | RSS MiB | changes/s into the "
-        "bridge | batches/s | paint events/s: line / stations / handsets | terminals online |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| window | s | lateness p50 | p99 | max | freezes | desk CPU (one core) | GUI thread waiting for a core | "
+        "RSS MiB | updates/s taken | bridge batches/s | paint events/s: line / stations / handsets | terminals "
+        "online |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
         *(_row(f"{label}" + (f" ({s.rate:,.0f}/s)" if key == "load" else ""), w[key])
           for key, label in WINDOWS.items() if key in w),
         "",
         f"- sent by the terminals over {window:.0f} s: {sent_loc:,} location reports ({sent_loc / window:,.0f}/s), "
-        f"{sent_status:,} status changes ({sent_status / window:,.0f}/s); the desk's bridge took "
-        f"{load['changes'] / load['seconds']:,.0f} changes/s and emitted {load['batches'] / load['seconds']:.1f} "
-        f"batches/s ({load['terminal_ids'] / max(load['batches'], 1):,.0f} terminal ids a batch)",
+        f"{sent_status:,} status changes ({sent_status / window:,.0f}/s); the desk took "
+        f"{_updates(load) / load['seconds']:,.0f} updates/s ({_received(load)}) and its bridge emitted "
+        f"{load['batches'] / load['seconds']:.1f} batches/s ({load['terminal_ids'] / max(load['batches'], 1):,.0f} "
+        "terminal ids a batch)",
+        f"- age of a location fix when the desk applies it (arrival − `fix_ms`): p50 {_ms(percentile(lag, 50))}, "
+        f"p99 {_ms(percentile(lag, 99))}, max {_ms(max(lag, default=math.nan))}",
+        f"- gaps of more than {5 * PROBE_PERIOD * 1000:.0f} ms between two probe firings under load: "
+        f"{load['long_gaps_s']:.2f} s in all, of which the GUI thread computed {load['long_gaps_cpu_s']:.2f} s "
+        f"({_share(load['long_gaps_cpu_s'], load['long_gaps_s'])}; the rest it waited: for a core, the GIL or "
+        f"I/O); it waited for a core {load['waited_s']:.1f} s of the {load['seconds']:.0f} s window in all",
         f"- the load window is the first {load['seconds']:.1f} s of the load (the screenshot is taken "
         f"{SHOT_MARGIN:.0f} s before its end, outside the window); max gap between two probe firings under load "
         f"{_ms(load['max_gap_ms'])}",

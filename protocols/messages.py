@@ -673,6 +673,8 @@ class VideoPull(Request, tag="video.pull", kw_only=True):
     source: str
     camera: str | None = None
     quality: VideoQuality = "thumb"
+    #: "audio": a voice link (a talk burst's audio through the direct media plane), not a video feed
+    media: Literal["video", "audio"] = "video"
 
 
 class VideoPush(Request, tag="video.push", kw_only=True):
@@ -703,6 +705,8 @@ class VideoSession(Notification, tag="video.session", kw_only=True):
     sink: str
     quality: VideoQuality = "thumb"
     state: Literal["requested", "negotiating", "live", "stopped", "failed"] = "requested"
+    #: "audio" for voice links (echoes `VideoPull.media`)
+    media: Literal["video", "audio"] = "video"
     reason: str = ""
 
 

@@ -417,7 +417,8 @@ class DeskMedia:
         pull = _Pull("voice")
         self._pulls[terminal].append(pull)
         try:
-            ok = await self._run("voice_link", wire.VideoPull(id=0, source=terminal), terminal=terminal)
+            ok = await self._run("voice_link", wire.VideoPull(id=0, source=terminal, media="audio"),
+                                 terminal=terminal)
         except Exception as exc:  # a refused or lost request: the next plan asks again if still wanted
             logger.info("voice link to %s not opened: %s", terminal, exc)
             self._forget_pull(terminal, pull)

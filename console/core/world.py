@@ -92,6 +92,8 @@ class World:
         self.statuses: collections.deque[wire.StatusMessage] = collections.deque(maxlen=keep_messages)
         self.pis_sent: collections.deque[PisRecord] = collections.deque(maxlen=keep_messages)
         self.video: dict[str, wire.VideoSession] = {}
+        #: voice links: media sessions of media "audio" (talk bursts over the direct plane)
+        self.voice_links: dict[str, wire.VideoSession] = {}
         self.links: dict[str, InstanceLink] = {}
         #: who we are and what we may do (from the welcome)
         self.me = ""
@@ -476,10 +478,12 @@ class World:
         self._out.append(MessageReceived("status", message.sender))
 
     def _on_video(self, message: wire.VideoSession) -> None:
+        # voice links (media "audio") are media sessions too, but not video feeds: kept apart
+        sessions = self.voice_links if message.media == "audio" else self.video
         if message.state in ("stopped", "failed"):
-            self.video.pop(message.session, None)
+            sessions.pop(message.session, None)
         else:
-            self.video[message.session] = message
+            sessions[message.session] = message
         self._out.append(VideoChanged(message.session))
 
     def _on_platform_role(self, message: wire.PlatformRole) -> None:

@@ -7,6 +7,7 @@ active instance can replicate it to the standby by replaying the same inputs (se
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 from protocols.machines.floor import FloorArbitrator
 from protocols.messages import (
@@ -94,7 +95,8 @@ class VideoSessionRecord:
     source: str
     sink: str
     quality: VideoQuality
-    state: str = "requested"
+    state: Literal["requested", "negotiating", "live", "stopped", "failed"] = "requested"
+    media: Literal["video", "audio"] = "video"
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from protocols.constants import ErrorCode
 from protocols.messages import (
@@ -52,7 +52,7 @@ class VideoDesk:
 
     def _notice(self, session: VideoSessionRecord, reason: str = "") -> Outbound:
         message = VideoSession(session=session.id, source=session.source, sink=session.sink,
-                               quality=session.quality, state=session.state, reason=reason)  # type: ignore[arg-type]
+                               quality=session.quality, state=session.state, reason=reason, media=session.media)
         return Outbound(message, frozenset({session.source, session.sink}), consoles=True)
 
     def _source_error(self, request: Request, source: str) -> Ok | Error | None:
@@ -66,8 +66,10 @@ class VideoDesk:
             return Error(re=request.id, code=int(ErrorCode.CONFLICT), reason=f"{source} is not reachable")
         return None
 
-    def _open(self, source: str, sink: str, quality: Any) -> tuple[VideoSessionRecord, Outbound]:
-        session = VideoSessionRecord(id=self.state.next_id("V"), source=source, sink=sink, quality=quality)
+    def _open(self, source: str, sink: str, quality: Any,
+              media: Literal["video", "audio"] = "video") -> tuple[VideoSessionRecord, Outbound]:
+        session = VideoSessionRecord(id=self.state.next_id("V"), source=source, sink=sink, quality=quality,
+                                     media=media)
         self.sessions[session.id] = session
         log.info("video %s: %s -> %s (%s)", session.id, source, sink, quality)
         return session, self._notice(session)
@@ -79,7 +81,7 @@ class VideoDesk:
         refused = self._source_error(request, source)
         if refused is not None:
             return refused, []
-        session, notice = self._open(source, principal.id, request.quality)
+        session, notice = self._open(source, principal.id, request.quality, request.media)
         return Ok(re=request.id, result={"session": session.id}), [notice]
 
     def _push(self, principal: Principal, request: VideoPush, now: float) -> Result:
