@@ -106,17 +106,22 @@ class Received:
 
 
 class WarningCounter(logging.Handler):
-    """Counts the desk's warnings and errors by logger, keeping the first message of each."""
+    """Keeps the desk's warnings and errors: (perf_counter time, level and logger, message)."""
 
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
-        self.counts: Counter[str] = Counter()
-        self.first: dict[str, str] = {}
+        self.records: list[tuple[float, str, str]] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        key = f"{record.levelname} {record.name}"
-        self.counts[key] += 1
-        self.first.setdefault(key, record.getMessage()[:200])
+        self.records.append((time.perf_counter(), f"{record.levelname} {record.name}", record.getMessage()[:200]))
+
+    def since(self, start: int) -> dict[str, tuple[int, str]]:
+        """The warnings from record ``start`` on: level and logger -> (how many, the first message)."""
+        found: dict[str, tuple[int, str]] = {}
+        for _, key, message in self.records[start:]:
+            count, first = found.get(key, (0, message))
+            found[key] = (count + 1, first)
+        return found
 
 
 class Probe:
@@ -191,15 +196,18 @@ class Mark:
     waited: float
     received: Counter[str]
     lags: int
+    warnings: int
 
 
 class Measurer:
     """Takes the ``begin``/``end`` orders and turns the probe's samples between them into numbers."""
 
-    def __init__(self, session: DeskSession, probe: Probe, run: DeskRun, received: Received) -> None:
+    def __init__(self, session: DeskSession, probe: Probe, run: DeskRun, received: Received,
+                 warnings: WarningCounter) -> None:
         self.session = session
         self.probe = probe
         self.received = received
+        self.warnings = warnings
         self.run = run
         self.marks: dict[str, Mark] = {}
         self.profiler: Any = None
@@ -211,7 +219,8 @@ class Measurer:
     def begin(self, name: str) -> None:
         self.marks[name] = Mark(time.perf_counter(), cpu_seconds(), rss_mib(), len(self.probe.fired),
                                 Counter(self.probe.paints), self._bridge(), run_queue_wait(),
-                                Counter(self.received.counts), len(self.received.lag_ms))
+                                Counter(self.received.counts), len(self.received.lag_ms),
+                                len(self.warnings.records))
         if self.run.profile and name == self.run.profile_window:
             import cProfile
 
@@ -256,6 +265,7 @@ class Measurer:
             "long_gaps_cpu_s": long_cpu,
             "received": {k: v - mark.received[k] for k, v in self.received.counts.items() if v > mark.received[k]},
             "lag_ms": self.received.lag_ms[mark.lags:],
+            "warnings": self.warnings.since(mark.warnings),
         }
 
 
@@ -277,6 +287,7 @@ def _show_panes(session: DeskSession) -> dict[str, Any]:
     window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, docks["handsets"], Qt.Orientation.Vertical)
     for name in ("messages", "event_log"):
         window.tabifyDockWidget(docks["calls"], docks[name])
+        docks[name].show()
     for name in ("calls", *WATCHED_PANES):
         docks[name].show()
         docks[name].raise_()
@@ -314,19 +325,20 @@ def _script(conn: Connection, run: DeskRun, warnings: WarningCounter) -> Any:
     async def obey(session: DeskSession) -> None:
         import asyncio
 
+        probe = Probe()
+        probe.start()
+        measurer = Measurer(session, probe, run, Received(session.desk), warnings)
+        measurer.begin("startup")  # the window re-laid out for the bench, its first paints
         facts = _show_panes(session)
         await asyncio.sleep(0.5)  # laid out once (the window sizes its docks after the first show)
         _size_panes(session)
-        await asyncio.sleep(0.5)
-        facts["window"] = [session.window.width(), session.window.height()]
-        probe = Probe()
+        await asyncio.sleep(1.0)
         for name in WATCHED_PANES:
             probe.watch(name, session.window.pane(name))
-        probe.start()
-        measurer = Measurer(session, probe, run, Received(session.desk))
         world = session.desk.world
-        facts.update(in_view=_in_view(session), terminals=len(world.terminals), groups=len(world.groups),
-                     monitored=len(world.affiliations), rss=rss_mib(), pid=os.getpid())
+        facts.update(window=[session.window.width(), session.window.height()], in_view=_in_view(session),
+                     terminals=len(world.terminals), groups=len(world.groups), monitored=len(world.affiliations),
+                     rss=rss_mib(), pid=os.getpid(), startup=measurer.end("startup"))
         conn.send(("ready", facts))
         try:
             while True:
@@ -338,8 +350,7 @@ def _script(conn: Connection, run: DeskRun, warnings: WarningCounter) -> Any:
                     measurer.begin(order[1])
                 elif order[0] == "end":
                     result = measurer.end(order[1])
-                    result.update(in_view=_in_view(session), warnings=dict(warnings.counts),
-                                  first_warnings=dict(warnings.first))
+                    result.update(in_view=_in_view(session))
                     conn.send(("measured", order[1], result))
                 elif order[0] == "shoot":
                     session.window.grab().save(order[1])

@@ -13,7 +13,8 @@ alone, while the terminals register, all online and idle (the baseline), and und
 desk under load goes to docs/screenshots/desk-under-load.png.
 
 Run from the repository root: ``.venv/bin/python -m bench.bench_desk`` (about 2 minutes; ``--quick`` for a smoke
-run that records nothing; ``--profile FILE`` profiles the desk's GUI thread under load and prints the top).
+run that records nothing; ``--profile FILE`` profiles the desk's GUI thread under load and prints the top,
+recording nothing either).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from typing import Any
 if __package__ in (None, ""):  # run as a file: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._desk import FREEZE_GAP, PROBE_PERIOD, DeskRun, run_desk_process
+from bench._desk import FREEZE_GAP, HANDSET_FILTER, PROBE_PERIOD, DeskRun, run_desk_process
 from bench._lines import handset_id, write_bench_line
 from bench._load import MOVE_SHARE, STATUS_CODES, WorkerSpec
 from bench._report import ROOT, record
@@ -74,10 +75,12 @@ DESK_ANSWER_TIMEOUT = 30.0
 SHOT_MARGIN = 1.0
 #: the desk's measurement windows, in order, with their names in the report
 WINDOWS = {
+    "startup": "desk laid out for the bench (after sign-in)",
     "alone": "desk alone (no terminal online)",
     "registering": "terminals registering",
     "idle": "baseline: all online, no updates",
     "load": "under load",
+    "leaving": "screenshot, then the terminals leave",
 }
 
 
@@ -242,6 +245,7 @@ async def measure(settings: Settings, folder: Path) -> Outcome:
         ready: dict[str, Any] = (await desk.receive("sign-in", DESK_READY_TIMEOUT))[1]
         print(f"desk pid {ready['pid']} up ({ready['platform']}, window {ready['window']}, panes in view "
               f"{sorted(ready['in_view'])}); {settings.idle:.0f} s alone ...", flush=True)
+        windows["startup"] = ready["startup"]
         windows["alone"] = await desk.measure("alone", settings.idle)
         print(f"{settings.terminals} terminals connecting ...", flush=True)
         desk.begin("registering")
@@ -266,8 +270,12 @@ async def measure(settings: Settings, folder: Path) -> Outcome:
             phase.cpu_s, phase.wall_s = platform.cpu_seconds() - cpu0, time.perf_counter() - wall0
             await desk.shoot(settings.shot)
             shot = settings.shot
+            await asyncio.sleep(SHOT_MARGIN / 2)  # the grab's own stall stays out of the next window
+            desk.begin("leaving")
             for conn in conns:
                 phase.results.append((await _receive(conn, settings.duration + DONE_TIMEOUT, "results"))[1])
+        await asyncio.sleep(2.0)  # every terminal closed its session (the workers ended): the last updates arrive
+        windows["leaving"] = await desk.end("leaving")
     finally:
         if desk is not None:
             code = desk.stop()
@@ -310,8 +318,14 @@ def _received(w: dict[str, Any]) -> str:
     return ", ".join(f"{n:,} {tag}" for tag, n in sorted(w["received"].items(), key=lambda item: -item[1]))
 
 
-def _share(part: float, whole: float) -> str:
-    return f"{part / whole * 100:.0f} %" if whole > 0 else "n/a"
+def _long_gaps(w: dict[str, Any]) -> str:
+    """What the GUI thread did in the probe's long gaps: computed (the desk's own work) or waited."""
+    limit = f"{5 * PROBE_PERIOD * 1000:.0f} ms"
+    total, cpu = w["long_gaps_s"], w["long_gaps_cpu_s"]
+    if total <= 0:
+        return f"no gap of more than {limit} between two probe firings"
+    return (f"gaps of more than {limit} between two probe firings: {total:.2f} s in all, of which the GUI thread "
+            f"computed {cpu:.2f} s ({cpu / total * 100:.0f} %; the rest it waited: for a core, the GIL or I/O)")
 
 
 def verdict(load: dict[str, Any]) -> tuple[bool, str]:
@@ -343,7 +357,9 @@ def report_lines(out: Outcome) -> list[str]:
         f"{ready['terminals']:,} terminals and {ready['groups']} groups. {s.terminals:,} terminals "
         f"({len(plan.trains)} train radios, {len(plan.handsets):,} bench handsets) are real TDP/1 clients in "
         f"{s.workers} load process{'es' if s.workers > 1 else ''}. The line, stations and handsets panes are in view "
-        "(handsets split off below stations) and paint into the backing store. All processes share the same "
+        "and paint into the backing store (for that the bench gives the handsets a dock of their own below the "
+        f"stations, filtered to `{HANDSET_FILTER}` so that the rows in view change, and tabs messages and the event "
+        "log with the calls). All processes share the same "
         f"{os.cpu_count()} cores (load average {out.load_average[0]:.1f} at the start)"
         + (", desk under cProfile during the load (slower)." if s.profile else "."),
         "",
@@ -375,10 +391,8 @@ def report_lines(out: Outcome) -> list[str]:
         "terminal ids a batch)",
         f"- age of a location fix when the desk applies it (arrival − `fix_ms`): p50 {_ms(percentile(lag, 50))}, "
         f"p99 {_ms(percentile(lag, 99))}, max {_ms(max(lag, default=math.nan))}",
-        f"- gaps of more than {5 * PROBE_PERIOD * 1000:.0f} ms between two probe firings under load: "
-        f"{load['long_gaps_s']:.2f} s in all, of which the GUI thread computed {load['long_gaps_cpu_s']:.2f} s "
-        f"({_share(load['long_gaps_cpu_s'], load['long_gaps_s'])}; the rest it waited: for a core, the GIL or "
-        f"I/O); it waited for a core {load['waited_s']:.1f} s of the {load['seconds']:.0f} s window in all",
+        f"- {_long_gaps(load)}; the GUI thread waited for a core {load['waited_s']:.1f} s of the "
+        f"{load['seconds']:.0f} s window in all (`/proc/thread-self/schedstat`)",
         f"- the load window is the first {load['seconds']:.1f} s of the load (the screenshot is taken "
         f"{SHOT_MARGIN:.0f} s before its end, outside the window); max gap between two probe firings under load "
         f"{_ms(load['max_gap_ms'])}",
@@ -393,8 +407,9 @@ def report_lines(out: Outcome) -> list[str]:
     if out.shot is not None:
         where = out.shot.relative_to(ROOT) if out.shot.is_relative_to(ROOT) else out.shot
         lines.append(f"- screenshot under load: `{where}`")
-    if load["warnings"]:
-        lines.append(f"- desk warnings and errors: {load['warnings']} (first: {load['first_warnings']})")
+    for key, label in WINDOWS.items():
+        for what, (n, first) in w.get(key, {}).get("warnings", {}).items():
+            lines.append(f"- desk log, {label}: {n}× {what}, the first: `{first[:120]}`")
     if out.problems:
         worst = sorted(out.problems.values(), key=lambda item: -item[0])[:5]
         lines.append("- platform log: " + "; ".join(f"{n:,}× `{example[:120]}`" for n, example in worst))
@@ -422,7 +437,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="load-generator processes (default 2)")
     parser.add_argument("--concurrency", type=int, default=50, help="connections opened at a time (default 50)")
     parser.add_argument("--seed", type=int, default=1, help="seed of the phases, stations and status codes")
-    parser.add_argument("--profile", type=Path, default=None, help="profile the desk under load, write FILE")
+    parser.add_argument("--profile", type=Path, default=None,
+                        help="profile the desk under load into FILE (records nothing)")
     parser.add_argument("--xvfb", action="store_true", help="render on a virtual X display instead of offscreen")
     parser.add_argument("--quick", action="store_true", help="200 terminals, 50/s, 5 s; records nothing")
     args = parser.parse_args(argv)
@@ -446,7 +462,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n(run took {time.perf_counter() - started:.0f} s)")
     if settings.profile is not None:
         print_profile(settings.profile)
-    if not args.quick:
+    if not args.quick and settings.profile is None:
         record(SECTION, lines)
         print("recorded in docs/benchmarks.md")
     return 0

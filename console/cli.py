@@ -11,6 +11,10 @@ import getpass
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from console.ui.test_mode import TestModeOptions
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -50,6 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
     desk.add_argument("--reset-layout", action="store_true", help="start with the default layout of the panes")
     desk.add_argument("--line", type=Path, default=None, help="line file whose layout the desk draws")
     desk.add_argument("--duration", type=float, default=None, help="close the desk after this many seconds")
+    desk.add_argument("--test-mode", action="store_true",
+                      help="show the test mode panel: simulated terminals of the line registered with this platform, "
+                           "driven by hand, and a recorder of scenario files")
     _add_language(desk)
     testbed = sub.add_parser("testbed", help="run the reference platform and the simulated line, headless")
     add_arguments(testbed)
@@ -59,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_arguments(demo)
     demo.add_argument("--headless", action="store_true",
                       help="run the testbed only (the pair and the simulated line), without the desk")
+    demo.add_argument("--test-mode", action="store_true",
+                      help="the desk owns the testbed (the pair as processes, the simulated terminals in the desk's "
+                           "process) and shows the test mode panel: drive terminals, break the pair, record scenarios")
     _add_language(demo)
     platform = sub.add_parser("platform", help="run one reference platform instance (alone, or half of a pair)")
     add_platform_arguments(platform)
@@ -131,6 +141,19 @@ def _demo_testbed_args(args: argparse.Namespace) -> list[str]:
     return passed
 
 
+def _test_mode(args: argparse.Namespace) -> TestModeOptions | None:
+    """The test bench `--test-mode` asks for: the demo's simulated line (its seed, rate and speed) with its own pair,
+    or, against a platform of the desk's, no terminal until the maintainer adds one and no behaviours of their own."""
+    if not getattr(args, "test_mode", False):
+        return None
+    from console.ui.test_mode import TestModeOptions
+
+    if args.command == "demo":
+        return TestModeOptions(terminals=() if args.no_terminals else None, rate=args.rate, seed=args.seed,
+                               speed=args.speed)
+    return TestModeOptions(terminals=(), rate=0.0)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -166,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
         from console.ui.app import run_desk
 
         return run_desk([], "", "", demo=True, testbed_args=_demo_testbed_args(args), language=args.language,
-                        line=args.line, quit_after=args.duration)
+                        line=args.line, quit_after=args.duration, test_mode=_test_mode(args))
     assert loaded is not None
     if args.command == "desk":
         for problem in loaded.problems:
@@ -183,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return run_desk(settings.platform.urls, settings.dispatcher.user, password,
                         language=settings.ui.language or None, line=args.line, quit_after=args.duration,
-                        settings=settings)
+                        settings=settings, test_mode=_test_mode(args))
     from console.ui.app import run_configured
 
     return run_configured(language=args.language, loaded=loaded)

@@ -41,7 +41,7 @@ def render(source: Path, out: Path, sizes: tuple[int, ...] = SIZES) -> list[Path
         painter.end()
         target = out / "hicolor" / f"{size}x{size}" / "apps" / f"{source.stem}.png"
         target.parent.mkdir(parents=True, exist_ok=True)
-        if not image.save(str(target), "PNG"):
+        if not image.save(str(target)):  # PNG, from the suffix
             raise OSError(f"cannot write {target}")
         written.append(target)
     scalable = out / "hicolor" / "scalable" / "apps" / source.name

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from console.core.config import DeskSettings, LoadedSettings
     from console.ui.i18n import Languages
     from console.ui.session import DeskSession
+    from console.ui.test_mode import TestModeOptions
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +57,8 @@ class DeskOptions:
     script: Callable[[DeskSession], Awaitable[None]] | None = None
     #: the settings in force (TLS, plain ws, layout reset, PTT keys, diagnostics); None: the defaults
     settings: DeskSettings | None = None
+    #: test mode: the desk owns a test bench (with ``demo``, the pair too) and shows its panel
+    test_mode: TestModeOptions | None = None
 
 
 class DeskStartError(RuntimeError):
@@ -119,16 +122,18 @@ def run_desk(urls: Sequence[str], user: str, password: str, *, demo: bool = Fals
              testbed_args: Sequence[str] = (), language: str | None = None, line: Path | None = None,
              log_path: Path | None = None, quit_after: float | None = None,
              script: Callable[[DeskSession], Awaitable[None]] | None = None,
-             settings: DeskSettings | None = None) -> int:
+             settings: DeskSettings | None = None, test_mode: TestModeOptions | None = None) -> int:
     """Run the desk against the platform at ``urls`` as ``user`` until its window is closed; the exit code.
 
     With ``demo`` the dual-live testbed and the simulated line run as a child process (``testbed_args`` passed on
     to it) and the desk signs in to both instances as the demo's chief dispatcher (``urls``, ``user`` and
-    ``password`` may be empty). The other options are described on `DeskOptions`.
+    ``password`` may be empty). With ``test_mode`` the desk runs the test bench instead: with ``demo`` the pair as
+    processes and the simulated terminals in the desk's process (console/ui/test_mode), else simulated terminals
+    against ``urls``. The other options are described on `DeskOptions`.
     """
     desk_options = DeskOptions(urls=list(urls), user=user, password=password, demo=demo,
                                testbed_args=list(testbed_args), language=language, line=line, log_path=log_path,
-                               quit_after=quit_after, script=script, settings=settings)
+                               quit_after=quit_after, script=script, settings=settings, test_mode=test_mode)
     try:
         check_environment()
     except DeskStartError as exc:
@@ -225,7 +230,7 @@ async def desk_main(app: QApplication, languages: Languages, options: DeskOption
     urls, user, password = options.urls, options.user, options.password
     line = options.line
     if options.demo:
-        testbed = DemoTestbed(options.testbed_args)
+        testbed = None if options.test_mode is not None else DemoTestbed(options.testbed_args)
         user, password = user or DEMO_USER, password or DEMO_PASSWORD
         if line is None:
             from testbed.line import default_line_path
@@ -236,6 +241,7 @@ async def desk_main(app: QApplication, languages: Languages, options: DeskOption
     desk = Desk(log_path, layout=_layout(line))
     desk.settings = settings
     _apply_ptt_keys(settings)
+    bench = _test_bench(options, line) if options.test_mode is not None else None  # its pane, before the window
     session = DeskSession(desk, languages, user=user)
     window = session.window
     if settings is not None and settings.ui.reset_layout:
@@ -243,6 +249,9 @@ async def desk_main(app: QApplication, languages: Languages, options: DeskOption
     else:
         window.restore_layout()
     window.show()
+    if bench is not None:
+        window.raise_pane("test_mode")  # after show: a tab raised before it is not the one shown
+    logger.info("desk window shown")  # start-up timing (bench/bench_package.py reads it at -v)
     closed = asyncio.Event()
     window.closed.connect(closed.set)
     previous_sigint = signal.signal(signal.SIGINT, lambda *_: window.close())
@@ -251,7 +260,15 @@ async def desk_main(app: QApplication, languages: Languages, options: DeskOption
     ticker.timeout.connect(lambda: None)
     code = 0
     ready: asyncio.Future[str] | None = None
+    bench_terminals: asyncio.Future[None] | None = None
     try:
+        if bench is not None and bench.own_pair:
+            window.status.showMessage(QCoreApplication.translate("Desk", "Starting the test bench…"))
+            try:
+                urls = await bench.start_platform()
+            except (OSError, RuntimeError, TimeoutError) as exc:
+                QMessageBox.critical(window, "trunkdesk", str(exc))
+                return 1
         if testbed is not None:
             window.status.showMessage(QCoreApplication.translate("Desk", "Starting the demo platform…"))
             try:
@@ -276,6 +293,9 @@ async def desk_main(app: QApplication, languages: Languages, options: DeskOption
             return 1
         window.status.clearMessage()
         await session.start()
+        if bench is not None:
+            await bench.attach(desk, user, password)
+            bench_terminals = asyncio.ensure_future(bench.start_terminals())  # the panel shows them coming
         ready = asyncio.ensure_future(announce_ready(desk, len(urls)))  # does not hold up the desk
         if options.quit_after is not None:
             QTimer.singleShot(int(options.quit_after * 1000), window.close)
@@ -302,6 +322,13 @@ async def desk_main(app: QApplication, languages: Languages, options: DeskOption
         await desk.close()
         if testbed is not None:
             await testbed.stop()
+        if bench is not None:
+            if bench_terminals is not None:
+                bench_terminals.cancel()
+            await bench.close()
+            from console.ui.panes.test_mode import uninstall
+
+            uninstall()
     return code
 
 
@@ -319,6 +346,24 @@ async def announce_ready(desk: Any, instances: int, *, timeout: float = 10.0) ->
     logger.info("%s", line)
     print(line, flush=True)  # noqa: T201 - a line for launchers and scripts, on stdout by design
     return line
+
+
+def _test_bench(options: DeskOptions, line: Path | None) -> Any:
+    """Test mode's bench (its own pair in the demo, else terminals against the desk's platform), its pane installed."""
+    from console.ui.panes.test_mode import install
+    from console.ui.test_mode.bench import TestBench
+
+    if options.demo:
+        bench = TestBench.with_pair(options.test_mode, line=line)
+    else:
+        ssl = None
+        if options.settings is not None:
+            from console.core.config import client_tls
+
+            ssl = client_tls(options.settings)
+        bench = TestBench.against(options.urls, options.test_mode, line=line, ssl=ssl)
+    install(bench)
+    return bench
 
 
 def _apply_ptt_keys(settings: DeskSettings | None) -> None:

@@ -112,7 +112,8 @@ class DeskWindow(QMainWindow):
         return widget
 
     def apply_default_layout(self) -> None:
-        """Put every dock where `console.ui.panes.LAYOUT` says, tabbed and sized for 1920x1080, all visible."""
+        """Put every dock where `console.ui.panes.LAYOUT` says, tabbed and sized for 1920x1080, all visible (but
+        panes registered ``hidden``)."""
         for dock in self.docks.values():
             self.removeDockWidget(dock)
         placed: set[str] = set()
@@ -129,9 +130,9 @@ class DeskWindow(QMainWindow):
         for spec in self.specs:
             if spec.tab_with in self.docks:
                 self.tabifyDockWidget(self.docks[spec.tab_with], self.docks[spec.name])
-        for dock in self.docks.values():
-            dock.setFloating(False)
-            dock.show()
+        for spec in self.specs:  # every dock open, but the ones the default layout keeps closed (View opens them)
+            self.docks[spec.name].setFloating(False)
+            self.docks[spec.name].setVisible(not spec.hidden)
         for spec in self.specs:  # the first pane of each tab group in front
             if spec.tab_with is None:
                 self.docks[spec.name].raise_()

@@ -34,7 +34,7 @@ HOSTS = {"A": A_IP, "B": B_IP}
 PORTS = {"A": 7001, "B": 7002}
 PEER_PORTS = {"A": 7101, "B": 7102}
 #: every scenario must finish well within this (it includes interpreter start-up in the namespace)
-SCENARIO_TIMEOUT = 18.0
+SCENARIO_TIMEOUT = 28.0
 
 
 # --- bodies run inside the namespace -------------------------------------------------------------------
@@ -84,7 +84,7 @@ async def pair_found_and_followed() -> dict[str, Any]:
 
         urls, found = await asyncio.gather(
             resolve_platform_urls([], interfaces=[A_IP], allow_plain=True, timeout=4.0),
-            discover(2.0, interfaces=[B_IP]))
+            discover(4.0, interfaces=[B_IP]))
         console = await TrunkingClient.connect(
             urls[0], Hello(id=0, versions=[1], role="console", ident="chief", secret="demo"), open_timeout=3.0)
         try:
@@ -97,7 +97,7 @@ async def pair_found_and_followed() -> dict[str, Any]:
                      "B active and announced so")
         urls_after, found_after = await asyncio.gather(
             resolve_platform_urls([], interfaces=[B_IP], allow_plain=True, timeout=4.0),
-            discover(2.0, interfaces=[A_IP]))
+            discover(4.0, interfaces=[A_IP]))
         try:
             await resolve_platform_urls([], interfaces=[A_IP], timeout=0.5)
             refused = None
@@ -149,7 +149,7 @@ def netns() -> None:
     require_netns()
 
 
-@pytest.mark.timeout(20)
+@pytest.mark.timeout(32)
 def test_a_console_finds_the_pair_connects_to_the_active_and_follows_a_failover(netns: None) -> None:
     r = run_in_netns(pair_found_and_followed, veth=VETH, timeout=SCENARIO_TIMEOUT)
     a_url, b_url = f"ws://{A_IP}:{PORTS['A']}/", f"ws://{B_IP}:{PORTS['B']}/"

@@ -13,7 +13,8 @@ name, which is also the dock's object name, so saved layouts survive reordering;
 default dock area; the pane it shares a tab or splits off from). `load_builtin` imports
 ``console.ui.panes.<name>`` for every name in `LAYOUT`; a planned pane whose module does not exist yet, fails to
 import or fails to build shows a placeholder, and the rest of the desk runs. A pane not in `LAYOUT` passes
-``title`` and ``area`` to `pane`. Titles are marked with ``QT_TRANSLATE_NOOP("Panes", ...)`` and translated in
+``title`` and ``area`` to `pane` (and ``hidden=True`` for a pane the default layout keeps closed: View shows it,
+as test mode's panel). Titles are marked with ``QT_TRANSLATE_NOOP("Panes", ...)`` and translated in
 ``resources/translations/trunkdesk_zh_CN.ts`` (context ``Panes``).
 
 A pane reads ``context.world`` and redraws on ``context.bridge``'s signals (coalesced, ids only); it gives commands
@@ -80,6 +81,8 @@ class PaneSpec:
     split_from: tuple[str, Qt.Orientation] | None = None
     #: icon of the dock (shown on its tab when tabbed), a name in resources/icons
     icon: str | None = None
+    #: closed in the default layout (the View menu opens it)
+    hidden: bool = False
 
     def translated_title(self) -> str:
         return QCoreApplication.translate("Panes", self.title)
@@ -92,6 +95,7 @@ class _Planned:
     tab_with: str | None = None
     split_from: tuple[str, Qt.Orientation] | None = None
     icon: str | None = None
+    hidden: bool = False
 
 
 _RIGHT_OF, _BELOW = Qt.Orientation.Horizontal, Qt.Orientation.Vertical
@@ -118,29 +122,29 @@ _registry: dict[str, PaneSpec] = {}
 
 
 def pane(name: str, *, title: str | None = None, area: Area | None = None, tab_with: str | None = None,
-         icon: str | None = None) -> Callable[[PaneFactory], PaneFactory]:
+         icon: str | None = None, hidden: bool = False) -> Callable[[PaneFactory], PaneFactory]:
     """Decorator registering ``factory`` as pane ``name`` (title and area come from `LAYOUT` unless given)."""
 
     def register_factory(factory: PaneFactory) -> PaneFactory:
-        register(name, factory, title=title, area=area, tab_with=tab_with, icon=icon)
+        register(name, factory, title=title, area=area, tab_with=tab_with, icon=icon, hidden=hidden)
         return factory
 
     return register_factory
 
 
 def register(name: str, factory: PaneFactory, *, title: str | None = None, area: Area | None = None,
-             tab_with: str | None = None, icon: str | None = None) -> PaneSpec:
+             tab_with: str | None = None, icon: str | None = None, hidden: bool = False) -> PaneSpec:
     """Register (or replace) pane ``name``; see the module docstring."""
     planned = LAYOUT.get(name)
     if planned is None:
         if title is None or area is None:
             raise ValueError(f"pane {name!r} is not in LAYOUT: give it a title and an area")
-        planned = _Planned(title, area, tab_with, icon=icon)
+        planned = _Planned(title, area, tab_with, icon=icon, hidden=hidden)
     spec = PaneSpec(name=name, title=title if title is not None else planned.title,
                     area=area if area is not None else planned.area, factory=factory,
                     tab_with=tab_with if tab_with is not None else planned.tab_with,
                     split_from=planned.split_from if area is None else None,
-                    icon=icon if icon is not None else planned.icon)
+                    icon=icon if icon is not None else planned.icon, hidden=hidden or planned.hidden)
     if name in _registry:
         logger.debug("pane %s replaced", name)
     _registry[name] = spec
@@ -167,7 +171,7 @@ def load_builtin() -> None:
 def panes() -> list[PaneSpec]:
     """Every pane in layout order: the registered ones, and placeholders (no factory) for planned ones not built."""
     result = [_registry.get(name) or PaneSpec(name, planned.title, planned.area, None, planned.tab_with,
-                                              planned.split_from, planned.icon)
+                                              planned.split_from, planned.icon, planned.hidden)
               for name, planned in LAYOUT.items()]
     result += [spec for name, spec in _registry.items() if name not in LAYOUT]
     return result

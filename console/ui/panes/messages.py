@@ -173,6 +173,8 @@ class MessagesPane(QWidget):
         self.runner = CommandRunner(context.commands, parent=self)
         self.model = FeedModel(self.world, self)
 
+        #: the terminal ids listed in the terminal box (checked on every terminals batch: a set, not the combo)
+        self._listed: set[str] = set()
         self.table = QTableView(self)
         self.table.setObjectName("messagesTable")
         self.table.setModel(self.model)
@@ -319,8 +321,10 @@ class MessagesPane(QWidget):
         text = box.currentText()
         box.blockSignals(True)
         box.clear()
+        self._listed = set()
         for choice in terminal_choices(self.world, ("train", "station", "handset", "recorder", "console")):
             box.addItem(choice.label, choice.id)
+            self._listed.add(choice.id)
         index = box.findData(current) if current else -1
         if index >= 0:
             box.setCurrentIndex(index)
@@ -341,8 +345,7 @@ class MessagesPane(QWidget):
         box.blockSignals(False)
 
     def _on_terminals(self, ids: list[str]) -> None:
-        known = {self.terminal_box.itemData(i) for i in range(self.terminal_box.count())}
-        if any(t not in known for t in ids):  # a terminal appeared or went: re-list (names rarely change)
+        if any(t not in self._listed for t in ids):  # a terminal appeared or went: re-list (names rarely change)
             self._fill_terminals()
 
     # ----- choosing ---------------------------------------------------------------------------
