@@ -201,7 +201,8 @@ class PlatformState:
         principal = self.admit(principal_id)
         first = not principal.connected
         principal.sessions[via] = principal.sessions.get(via, 0) + 1
-        self._console_ids = None
+        if principal.is_console:  # only consoles change the set (terminals come and go by thousands)
+            self._console_ids = None
         self.pending_detach.pop(principal_id, None)
         if token is not None:
             self.resume_tokens[token] = principal_id
@@ -228,7 +229,8 @@ class PlatformState:
         principal.sessions[via] -= 1
         if principal.sessions[via] == 0:
             del principal.sessions[via]
-        self._console_ids = None
+        if principal.is_console:
+            self._console_ids = None
         if principal.connected:
             return []
         return self._absent(principal, now, orderly=orderly)

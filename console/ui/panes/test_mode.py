@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QScrollArea,
+    QSplitter,
     QTableView,
     QTabWidget,
     QVBoxLayout,
@@ -32,10 +33,11 @@ from PySide6.QtWidgets import (
 from console.ui.i18n import QT_TRANSLATE_NOOP
 from console.ui.item_roles import SORT_ROLE, TERMINAL_ID_ROLE
 from console.ui.panes import Area, PaneContext, PaneSpec, register, unregister
-from console.ui.panes.pane_parts import CommandStatus, FilterEdit, prepare_view
+from console.ui.panes.pane_parts import FilterEdit, prepare_view
 from console.ui.panes.terminal_look import kind_name
 from console.ui.test_mode.drive_panel import DrivePanel
 from console.ui.test_mode.faults_panel import FaultsPanel
+from console.ui.test_mode.parts import StatusLine
 from console.ui.test_mode.record_bar import RecordBar
 from console.ui.test_mode.terminals_model import ALERT, FLOOR, ID, KIND, LINK, PRESENCE, SimTerminalsModel
 
@@ -45,7 +47,7 @@ NAME = "test_mode"
 TITLE = QT_TRANSLATE_NOOP("Panes", "Test mode")
 #: how often the simulated terminals' own state and the pair's processes are re-read, ms
 REFRESH_MS = 400
-_WIDTHS = {ID: 86, KIND: 124, PRESENCE: 96, LINK: 50, FLOOR: 78, ALERT: 80}
+_WIDTHS = {ID: 80, KIND: 118, PRESENCE: 92, LINK: 48, FLOOR: 72, ALERT: 70}
 #: the tabs under the list
 DRIVE_TAB, FAULTS_TAB = 0, 1
 
@@ -82,8 +84,7 @@ class TestModePane(QWidget):
         self.filter = FilterEdit(self.terminals_box)
         self.count = QLabel(self.terminals_box)
         self.count.setObjectName("testTerminalCount")
-        self.terminals_status = CommandStatus(self.terminals_box)
-        self.terminals_status.setWordWrap(True)
+        self.terminals_status = StatusLine(self.terminals_box)
 
         self.model = SimTerminalsModel(bench, world, self)
         self.proxy = QSortFilterProxyModel(self)
@@ -98,7 +99,7 @@ class TestModePane(QWidget):
         prepare_view(self.view)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.view.verticalHeader().setDefaultSectionSize(30)
-        self.view.setMinimumHeight(150)
+        self.view.setMinimumHeight(120)
         self.view.sortByColumn(ID, Qt.SortOrder.AscendingOrder)
         header = self.view.horizontalHeader()
         for column, width in _WIDTHS.items():
@@ -124,23 +125,25 @@ class TestModePane(QWidget):
         self.tabs.setObjectName("testModeTabs")
         self.drive = DrivePanel(bench, world, self.tabs)
         self.faults = FaultsPanel(bench, self.tabs)
-        self.tabs.addTab(self.drive, "")
-        self.tabs.addTab(self.faults, "")
+        for part in (self.drive, self.faults):
+            scroll = QScrollArea(self.tabs)  # a short dock scrolls the controls, never the list
+            scroll.setWidgetResizable(True)
+            scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+            scroll.setWidget(part)
+            self.tabs.addTab(scroll, "")
 
-        inner = QWidget(self)
-        parts = QVBoxLayout(inner)
-        parts.setContentsMargins(4, 4, 4, 4)
-        parts.addWidget(self.record_bar)
-        parts.addWidget(self.terminals_box, 1)
-        parts.addWidget(self.tabs)
-        scroll = QScrollArea(self)
-        scroll.setObjectName("testModeScroll")
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        scroll.setWidget(inner)
+        # the list above, the controls below: the maintainer moves the line between them
+        self.splitter = QSplitter(Qt.Orientation.Vertical, self)
+        self.splitter.setObjectName("testModeSplitter")
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(self.terminals_box)
+        self.splitter.addWidget(self.tabs)
+        self.splitter.setStretchFactor(0, 2)
+        self.splitter.setStretchFactor(1, 3)
         outer = QVBoxLayout(self)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(scroll)
+        outer.setContentsMargins(4, 4, 4, 4)
+        outer.addWidget(self.record_bar)
+        outer.addWidget(self.splitter, 1)
 
         self._timer = QTimer(self)
         self._timer.setInterval(REFRESH_MS)

@@ -25,8 +25,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.ui.panes.pane_parts import CommandStatus
 from console.ui.panes.terminal_look import kind_name, place_label
+from console.ui.test_mode.parts import StatusLine
 
 logger = logging.getLogger(__name__)
 
@@ -43,9 +43,8 @@ class DrivePanel(QWidget):
         self.bench = bench
         self.world = world
         self.terminal: str | None = None
-        self.status = CommandStatus(self)
+        self.status = StatusLine(self)
         self.status.setObjectName("testDriveStatus")
-        self.status.setWordWrap(True)
         self._build()
         self.set_terminal(None)
         self.retranslate()
@@ -66,7 +65,8 @@ class DrivePanel(QWidget):
         grid.setVerticalSpacing(6)
         self.labels: dict[str, QLabel] = {}
 
-        def row(key: str, *widgets: QWidget) -> None:
+        def row(key: str, *widgets: QWidget, stretch: QWidget | None = None) -> None:
+            """A labelled row of controls (``stretch`` takes the room left, else the row keeps left)."""
             label = QLabel(self)
             self.labels[key] = label
             r = grid.rowCount()
@@ -74,8 +74,9 @@ class DrivePanel(QWidget):
             line = QHBoxLayout()
             line.setSpacing(6)
             for widget in widgets:
-                line.addWidget(widget)
-            line.addStretch(1)
+                line.addWidget(widget, 1 if widget is stretch else 0)
+            if stretch is None:
+                line.addStretch(1)
             grid.addLayout(line, r, 1)
 
         self.ptt_button = QPushButton(self)
@@ -108,7 +109,8 @@ class DrivePanel(QWidget):
         self.text_to_dispatcher.setChecked(True)
         self.text_button = self._button("testTextButton", self.send_text)
         row("status", self.status_code, self.status_button)
-        row("text", self.text_edit, self.text_to_dispatcher, self.text_button)
+        row("text", self.text_edit, self.text_button, stretch=self.text_edit)
+        row("text_to", self.text_to_dispatcher)
 
         self.move_station = QComboBox(self)
         self.move_station.setObjectName("testMoveStation")
@@ -135,7 +137,7 @@ class DrivePanel(QWidget):
         self.alarm_text.setObjectName("testAlarmText")
         self.alarm_button = self._button("testAlarmButton", self.alarm)
         row("alarm", self.alarm_source, self.alarm_severity)
-        row("alarm_text", self.alarm_code, self.alarm_text, self.alarm_button)
+        row("alarm_text", self.alarm_code, self.alarm_text, self.alarm_button, stretch=self.alarm_text)
 
         self.drop_button = self._button("testDropLinkButton", self.drop_link)
         self.restore_button = self._button("testRestoreLinkButton", self.restore_link)
@@ -302,10 +304,9 @@ class DrivePanel(QWidget):
 
     def retranslate(self) -> None:
         for key, text in (("voice", self.tr("Voice")), ("emergency", self.tr("Emergency")),
-                          ("status", self.tr("Status")), ("text", self.tr("Text")), ("move", self.tr("Move to")),
-                          ("move_how", ""),
-                          ("alarm", self.tr("Alarm")), ("alarm_text", self.tr("Code, text")),
-                          ("link", self.tr("Link, video"))):
+                          ("status", self.tr("Status")), ("text", self.tr("Text")), ("text_to", ""),
+                          ("move", self.tr("Move to")), ("move_how", ""), ("alarm", self.tr("Alarm")),
+                          ("alarm_text", self.tr("Code, text")), ("link", self.tr("Link, video"))):
             self.labels[key].setText(text)
         self.ptt_button.setText(self.tr("Hold to talk"))
         self.ptt_button.setToolTip(self.tr("The terminal presses PTT while you hold this button"))
@@ -321,8 +322,7 @@ class DrivePanel(QWidget):
         self.cancel_button.setText(self.tr("Cancel"))
         self.status_button.setText(self.tr("Send status"))
         self.text_edit.setPlaceholderText(self.tr("Text the terminal sends"))
-        self.text_to_dispatcher.setText(self.tr("to the dispatcher"))
-        self.text_to_dispatcher.setToolTip(self.tr("Unticked: to the terminal's home group"))
+        self.text_to_dispatcher.setText(self.tr("to the dispatcher (else to its home group)"))
         self.text_button.setText(self.tr("Send"))
         self.move_hold.setText(self.tr("hold"))
         self.move_hold.setToolTip(self.tr("A train stays there instead of running on"))

@@ -13,7 +13,7 @@ from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from console.ui.colours import GRANTED, MUTED_TEXT, WAITING
-from console.ui.panes.pane_parts import CommandStatus
+from console.ui.test_mode.parts import StatusLine
 
 logger = logging.getLogger(__name__)
 
@@ -30,9 +30,8 @@ class FaultsPanel(QWidget):
         super().__init__(parent)
         self.setObjectName("testFaultsPanel")
         self.bench = bench
-        self.status = CommandStatus(self)
+        self.status = StatusLine(self)
         self.status.setObjectName("testFaultStatus")
-        self.status.setWordWrap(True)
         self.names: dict[str, QLabel] = {}
         self.states: dict[str, QLabel] = {}
         self.buttons: dict[tuple[str, str], QPushButton] = {}
@@ -73,6 +72,7 @@ class FaultsPanel(QWidget):
         layout.addWidget(self.note)
         layout.addLayout(grid)
         layout.addWidget(self.status)
+        layout.addStretch(1)
         self.retranslate()
 
     def fault(self, action: str, instance: str) -> None:

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QEvent, QTimer, Signal
-from PySide6.QtWidgets import QCheckBox, QFileDialog, QGroupBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QFileDialog, QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from console.ui.panes.pane_parts import CommandStatus
+from console.ui.test_mode.parts import StatusLine
 from console.ui.test_mode.recording import SavedScenario, save_recording
 
 logger = logging.getLogger(__name__)
@@ -26,7 +26,7 @@ def recordings_folder() -> Path:
     return Path(user_data_dir("trunkdesk")) / "recordings"
 
 
-class RecordBar(QGroupBox):
+class RecordBar(QFrame):
     """Record / Stop and save… / Save again…, the "add checks" choice and the recording's state."""
 
     #: a recording was written: its path, and whether the loader accepts it
@@ -49,15 +49,15 @@ class RecordBar(QGroupBox):
         self.checks.setChecked(True)
         self.state = QLabel(self)
         self.state.setObjectName("testRecordState")
-        self.status = CommandStatus(self)
+        self.status = StatusLine(self)
         self.status.setObjectName("testRecordStatus")
-        self.status.setWordWrap(True)
         row = QHBoxLayout()
         row.addWidget(self.record_button)
         row.addWidget(self.save_button)
         row.addWidget(self.checks)
         row.addWidget(self.state, 1)
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 4, 6, 4)
         layout.addLayout(row)
         layout.addWidget(self.status)
         self._ticker = QTimer(self)
@@ -159,7 +159,6 @@ class RecordBar(QGroupBox):
             self.state.setText(self.tr("Not recording"))
 
     def retranslate(self) -> None:
-        self.setTitle(self.tr("Recording"))
         self.save_button.setText(self.tr("Save again…"))
         self.save_button.setToolTip(self.tr("Write the last recording to another file"))
         self.checks.setText(self.tr("add checks"))

@@ -31,7 +31,7 @@ HEADERS = (
     QT_TRANSLATE_NOOP("SimTerminalsModel", "Desk shows"),
     QT_TRANSLATE_NOOP("SimTerminalsModel", "Link"),
     QT_TRANSLATE_NOOP("SimTerminalsModel", "Floor"),
-    QT_TRANSLATE_NOOP("SimTerminalsModel", "Emergency"),
+    QT_TRANSLATE_NOOP("SimTerminalsModel", "Alert"),
 )
 TOOLTIPS = (
     "",
