@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import logging
 import os
@@ -31,7 +32,7 @@ from typing import Any
 if __package__ in (None, ""):  # run as a file: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._desk import FREEZE_GAP, PROBE_PERIOD, Probe, cpu_seconds
+from bench._desk import FREEZE_GAP, Probe, cpu_seconds
 from bench._report import ROOT, record
 from bench.bench_platform import percentile
 
@@ -44,7 +45,7 @@ TARGET_P99_MS = 50.0
 def _window(probe: Probe, begin: int, wall: float, cpu: float) -> dict[str, Any]:
     fired = probe.fired[begin:]
     late = probe.late_ms[begin:]
-    gaps = [(b - a) * 1000 for a, b in zip(fired, fired[1:], strict=False)]
+    gaps = [(b - a) * 1000 for a, b in itertools.pairwise(fired)]
     seconds = time.perf_counter() - wall
     return {"seconds": round(seconds, 1), "p50": percentile(late, 50), "p99": percentile(late, 99),
             "max": max(late, default=0.0), "freezes": sum(1 for g in gaps if g > FREEZE_GAP * 1000),
@@ -80,9 +81,7 @@ def run_one(mode: str, seconds: float, out: Path) -> None:
             return sum(1 for info in world.terminals.values() if info.presence not in ("offline", "disabled"))
 
         if mode == "child":
-            deadline = time.monotonic() + 60
-            while online() < 150 and time.monotonic() < deadline:
-                await asyncio.sleep(0.2)
+            await session.desk.wait_until(lambda: online() >= 150, 60)
             await measure("steady", seconds)
         else:
             bench = window.pane("test_mode").bench
@@ -156,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
         f"- terminals the desk showed online at the end: child {runs['child']['online']}, "
         f"in-process {runs['in-process']['online']}",
     ]
-    print("\n".join(lines))  # noqa: T201 - the bench's report
+    print("\n".join(lines))
     if not args.quick:
         record(SECTION, lines)
     return 0 if met else 1

@@ -249,8 +249,10 @@ async def desk_main(app: QApplication, languages: Languages, options: DeskOption
     else:
         window.restore_layout()
     window.show()
-    if bench is not None:
-        window.raise_pane("test_mode")  # after show: a tab raised before it is not the one shown
+    if bench is not None:  # after show: a tab raised before it is not the one shown
+        from console.ui.panes.test_mode import show_pane
+
+        show_pane(window)
     logger.info("desk window shown")  # start-up timing (bench/bench_package.py reads it at -v)
     closed = asyncio.Event()
     window.closed.connect(closed.set)

@@ -23,6 +23,7 @@ from console.ui.vocabulary import (
     SEVERITIES,
     group_name,
     local_name,
+    place_name,
     terminal_name,
     word,
 )
@@ -193,6 +194,12 @@ def _render(event: Any, world: Any) -> str:
             return ""
         return terminal_name(world, str(terminal)) if world is not None else str(terminal)
 
+    def where(origin: Any) -> str:
+        """An alarm's origin: a terminal or a place of the line, by name."""
+        if world is not None and origin and str(origin) not in world.terminals:
+            return place_name(world, str(origin))
+        return who(origin)
+
     def group(group_id: Any) -> str:
         if not group_id:
             return ""
@@ -219,10 +226,10 @@ def _render(event: Any, world: Any) -> str:
         "emergency_cancelled": lambda: ("emergency_cancelled", [who(event.terminal)]),
         "emergency_active": lambda: ("emergency_active", [who(event.terminal)]),
         "alarm_raised": lambda: ("alarm_raised", [word(SEVERITIES, s.get("severity")),
-                                                  word(ALARM_SOURCES, s.get("source")), who(s.get("origin")),
+                                                  word(ALARM_SOURCES, s.get("source")), where(s.get("origin")),
                                                   _alarm_text(s)]),
-        "alarm_acknowledged": lambda: ("alarm_acknowledged", [who(s.get("origin")), event.actor, _alarm_text(s)]),
-        "alarm_cleared": lambda: ("alarm_cleared", [who(s.get("origin")), _alarm_text(s)]),
+        "alarm_acknowledged": lambda: ("alarm_acknowledged", [where(s.get("origin")), event.actor, _alarm_text(s)]),
+        "alarm_cleared": lambda: ("alarm_cleared", [where(s.get("origin")), _alarm_text(s)]),
         "text": lambda: ("text", [who(s["sender"]), who(s.get("to")) or group(s.get("group")) or _t(_NOBODY),
                                   str(s["text"])]),
         "status": lambda: ("status", [str(s["status"]), who(s["sender"]),

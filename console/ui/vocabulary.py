@@ -58,6 +58,11 @@ DUPLEX: dict[str, str] = {
     "half": QT_TRANSLATE_NOOP("Vocabulary", "Half duplex (PTT)"),
     "full": QT_TRANSLATE_NOOP("Vocabulary", "Full duplex (like a phone)"),
 }
+#: the same, short (in a list row)
+DUPLEX_SHORT: dict[str, str] = {
+    "half": QT_TRANSLATE_NOOP("Vocabulary", "half duplex"),
+    "full": QT_TRANSLATE_NOOP("Vocabulary", "full duplex"),
+}
 SUBSYSTEMS: dict[str, str] = {
     "train_dispatch": QT_TRANSLATE_NOOP("Vocabulary", "Train dispatch"),
     "environment": QT_TRANSLATE_NOOP("Vocabulary", "Environment and equipment control"),
@@ -188,7 +193,7 @@ def duration_text(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
-__all__ = ["ALARM_SOURCES", "ALARM_STATES", "ALERT_KINDS", "ALERT_STATES", "CALL_KINDS", "DUPLEX", "END_REASONS",
-           "PRIORITIES", "SEVERITIES", "SUBSYSTEMS", "TERMINAL_KINDS", "chinese", "duration_text", "group_name",
-           "home_of", "local_name", "location_text", "party_name", "place_name", "terminal_label", "terminal_name",
-           "word"]
+__all__ = ["ALARM_SOURCES", "ALARM_STATES", "ALERT_KINDS", "ALERT_STATES", "CALL_KINDS", "DUPLEX", "DUPLEX_SHORT",
+           "END_REASONS", "PRIORITIES", "SEVERITIES", "SUBSYSTEMS", "TERMINAL_KINDS", "chinese", "duration_text",
+           "group_name", "home_of", "local_name", "location_text", "party_name", "place_name", "terminal_label",
+           "terminal_name", "word"]

@@ -15,6 +15,10 @@
     <context>
         <name>Desk</name>
         <message>
+            <source>Starting the test bench…</source>
+            <translation>正在启动测试台…</translation>
+        </message>
+        <message>
             <source>Starting the demo platform…</source>
             <translation>正在启动演示平台…</translation>
         </message>
@@ -312,6 +316,10 @@
     <context>
         <name>Panes</name>
         <message>
+            <source>Test mode</source>
+            <translation>测试模式</translation>
+        </message>
+        <message>
             <source>Trains and line</source>
             <translation>列车与线路</translation>
         </message>
@@ -549,10 +557,6 @@
             <translation>级别</translation>
         </message>
         <message>
-            <source>Source</source>
-            <translation>类型</translation>
-        </message>
-        <message>
             <source>State</source>
             <translation>状态</translation>
         </message>
@@ -572,20 +576,16 @@
             <translation>通话组</translation>
         </message>
         <message>
-            <source>Kind</source>
-            <translation>类别</translation>
-        </message>
-        <message>
             <source>Raised by</source>
             <translation>发起终端</translation>
         </message>
         <message>
-            <source>State</source>
-            <translation>状态</translation>
-        </message>
-        <message>
             <source>Where</source>
             <translation>位置</translation>
+        </message>
+        <message>
+            <source>Alert</source>
+            <translation>告警</translation>
         </message>
     </context>
     <context>
@@ -716,6 +716,10 @@
             <source>force-released by dispatcher %1</source>
             <translation>调度员 %1 强拆</translation>
         </message>
+        <message>
+            <source>Click again to force-release</source>
+            <translation>再次点击以强拆</translation>
+        </message>
     </context>
     <context>
         <name>DissolveDialog</name>
@@ -747,14 +751,6 @@
             <translation>确认紧急呼叫</translation>
         </message>
         <message>
-            <source>Alarms: %1 raised</source>
-            <translation>告警：%1 条未处理</translation>
-        </message>
-        <message>
-            <source>Alarms: none raised</source>
-            <translation>告警：无</translation>
-        </message>
-        <message>
             <source>Cancel alert</source>
             <translation>取消紧急告警</translation>
         </message>
@@ -771,14 +767,6 @@
             <translation>清除告警</translation>
         </message>
         <message>
-            <source>Emergency alerts: %1 unacknowledged</source>
-            <translation>紧急告警：%1 条未确认</translation>
-        </message>
-        <message>
-            <source>Emergency alerts: none unacknowledged</source>
-            <translation>紧急告警：无未确认</translation>
-        </message>
-        <message>
             <source>Show location</source>
             <translation>显示位置</translation>
         </message>
@@ -789,6 +777,30 @@
         <message>
             <source>cancelled by dispatcher %1</source>
             <translation>调度员 %1 取消</translation>
+        </message>
+        <message>
+            <source>%1 alarms raised</source>
+            <translation>%1 条告警未处理</translation>
+        </message>
+        <message>
+            <source>%1 emergency alerts unacknowledged</source>
+            <translation>%1 条紧急告警未确认</translation>
+        </message>
+        <message>
+            <source>Alarms: %1</source>
+            <translation>告警：%1</translation>
+        </message>
+        <message>
+            <source>Alarms: none</source>
+            <translation>告警：无</translation>
+        </message>
+        <message>
+            <source>Emergencies: %1</source>
+            <translation>紧急告警：%1</translation>
+        </message>
+        <message>
+            <source>Emergencies: none</source>
+            <translation>紧急告警：无</translation>
         </message>
     </context>
     <context>
@@ -863,10 +875,6 @@
         <message>
             <source>cancelled by dispatcher %1</source>
             <translation>调度员 %1 取消</translation>
-        </message>
-        <message>
-            <source>group %1</source>
-            <translation>通话组 %1</translation>
         </message>
     </context>
     <context>
@@ -1522,8 +1530,8 @@
     <context>
         <name>IncomingModel</name>
         <message>
-            <source>%1 is calling you — %2</source>
-            <translation>%1 正在呼叫您 — %2</translation>
+            <source>%1 is calling you (%2)</source>
+            <translation>%1 正在呼叫您（%2）</translation>
         </message>
     </context>
     <context>
@@ -1537,20 +1545,12 @@
             <translation>全部列车</translation>
         </message>
         <message>
-            <source>Chinese</source>
-            <translation>中文</translation>
-        </message>
-        <message>
             <source>Choose a terminal or a group to send to</source>
             <translation>请选择接收的终端或通话组</translation>
         </message>
         <message>
             <source>Choose the trains, or All trains</source>
             <translation>请选择列车，或勾选全部列车</translation>
-        </message>
-        <message>
-            <source>English</source>
-            <translation>英文</translation>
         </message>
         <message>
             <source>Group</source>
@@ -1593,10 +1593,6 @@
             <translation>已在 %1 列列车上显示</translation>
         </message>
         <message>
-            <source>Status code</source>
-            <translation>状态码</translation>
-        </message>
-        <message>
             <source>Terminal</source>
             <translation>终端</translation>
         </message>
@@ -1623,6 +1619,30 @@
         <message>
             <source>id or name</source>
             <translation>编号或名称</translation>
+        </message>
+        <message>
+            <source>Choose trains…</source>
+            <translation>选择列车…</translation>
+        </message>
+        <message>
+            <source>Trains</source>
+            <translation>列车</translation>
+        </message>
+        <message>
+            <source>Trains: %1</source>
+            <translation>列车：%1</translation>
+        </message>
+        <message>
+            <source>Chinese: 列车临时停车，请耐心等候</source>
+            <translation>中文：列车临时停车，请耐心等候</translation>
+        </message>
+        <message>
+            <source>English: The train is held briefly…</source>
+            <translation>英文：The train is held briefly…</translation>
+        </message>
+        <message>
+            <source>Status </source>
+            <translation>状态 </translation>
         </message>
     </context>
     <context>
@@ -2251,6 +2271,633 @@ hold · %1</source>
         <message>
             <source>you (%1)</source>
             <translation>您（%1）</translation>
+        </message>
+        <message>
+            <source>full duplex</source>
+            <translation>全双工</translation>
+        </message>
+        <message>
+            <source>half duplex</source>
+            <translation>半双工</translation>
+        </message>
+    </context>
+    <context>
+        <name>DrivePanel</name>
+        <message>
+            <source> s</source>
+            <translation> 秒</translation>
+        </message>
+        <message>
+            <source>%1 cancels its emergency…</source>
+            <translation>%1 正在取消紧急告警…</translation>
+        </message>
+        <message>
+            <source>%1 comes back…</source>
+            <translation>%1 正在恢复链路…</translation>
+        </message>
+        <message>
+            <source>%1 gets its camera ready…</source>
+            <translation>%1 正在准备摄像机…</translation>
+        </message>
+        <message>
+            <source>%1 loses its link…</source>
+            <translation>%1 正在断开链路…</translation>
+        </message>
+        <message>
+            <source>%1 moves…</source>
+            <translation>%1 正在移动…</translation>
+        </message>
+        <message>
+            <source>%1 presses PTT…</source>
+            <translation>%1 按下 PTT…</translation>
+        </message>
+        <message>
+            <source>%1 raises an alarm…</source>
+            <translation>%1 正在发出告警…</translation>
+        </message>
+        <message>
+            <source>%1 raises an emergency…</source>
+            <translation>%1 正在发起紧急呼叫…</translation>
+        </message>
+        <message>
+            <source>%1 released PTT</source>
+            <translation>%1 已松开 PTT</translation>
+        </message>
+        <message>
+            <source>%1 releases PTT…</source>
+            <translation>%1 松开 PTT…</translation>
+        </message>
+        <message>
+            <source>%1 sends a status…</source>
+            <translation>%1 正在发送状态…</translation>
+        </message>
+        <message>
+            <source>%1 sends a text…</source>
+            <translation>%1 正在发送短信…</translation>
+        </message>
+        <message>
+            <source>%1 talks…</source>
+            <translation>%1 正在讲话…</translation>
+        </message>
+        <message>
+            <source>%1: floor %2</source>
+            <translation>%1：话权 %2</translation>
+        </message>
+        <message>
+            <source>A talk burst of this many seconds</source>
+            <translation>讲话指定秒数后自动松开</translation>
+        </message>
+        <message>
+            <source>A train stays there instead of running on</source>
+            <translation>列车停在该处，不再继续运行</translation>
+        </message>
+        <message>
+            <source>Alarm</source>
+            <translation>告警</translation>
+        </message>
+        <message>
+            <source>Alarm %1 raised</source>
+            <translation>告警 %1 已发出</translation>
+        </message>
+        <message>
+            <source>Camera ready: pull its video from the desk</source>
+            <translation>摄像机已就绪：可从调度台调取其视频</translation>
+        </message>
+        <message>
+            <source>Cancel</source>
+            <translation>取消</translation>
+        </message>
+        <message>
+            <source>Choose a simulated terminal in the list to drive it</source>
+            <translation>在列表中选择一个模拟终端进行操作</translation>
+        </message>
+        <message>
+            <source>Code, text</source>
+            <translation>代码、内容</translation>
+        </message>
+        <message>
+            <source>Critical</source>
+            <translation>严重</translation>
+        </message>
+        <message>
+            <source>Driving %1 (%2)</source>
+            <translation>正在操作 %1（%2）</translation>
+        </message>
+        <message>
+            <source>Drop link</source>
+            <translation>断开链路</translation>
+        </message>
+        <message>
+            <source>Emergency</source>
+            <translation>紧急</translation>
+        </message>
+        <message>
+            <source>Emergency %1 raised</source>
+            <translation>紧急告警 %1 已发起</translation>
+        </message>
+        <message>
+            <source>Emergency cancelled</source>
+            <translation>紧急告警已取消</translation>
+        </message>
+        <message>
+            <source>Equipment</source>
+            <translation>设备</translation>
+        </message>
+        <message>
+            <source>Get the terminal's camera ready to send: a pull from the desk is answered at once</source>
+            <translation>让终端的摄像机准备好发送：调度台调取视频时立即应答</translation>
+        </message>
+        <message>
+            <source>Hold to talk</source>
+            <translation>按住讲话</translation>
+        </message>
+        <message>
+            <source>Imminent peril</source>
+            <translation>紧迫危险</translation>
+        </message>
+        <message>
+            <source>Info</source>
+            <translation>提示</translation>
+        </message>
+        <message>
+            <source>Link dropped</source>
+            <translation>链路已断开</translation>
+        </message>
+        <message>
+            <source>Link restored</source>
+            <translation>链路已恢复</translation>
+        </message>
+        <message>
+            <source>Link, video</source>
+            <translation>链路、视频</translation>
+        </message>
+        <message>
+            <source>Major</source>
+            <translation>重要</translation>
+        </message>
+        <message>
+            <source>Minor</source>
+            <translation>次要</translation>
+        </message>
+        <message>
+            <source>Move</source>
+            <translation>移动</translation>
+        </message>
+        <message>
+            <source>Move to</source>
+            <translation>移动到</translation>
+        </message>
+        <message>
+            <source>Raise</source>
+            <translation>发起</translation>
+        </message>
+        <message>
+            <source>Raise alarm</source>
+            <translation>发出告警</translation>
+        </message>
+        <message>
+            <source>Reported at %1</source>
+            <translation>已上报位置：%1</translation>
+        </message>
+        <message>
+            <source>Restore link</source>
+            <translation>恢复链路</translation>
+        </message>
+        <message>
+            <source>Send</source>
+            <translation>发送</translation>
+        </message>
+        <message>
+            <source>Send status</source>
+            <translation>发送状态</translation>
+        </message>
+        <message>
+            <source>Sensor</source>
+            <translation>传感器</translation>
+        </message>
+        <message>
+            <source>Start video</source>
+            <translation>启动视频</translation>
+        </message>
+        <message>
+            <source>Status</source>
+            <translation>状态</translation>
+        </message>
+        <message>
+            <source>Status %1 sent</source>
+            <translation>状态 %1 已发送</translation>
+        </message>
+        <message>
+            <source>Talk</source>
+            <translation>讲话</translation>
+        </message>
+        <message>
+            <source>Talk burst: floor %1</source>
+            <translation>讲话：话权 %1</translation>
+        </message>
+        <message>
+            <source>Terminal</source>
+            <translation>终端</translation>
+        </message>
+        <message>
+            <source>Text</source>
+            <translation>短信</translation>
+        </message>
+        <message>
+            <source>Text sent</source>
+            <translation>短信已发送</translation>
+        </message>
+        <message>
+            <source>Text the terminal sends</source>
+            <translation>终端发送的短信内容</translation>
+        </message>
+        <message>
+            <source>The terminal loses its link abruptly (no goodbye)</source>
+            <translation>终端链路突然中断（不注销）</translation>
+        </message>
+        <message>
+            <source>The terminal presses PTT while you hold this button</source>
+            <translation>按住此按钮期间终端一直按下 PTT</translation>
+        </message>
+        <message>
+            <source>Video analytics</source>
+            <translation>视频分析</translation>
+        </message>
+        <message>
+            <source>Voice</source>
+            <translation>语音</translation>
+        </message>
+        <message>
+            <source>at the station</source>
+            <translation>在车站</translation>
+        </message>
+        <message>
+            <source>code</source>
+            <translation>代码</translation>
+        </message>
+        <message>
+            <source>hold</source>
+            <translation>停留</translation>
+        </message>
+        <message>
+            <source>to the dispatcher (else to its home group)</source>
+            <translation>发给调度员（否则发给其所属组）</translation>
+        </message>
+        <message>
+            <source>towards %1</source>
+            <translation>驶向 %1</translation>
+        </message>
+        <message>
+            <source>what the alarm says</source>
+            <translation>告警内容</translation>
+        </message>
+    </context>
+    <context>
+        <name>FaultsPanel</name>
+        <message>
+            <source>%1 %2…</source>
+            <translation>正在对 %2 执行%1…</translation>
+        </message>
+        <message>
+            <source>%1: %2 done</source>
+            <translation>%1：%2 已完成</translation>
+        </message>
+        <message>
+            <source>Faults need the test bench's own pair: start the desk with trunkdesk demo --test-mode.</source>
+            <translation>故障注入需要测试台自己的双活平台：请用 trunkdesk demo --test-mode 启动调度台。</translation>
+        </message>
+        <message>
+            <source>Freeze every link to and from it: its clients, the pair link and the witness</source>
+            <translation>冻结进出它的所有链路：客户端、双活互联链路和仲裁</translation>
+        </message>
+        <message>
+            <source>Instance A</source>
+            <translation>实例 A</translation>
+        </message>
+        <message>
+            <source>Instance B</source>
+            <translation>实例 B</translation>
+        </message>
+        <message>
+            <source>Isolate</source>
+            <translation>隔离</translation>
+        </message>
+        <message>
+            <source>Kill</source>
+            <translation>强制终止</translation>
+        </message>
+        <message>
+            <source>Let its links flow again</source>
+            <translation>恢复其链路</translation>
+        </message>
+        <message>
+            <source>Pause</source>
+            <translation>暂停</translation>
+        </message>
+        <message>
+            <source>Restart</source>
+            <translation>重启</translation>
+        </message>
+        <message>
+            <source>Restore</source>
+            <translation>解除隔离</translation>
+        </message>
+        <message>
+            <source>Resume</source>
+            <translation>恢复运行</translation>
+        </message>
+        <message>
+            <source>SIGCONT: a paused process runs again</source>
+            <translation>SIGCONT：暂停的进程继续运行</translation>
+        </message>
+        <message>
+            <source>SIGKILL: the process vanishes without a word</source>
+            <translation>SIGKILL：进程立即消失，不留任何通知</translation>
+        </message>
+        <message>
+            <source>SIGSTOP: frozen with its sockets open</source>
+            <translation>SIGSTOP：进程冻结，套接字保持打开</translation>
+        </message>
+        <message>
+            <source>Start it again on its ports</source>
+            <translation>在原端口上重新启动</translation>
+        </message>
+        <message>
+            <source>Witness</source>
+            <translation>仲裁</translation>
+        </message>
+        <message>
+            <source>active</source>
+            <translation>主用</translation>
+        </message>
+        <message>
+            <source>desk sees: %1, link up</source>
+            <translation>调度台所见：%1，链路正常</translation>
+        </message>
+        <message>
+            <source>desk sees: link %1 (was %2)</source>
+            <translation>调度台所见：链路 %1（原为%2）</translation>
+        </message>
+        <message>
+            <source>isolated</source>
+            <translation>已隔离</translation>
+        </message>
+        <message>
+            <source>paused</source>
+            <translation>已暂停</translation>
+        </message>
+        <message>
+            <source>running</source>
+            <translation>运行中</translation>
+        </message>
+        <message>
+            <source>standby</source>
+            <translation>备用</translation>
+        </message>
+        <message>
+            <source>stopped</source>
+            <translation>已停止</translation>
+        </message>
+    </context>
+    <context>
+        <name>RecordBar</name>
+        <message>
+            <source>Cannot save: %1</source>
+            <translation>无法保存：%1</translation>
+        </message>
+        <message>
+            <source>Follow actions with checks of what the desk must show (an emergency shown, its acknowledgement, a failover)</source>
+            <translation>在操作之后加入对调度台显示内容的检查（紧急告警显示、确认、主备切换）</translation>
+        </message>
+        <message>
+            <source>Not recording</source>
+            <translation>未录制</translation>
+        </message>
+        <message>
+            <source>Not saved: Save as… writes it later</source>
+            <translation>未保存：稍后可用“另存为…”保存</translation>
+        </message>
+        <message>
+            <source>Record</source>
+            <translation>录制</translation>
+        </message>
+        <message>
+            <source>Record what you do here, and the dispatcher's commands, as a scenario file that replays headless</source>
+            <translation>把在这里的操作和调度员的命令录制为场景文件，可无界面回放</translation>
+        </message>
+        <message>
+            <source>Recorded %1 steps</source>
+            <translation>已录制 %1 步</translation>
+        </message>
+        <message>
+            <source>Save as…</source>
+            <translation>另存为…</translation>
+        </message>
+        <message>
+            <source>Save the recording as a scenario</source>
+            <translation>将录制保存为场景</translation>
+        </message>
+        <message>
+            <source>Saved %1 (%2 steps): replay it with trunkdesk scenario run</source>
+            <translation>已保存 %1（%2 步）：用 trunkdesk scenario run 回放</translation>
+        </message>
+        <message>
+            <source>Saved %1, but the scenario loader finds problems: %2</source>
+            <translation>已保存 %1，但场景加载器发现问题：%2</translation>
+        </message>
+        <message>
+            <source>Scenario files (*.yaml *.yml)</source>
+            <translation>场景文件 (*.yaml *.yml)</translation>
+        </message>
+        <message>
+            <source>Stop and save…</source>
+            <translation>停止并保存…</translation>
+        </message>
+        <message>
+            <source>Stopped: choose where to save it</source>
+            <translation>已停止：请选择保存位置</translation>
+        </message>
+        <message>
+            <source>Stopping…</source>
+            <translation>正在停止…</translation>
+        </message>
+        <message>
+            <source>Write the last recording to another file</source>
+            <translation>把上一次录制写入另一个文件</translation>
+        </message>
+        <message>
+            <source>add checks</source>
+            <translation>加入检查</translation>
+        </message>
+        <message>
+            <source>● Recording %1 — %2 steps</source>
+            <translation>● 录制中 %1 — %2 步</translation>
+        </message>
+    </context>
+    <context>
+        <name>SimTerminalsModel</name>
+        <message>
+            <source>Acknowledged</source>
+            <translation>已确认</translation>
+        </message>
+        <message>
+            <source>Alert</source>
+            <translation>紧急告警</translation>
+        </message>
+        <message>
+            <source>Asking</source>
+            <translation>申请中</translation>
+        </message>
+        <message>
+            <source>Desk shows</source>
+            <translation>调度台显示</translation>
+        </message>
+        <message>
+            <source>Down</source>
+            <translation>断开</translation>
+        </message>
+        <message>
+            <source>Floor</source>
+            <translation>话权</translation>
+        </message>
+        <message>
+            <source>ID</source>
+            <translation>编号</translation>
+        </message>
+        <message>
+            <source>Idle</source>
+            <translation>空闲</translation>
+        </message>
+        <message>
+            <source>Kind</source>
+            <translation>类型</translation>
+        </message>
+        <message>
+            <source>Link</source>
+            <translation>链路</translation>
+        </message>
+        <message>
+            <source>Queued</source>
+            <translation>排队</translation>
+        </message>
+        <message>
+            <source>Raised</source>
+            <translation>已发起</translation>
+        </message>
+        <message>
+            <source>Releasing</source>
+            <translation>释放中</translation>
+        </message>
+        <message>
+            <source>Talking</source>
+            <translation>讲话中</translation>
+        </message>
+        <message>
+            <source>The simulated terminal's own session with the platform</source>
+            <translation>模拟终端自身与平台的会话</translation>
+        </message>
+        <message>
+            <source>The terminal's floor in its last call (its PTT)</source>
+            <translation>终端在最近一次呼叫中的话权（其 PTT）</translation>
+        </message>
+        <message>
+            <source>The terminal's own emergency alert</source>
+            <translation>终端自身的紧急告警</translation>
+        </message>
+        <message>
+            <source>The terminal's presence as the desk's world shows it</source>
+            <translation>调度台显示的终端在线状态</translation>
+        </message>
+        <message>
+            <source>Up</source>
+            <translation>正常</translation>
+        </message>
+    </context>
+    <context>
+        <name>TestModePane</name>
+        <message>
+            <source>%1 registered</source>
+            <translation>%1 已注册</translation>
+        </message>
+        <message>
+            <source>%1 registering</source>
+            <translation>%1 个正在注册</translation>
+        </message>
+        <message>
+            <source>%1 simulated</source>
+            <translation>已模拟 %1 个</translation>
+        </message>
+        <message>
+            <source>%1 stopped</source>
+            <translation>%1 已停止</translation>
+        </message>
+        <message>
+            <source>%1 terminals</source>
+            <translation>%1 个终端</translation>
+        </message>
+        <message>
+            <source>Add</source>
+            <translation>添加</translation>
+        </message>
+        <message>
+            <source>Add all</source>
+            <translation>全部添加</translation>
+        </message>
+        <message>
+            <source>Choose a terminal of the line to add</source>
+            <translation>请选择要添加的线路终端</translation>
+        </message>
+        <message>
+            <source>Drive %1</source>
+            <translation>操作 %1</translation>
+        </message>
+        <message>
+            <source>Drive a terminal</source>
+            <translation>操作终端</translation>
+        </message>
+        <message>
+            <source>Filter: id, kind, state</source>
+            <translation>筛选：编号、类型、状态</translation>
+        </message>
+        <message>
+            <source>Platform faults</source>
+            <translation>平台故障</translation>
+        </message>
+        <message>
+            <source>Register every terminal of the line not simulated yet</source>
+            <translation>注册线路上所有尚未模拟的终端</translation>
+        </message>
+        <message>
+            <source>Register this terminal of the line as a simulated one</source>
+            <translation>把这个线路终端注册为模拟终端</translation>
+        </message>
+        <message>
+            <source>Registering %1…</source>
+            <translation>正在注册 %1…</translation>
+        </message>
+        <message>
+            <source>Select the terminals to stop in the list</source>
+            <translation>请在列表中选择要停止的终端</translation>
+        </message>
+        <message>
+            <source>Simulated terminals</source>
+            <translation>模拟终端</translation>
+        </message>
+        <message>
+            <source>Stop</source>
+            <translation>停止</translation>
+        </message>
+        <message>
+            <source>Stopping %1…</source>
+            <translation>正在停止 %1…</translation>
+        </message>
+        <message>
+            <source>The selected terminals say goodbye and stop</source>
+            <translation>所选终端注销并停止</translation>
+        </message>
+        <message>
+            <source>a terminal of the line</source>
+            <translation>线路上的终端</translation>
         </message>
     </context>
 </TS>

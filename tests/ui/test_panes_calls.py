@@ -3,6 +3,7 @@ given from the pane against the real platform and simulated terminals."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -44,7 +45,7 @@ def test_emergency_calls_sort_first_and_durations_tick_from_the_start_time(qtbot
     assert model.index(1, CallsModel.DURATION).data() == "2:46:40"
     assert model.index(2, CallsModel.DURATION).data() == "0:42"
     assert model.index(2, CallsModel.WHO).data() == "you (chief) ↔ HS-003"
-    assert model.index(2, CallsModel.KIND).data() == "Private call · Full duplex (like a phone)"
+    assert model.index(2, CallsModel.KIND).data() == "Private call · full duplex"
 
 
 def test_regroup_needs_a_name_and_a_terminal_and_patch_two_groups(qtbot: QtBot) -> None:
@@ -80,7 +81,7 @@ def test_a_call_pane_built_without_a_platform_shows_no_calls(qtbot: QtBot) -> No
     bridge = DeskBridge(world)
     pane = CallsPane(PaneContext(bridge=bridge, world=world, desk=None, actions=DeskActions()))
     qtbot.addWidget(pane)
-    assert pane.model.rowCount() == 0 and not pane.empty_label.isHidden()
+    assert pane.model.rowCount() == 0 and not pane.empty_label.isHidden() and pane.table.isHidden()
     assert pane.incoming_box.isHidden()
     assert not pane.end_button.isEnabled() and not pane.force_button.isEnabled()
     bridge.close()
@@ -107,6 +108,10 @@ def test_a_private_call_from_the_dialog_shows_in_the_list_and_force_release_ends
 
             pane.table.selectRow(row)
             assert pane.force_button.isEnabled() and pane.end_button.isEnabled()
+            qtbot.mouseClick(pane.force_button, Qt.MouseButton.LeftButton)  # arms only: it ends calls for all
+            assert pane.force_button.text() == "Click again to force-release"
+            await asyncio.sleep(0.3)
+            assert live.platform_call(call.id) is not None
             qtbot.mouseClick(pane.force_button, Qt.MouseButton.LeftButton)
             await until(lambda: live.platform_call(call.id) is None)
             await until(lambda: call.id not in pane.model.ids)
@@ -126,7 +131,7 @@ def test_a_terminal_calling_the_desk_rings_with_accept_and_reject(
             assert "Station staff HS-003 is calling you" in pane.incoming_model.index(0, 0).data()
             qtbot.mouseClick(pane.accept_button, Qt.MouseButton.LeftButton)
             await until(lambda: first in live.world.calls and first in pane.model.ids)
-            await until(lambda: pane.incoming_box.isHidden())
+            await until(pane.incoming_box.isHidden)
             pane.table.selectRow(pane.model.ids.index(first))
             qtbot.mouseClick(pane.end_button, Qt.MouseButton.LeftButton)
             await until(lambda: live.platform_call(first) is None and first not in pane.model.ids)
@@ -134,7 +139,7 @@ def test_a_terminal_calling_the_desk_rings_with_accept_and_reject(
             second = await live.fleet.terminal("HS-004").call_private("chief")
             await until(lambda: not pane.incoming_box.isHidden())
             qtbot.mouseClick(pane.reject_button, Qt.MouseButton.LeftButton)
-            await until(lambda: pane.incoming_box.isHidden())
+            await until(pane.incoming_box.isHidden)
             assert second not in live.world.calls and live.platform_call(second) is None
 
     run_async(scenario)
@@ -165,7 +170,7 @@ def test_broadcast_regroup_and_dissolve_from_the_pane(
             await until(lambda: any(g.kind == "regroup" for g in live.world.groups.values()))
             group = next(g for g in live.world.groups.values() if g.kind == "regroup")
             assert group.name == "Incident S05" and set(group.members) >= {"TR1901", "HS-009"}
-            await until(lambda: pane.dissolve_button.isEnabled())
+            await until(pane.dissolve_action.isEnabled)
             dissolve = pane.open_dissolve()
             dissolve.picker.choose([group.id])
             dissolve.accept()

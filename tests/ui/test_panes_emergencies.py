@@ -92,7 +92,7 @@ def test_the_banner_shows_the_oldest_unacknowledged_alert_and_hides_when_none_is
     banner.refresh()
     assert wanted[-1] is True and banner.tone.sounding
     assert banner.headline.text() == "EMERGENCY — Station staff HS-001"
-    assert banner.details.text() == "Emergency  ·  group Qingshiqiao station  ·  0:42 ago"
+    assert banner.details.text() == "Qingshiqiao station  ·  0:42 ago"
 
     world.apply(wire.EmergencyAlerted(alert=wire.AlertInfo(id="E-1", terminal="HS-009", kind="imminent_peril",
                                                            raised_ms=900_000)))
@@ -134,7 +134,7 @@ def test_silencing_lasts_until_a_new_alert_and_the_banner_speaks_chinese(qtbot: 
 
     languages.set_language("zh_CN")
     qtbot.waitUntil(lambda: banner.headline.text() == "紧急呼叫 — 站务员 HS-001")
-    assert banner.details.text().startswith("紧急呼叫  ·  通话组 青石桥站")
+    assert banner.details.text().startswith("青石桥站  ·  ")
     assert banner.ack_button.text() == "确认（F2）"
     bridge.close()
 
@@ -152,13 +152,13 @@ def test_alarms_sort_by_severity_and_alerts_unacknowledged_first(qtbot: QtBot) -
     pane = EmergenciesPane(PaneContext(bridge=bridge, world=world, desk=AskedDesk(), actions=DeskActions()))
     qtbot.addWidget(pane)
     assert pane.alerts.ids == ["E-2", "E-0"]
-    assert pane.alerts.index(1, AlertsModel.STATE).data() == "Acknowledged by chief"
+    assert pane.alerts.index(1, AlertsModel.STATE).data() == "Emergency · Acknowledged by chief"
     assert pane.alarms.ids == ["A2", "A1", "A3"]
-    assert pane.alarms.index(0, AlarmsModel.SEVERITY).data() == "Critical"
+    assert pane.alarms.index(0, AlarmsModel.SEVERITY).data() == "Critical · Sensor"
     assert pane.alarms.index(0, AlarmsModel.SEVERITY).data(Qt.ItemDataRole.ForegroundRole).color().name() == "#ff5a5f"
     assert pane.alarms.index(0, AlarmsModel.ALARM).data() == "WATER — water on track"
-    assert pane.alerts_title.text() == "Emergency alerts: 1 unacknowledged"
-    assert pane.alarms_title.text() == "Alarms: 2 raised"
+    assert pane.alerts_title.text() == "Emergencies: 1"
+    assert pane.alarms_title.text() == "Alarms: 2"
     assert pane.selected_alert().id == "E-2" and pane.selected_alarm().id == "A2"  # nothing picked: the first
     bridge.close()
 
@@ -172,7 +172,7 @@ def test_a_terminal_emergency_raises_the_banner_and_acknowledge_reaches_the_plat
             banner.tone = QuietTone()
             assert not banner.isVisible()
             raised = await live.fleet.terminal("HS-001").emergency()
-            await until(lambda: banner.isVisible())
+            await until(banner.isVisible)
             assert "HS-001" in banner.headline.text()
             assert "Qingshiqiao station" in banner.details.text()
             assert banner.tone.sounding
@@ -194,7 +194,7 @@ def test_a_terminal_emergency_raises_the_banner_and_acknowledge_reaches_the_plat
             await until(lambda: live.fleet.terminal("HS-001").alert_state == "acknowledged")
             row = pane.alerts.row_of(raised.alert)
             assert row is not None
-            assert pane.alerts.index(row, AlertsModel.STATE).data() == "Acknowledged by chief"
+            assert pane.alerts.index(row, AlertsModel.STATE).data() == "Emergency · Acknowledged by chief"
 
     run_async(scenario)
 

@@ -26,8 +26,9 @@ from tests.ui.live_desk import live_desk
 def _world() -> World:
     world = World()
     world.me = "chief"
-    for group_id, name, name_zh in (("TG-S01", "Qingshiqiao station", "青石桥站"), ("TG-S02", "Liuhu station", "柳湖站"),
-                                    ("TG-TRAIN", "Train dispatch", "行车调度")):
+    groups = (("TG-S01", "Qingshiqiao station", "青石桥站"), ("TG-S02", "Liuhu station", "柳湖站"),
+              ("TG-TRAIN", "Train dispatch", "行车调度"))
+    for group_id, name, name_zh in groups:
         world.apply(wire.GroupUpdate(group=wire.GroupInfo(id=group_id, name=name, name_zh=name_zh)))
     world.apply(wire.PresenceUpdate(terminal=wire.TerminalInfo(id="HS-003", kind="handset", name="Station staff HS-003",
                                                                name_zh="站务员 HS-003")))
@@ -143,7 +144,7 @@ def test_holding_the_ptt_button_takes_the_floor_on_the_platform_and_letting_go_g
             await until(lambda: pane.ptt.state == "granted")
             assert button.property("state") == "granted"
             assert pane.ptt.state_label.text().startswith("TALKING in")
-            await until(lambda: pane.ptt.talk_time_label.isVisible())
+            await until(pane.ptt.talk_time_label.isVisible)
             first = pane.ptt.talk_time_label.text()
             assert first.startswith("Talk time left 1:") or first.startswith("Talk time left 2:")
             await until(lambda: pane.ptt.talk_time_label.text() != first, timeout=3)  # it ticks

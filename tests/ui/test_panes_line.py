@@ -3,8 +3,11 @@ with real notifications (snapshot, presence, locations, alerts) and real Qt view
 
 from __future__ import annotations
 
+import itertools
+
 from PySide6.QtCore import QPoint, QPointF, QSortFilterProxyModel, Qt
-from PySide6.QtWidgets import QMenu
+from PySide6.QtGui import QContextMenuEvent
+from PySide6.QtWidgets import QApplication, QMenu
 from pytestqt.qtbot import QtBot
 
 from console.ui.bridge import DeskBridge
@@ -265,9 +268,9 @@ def test_station_names_never_overlap_in_either_language(qtbot: QtBot, languages:
             assert [m.x for m in marks] == sorted(m.x for m in marks)
             for row in (0, 1):
                 labels = [m.label for m in marks if m.row == row]
-                for left, right in zip(labels, labels[1:], strict=False):
+                for left, right in itertools.pairwise(labels):
                     assert left.right() <= right.left(), (language, width, left, right)
-            assert all(0 <= m.label.left() and m.label.right() <= width for m in marks)
+            assert all(m.label.left() >= 0 and m.label.right() <= width for m in marks)
     assert diagram.station_marks()[7].name == "示范南站"
 
 
@@ -409,3 +412,35 @@ def test_the_table_of_the_pane_follows_the_model_and_sorts_by_position(qtbot: Qt
     pane.filter.clear()
     assert proxy.rowCount() == 20
     bridge.close()
+
+
+def test_a_right_click_on_a_train_asks_for_its_menu_and_selects_it(qtbot: QtBot) -> None:
+    pane, _desk, bridge = _pane(qtbot)
+    marker = pane.diagram.marker("TR1906")
+    assert marker is not None
+    point = marker.rect.center().toPoint()
+    event = QContextMenuEvent(QContextMenuEvent.Reason.Mouse, point, pane.diagram.mapToGlobal(point))
+    with qtbot.waitSignal(pane.diagram.trainMenuRequested) as asked:
+        QApplication.sendEvent(pane.diagram, event)
+    assert asked.args[0] == "TR1906"
+    assert pane.selected() == "TR1906"
+    menus = [m for m in pane.findChildren(QMenu) if m.objectName() == "trainMenu"]
+    assert menus and menus[-1].actions()[0].text() == "Train 1906"
+    for menu in menus:
+        menu.close()
+    bridge.close()
+
+
+def test_the_registry_builds_the_line_panes_in_the_desk_window(session: object, qtbot: QtBot) -> None:
+    from console.ui.panes.handsets import HandsetsPane
+    from console.ui.panes.stations import StationsPane
+
+    window = session.window  # type: ignore[attr-defined]
+    qtbot.addWidget(window)
+    assert isinstance(window.pane("vehicles"), VehiclesPane)
+    assert isinstance(window.pane("stations"), StationsPane)
+    assert isinstance(window.pane("handsets"), HandsetsPane)
+    # this desk has no line data: the panes still build and paint (empty)
+    vehicles = window.pane("vehicles")
+    assert not vehicles.diagram.grab().isNull() and vehicles.diagram.markers() == []
+    assert window.pane("stations").model.rowCount() == 0

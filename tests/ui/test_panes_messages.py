@@ -16,6 +16,7 @@ from console.ui.bridge import DeskBridge
 from console.ui.i18n import Languages
 from console.ui.panes import PaneContext
 from console.ui.panes.messages import FeedModel, MessagesPane
+from console.ui.pickers import Picker
 from protocols import messages as wire
 from tests.ui.conftest import RunAsync, until
 from tests.ui.live_desk import LiveDesk, live_desk
@@ -104,10 +105,13 @@ def test_a_passenger_message_goes_to_the_chosen_train_in_both_languages(
         async with live_desk(tmp_path, languages, settings, "TR1910", "TR1911") as live:
             pane = _messages_pane(live)
             pane.tabs.setCurrentIndex(1)
-            pane.all_trains.setChecked(False)
-            pane.trains.refresh()
-            await until(lambda: "1910" in pane.trains.model.ids())
-            pane.trains.choose(["1910"])
+            dialog = pane.choose_trains()
+            picker = dialog.findChild(Picker, "trainPicker")
+            assert picker is not None and "1910" in picker.model.ids()  # trains by running number
+            picker.choose(["1910"])
+            dialog.accept()
+            assert not pane.all_trains.isChecked() and pane.trains == ["1910"]
+            assert pane.trains_button.text() == "Trains: 1910"
             pane.pis_text.setText("列车临时停车，请耐心等候")
             pane.pis_text_en.setText("Short stop, thank you for waiting")
             pane.urgent.setChecked(True)

@@ -37,7 +37,8 @@ def test_every_station_depot_and_the_centre_with_its_radios_and_cameras_in_line_
     assert _cell(model, "ST-S01-1", NAME) == "Radio 1"  # under its station, without the station's name again
     assert _cell(model, "CAM-S01-2", NAME) == "Concourse camera"
     assert _cell(model, "ST-S01-1", TERMINAL) == "ST-S01-1"
-    assert _cell(model, "ST-S01-1", NAME, KIND_ROLE) == "station" and _cell(model, "CAM-S01-1", NAME, KIND_ROLE) == "camera"
+    assert _cell(model, "ST-S01-1", NAME, KIND_ROLE) == "station"
+    assert _cell(model, "CAM-S01-1", NAME, KIND_ROLE) == "camera"
     assert _cell(model, "S01", STATE) == "2 of 2 radios up"
     assert _cell(model, "S04", STATE) == "0 of 1 radios up"
     assert _cell(model, "ST-S04-1", STATE) == "Offline"

@@ -16,11 +16,11 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
     QFrame,
-    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QListView,
+    QMenu,
     QPushButton,
     QTableView,
     QVBoxLayout,
@@ -39,7 +39,7 @@ from console.ui.colours import EMERGENCY_TEXT, GRANTED, TEXT, WAITING, brush
 from console.ui.command_runner import CommandRunner
 from console.ui.panes import PaneContext, pane
 from console.ui.resources import icon
-from console.ui.vocabulary import CALL_KINDS, DUPLEX, duration_text, group_name, party_name, word
+from console.ui.vocabulary import CALL_KINDS, DUPLEX_SHORT, duration_text, group_name, party_name, word
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +47,8 @@ ID_ROLE = Qt.ItemDataRole.UserRole + 2
 _Index = QModelIndex | QPersistentModelIndex
 _EMERGENCY_KINDS = ("emergency", "imminent_peril")
 _ROW_HEIGHT = 44
+#: how long the second click on Force release is awaited, ms
+FORCE_CONFIRM_MS = 5000
 
 
 def call_order(call: Any) -> tuple[int, int, str]:
@@ -134,7 +136,8 @@ class CallsModel(QAbstractTableModel):
         world = self.world
         if column == self.KIND:
             kind = word(CALL_KINDS, call.kind)
-            return f"{kind} · {word(DUPLEX, 'full')}" if call.kind == "private" and call.duplex == "full" else kind
+            full = call.kind == "private" and call.duplex == "full"
+            return f"{kind} · {word(DUPLEX_SHORT, 'full')}" if full else kind
         if column == self.WHO:
             if call.kind == "private" or (call.group is None and len(call.parties) <= 3):
                 return " ↔ ".join(party_name(world, p) for p in call.parties) or call.initiator
@@ -180,8 +183,8 @@ class IncomingModel(QAbstractTableModel):
         if role == ID_ROLE:
             return call_id
         if role == Qt.ItemDataRole.DisplayRole:
-            return (self.tr("%1 is calling you — %2").replace("%1", party_name(self.world, ringing.caller))
-                    .replace("%2", word(DUPLEX, ringing.duplex)))
+            return (self.tr("%1 is calling you (%2)").replace("%1", party_name(self.world, ringing.caller))
+                    .replace("%2", word(DUPLEX_SHORT, ringing.duplex)))
         if role == Qt.ItemDataRole.DecorationRole:
             return icon("call")
         if role == Qt.ItemDataRole.ForegroundRole:
@@ -207,15 +210,20 @@ class CallsPane(QWidget):
         self.incoming_view = QListView(self.incoming_box)
         self.incoming_view.setObjectName("incomingList")
         self.incoming_view.setModel(self.incoming_model)
-        self.incoming_view.setMaximumHeight(110)
+        self.incoming_view.setUniformItemSizes(True)
+        self.incoming_view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.incoming_view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.accept_button = QPushButton(self.incoming_box)
         self.accept_button.setObjectName("acceptButton")
         self.accept_button.setProperty("role", "accept")
+        self.accept_button.setProperty("compact", True)
         self.accept_button.clicked.connect(lambda: self.answer(True))
         self.reject_button = QPushButton(self.incoming_box)
         self.reject_button.setObjectName("rejectButton")
+        self.reject_button.setProperty("compact", True)
         self.reject_button.clicked.connect(lambda: self.answer(False))
         incoming = QHBoxLayout(self.incoming_box)
+        incoming.setContentsMargins(6, 4, 6, 4)
         incoming.addWidget(self.incoming_view, 1)
         incoming.addWidget(self.accept_button)
         incoming.addWidget(self.reject_button)
@@ -243,11 +251,23 @@ class CallsPane(QWidget):
         self.end_button = self._button("endCallButton", self.end_selected)
         self.force_button = self._button("forceReleaseButton", self.force_release_selected)
         self.force_button.setProperty("role", "danger")
+        self._force_armed: str | None = None
+        self._force_timer = QTimer(self)
+        self._force_timer.setSingleShot(True)
+        self._force_timer.setInterval(FORCE_CONFIRM_MS)
+        self._force_timer.timeout.connect(self._disarm_force)
         self.private_button = self._button("privateCallButton", self.open_private_call)
         self.broadcast_button = self._button("broadcastButton", self.open_broadcast)
-        self.regroup_button = self._button("regroupButton", self.open_regroup)
-        self.patch_button = self._button("patchButton", self.open_patch)
-        self.dissolve_button = self._button("dissolveButton", self.open_dissolve)
+        # regroup, patch and dissolve share one button's menu: the pane is short of height, and they are rare
+        self.regroup_button = QPushButton(self)
+        self.regroup_button.setObjectName("regroupButton")
+        self.regroup_button.setProperty("compact", True)
+        self.regroup_menu = QMenu(self.regroup_button)
+        self.regroup_action = self.regroup_menu.addAction("", self.open_regroup)
+        self.patch_action = self.regroup_menu.addAction("", self.open_patch)
+        self.regroup_menu.addSeparator()
+        self.dissolve_action = self.regroup_menu.addAction("", self.open_dissolve)
+        self.regroup_button.setMenu(self.regroup_menu)
         self.failure = QLabel(self)
         self.failure.setObjectName("paneFailure")
         self.failure.setWordWrap(True)
@@ -255,21 +275,21 @@ class CallsPane(QWidget):
         self.runner.failed.connect(self._on_failed)
         self.runner.succeeded.connect(lambda *_: self.failure.hide())
 
-        selected = QHBoxLayout()
-        selected.addWidget(self.end_button)
-        selected.addWidget(self.force_button)
-        selected.addStretch(1)
-        starts = QGridLayout()
-        for column, button in enumerate((self.private_button, self.broadcast_button, self.regroup_button,
-                                         self.patch_button, self.dissolve_button)):
-            starts.addWidget(button, 0, column)
+        buttons = QHBoxLayout()
+        for button in (self.end_button, self.force_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        for button in (self.private_button, self.broadcast_button, self.regroup_button):
+            buttons.addWidget(button)
+        self.table.setMinimumHeight(48)
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.setSpacing(6)
         layout.addWidget(self.incoming_box)
         layout.addWidget(self.table, 1)
-        layout.addWidget(self.empty_label)
-        layout.addLayout(selected)
+        layout.addWidget(self.empty_label, 1)
         layout.addWidget(self.failure)
-        layout.addLayout(starts)
+        layout.addLayout(buttons)
 
         bridge = context.bridge
         for signal in (bridge.callChanged, bridge.floorChanged, bridge.incomingCall, bridge.groupsChanged):
@@ -287,6 +307,7 @@ class CallsPane(QWidget):
         button = QPushButton(self)
         button.setObjectName(name)
         button.setAutoDefault(False)
+        button.setProperty("compact", True)
         button.clicked.connect(slot)
         return button
 
@@ -323,10 +344,30 @@ class CallsPane(QWidget):
             self.runner.run(self.tr("End call"), self.desk.end_call(call.id))
 
     def force_release_selected(self) -> None:
+        """First click arms, a second one within 5 s on the same call ends it for everyone in it."""
         call = self.selected_call()
-        if call is not None:
-            reason = self.tr("force-released by dispatcher %1").replace("%1", self.world.me)
-            self.runner.run(self.tr("Force release"), self.desk.force_release(call.id, reason))
+        if call is None:
+            return
+        if self._force_armed != call.id:
+            self._force_armed = call.id
+            self._force_timer.start()
+            self.retranslate_force()
+            return
+        self._disarm_force()
+        reason = self.tr("force-released by dispatcher %1").replace("%1", self.world.me)
+        self.runner.run(self.tr("Force release"), self.desk.force_release(call.id, reason))
+
+    def _disarm_force(self) -> None:
+        self._force_armed = None
+        self._force_timer.stop()
+        self.retranslate_force()
+
+    def retranslate_force(self) -> None:
+        armed = self._force_armed is not None
+        self.force_button.setText(self.tr("Click again to force-release") if armed else self.tr("Force release"))
+        self.force_button.setProperty("armed", armed)
+        self.force_button.style().unpolish(self.force_button)
+        self.force_button.style().polish(self.force_button)
 
     def open_private_call(self) -> PrivateCallDialog:
         dialog = PrivateCallDialog(self.world, self)
@@ -380,31 +421,40 @@ class CallsPane(QWidget):
         if chosen is not None and chosen.id in self.model.ids:
             self.select_call(chosen.id)
         self.incoming_model.refresh()
-        self.incoming_box.setVisible(bool(self.incoming_model.ids))
+        ringing = len(self.incoming_model.ids)
+        self.incoming_box.setVisible(ringing > 0)
+        if ringing:  # as high as its rows (two at most): the calls below keep the room
+            row = max(self.incoming_view.sizeHintForRow(0), 32)
+            self.incoming_view.setFixedHeight(row * min(ringing, 2) + 2 * self.incoming_view.frameWidth() + 2)
         self.empty_label.setVisible(not self.model.ids)
+        self.table.setVisible(bool(self.model.ids))  # the note takes the table's place
         self._update_buttons()
 
     def _update_buttons(self) -> None:
         call = self.selected_call()
         permissions = self.world.permissions
+        if self._force_armed is not None and (call is None or call.id != self._force_armed):
+            self._disarm_force()  # armed for another call, or that call ended
         self.end_button.setEnabled(call is not None and self._mine(call))
         self.force_button.setEnabled(call is not None and "force_release" in permissions)
         self.broadcast_button.setEnabled("broadcast" in permissions)
         self.regroup_button.setEnabled("regroup" in permissions)
-        self.patch_button.setEnabled("regroup" in permissions)
-        self.dissolve_button.setEnabled("regroup" in permissions and bool(temporary_groups(self.world)))
+        self.regroup_action.setEnabled("regroup" in permissions)
+        self.patch_action.setEnabled("regroup" in permissions)
+        self.dissolve_action.setEnabled("regroup" in permissions and bool(temporary_groups(self.world)))
 
     def retranslate(self) -> None:
         self.accept_button.setText(self.tr("Accept"))
         self.reject_button.setText(self.tr("Reject"))
         self.end_button.setText(self.tr("End call"))
-        self.force_button.setText(self.tr("Force release"))
+        self.retranslate_force()
         self.force_button.setToolTip(self.tr("End the selected call for everyone in it"))
         self.private_button.setText(self.tr("Private call…"))
         self.broadcast_button.setText(self.tr("Broadcast…"))
-        self.regroup_button.setText(self.tr("Regroup…"))
-        self.patch_button.setText(self.tr("Patch…"))
-        self.dissolve_button.setText(self.tr("Dissolve…"))
+        self.regroup_button.setText(self.tr("Regroup"))
+        self.regroup_action.setText(self.tr("Regroup…"))
+        self.patch_action.setText(self.tr("Patch…"))
+        self.dissolve_action.setText(self.tr("Dissolve…"))
         self.empty_label.setText(self.tr("No calls in progress"))
         self.model.retranslate()
         self.refresh()

@@ -117,8 +117,8 @@ class _RecordsModel(QAbstractTableModel):
 class AlertsModel(_RecordsModel):
     """Emergency alerts: unacknowledged first (oldest first), then acknowledged ones (newest first)."""
 
-    STATE, TERMINAL, KIND, GROUP, WHERE, AGE = range(6)
-    COLUMNS = 6
+    STATE, TERMINAL, GROUP, WHERE, AGE = range(5)
+    COLUMNS = 5
 
     def records(self) -> dict[str, Any]:
         return dict(self.world.alerts)
@@ -130,8 +130,7 @@ class AlertsModel(_RecordsModel):
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation != Qt.Orientation.Horizontal or role != Qt.ItemDataRole.DisplayRole:
             return None
-        return (self.tr("State"), self.tr("Raised by"), self.tr("Kind"), self.tr("Group"), self.tr("Where"),
-                self.tr("Age"))[section]
+        return (self.tr("Alert"), self.tr("Raised by"), self.tr("Group"), self.tr("Where"), self.tr("Age"))[section]
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         alert = self.record_at(index.row()) if index.isValid() else None
@@ -151,7 +150,7 @@ class AlertsModel(_RecordsModel):
         if role == Qt.ItemDataRole.FontRole and (active or column == self.STATE):
             return _bold()
         if role == Qt.ItemDataRole.ToolTipRole:
-            return alert.id
+            return f"{self._text(alert, column)}  ({alert.id})"
         return None
 
     def _text(self, alert: Any, column: int) -> str:
@@ -159,12 +158,10 @@ class AlertsModel(_RecordsModel):
         if column == self.STATE:
             state = word(ALERT_STATES, alert.state)
             if alert.state == "acknowledged" and alert.acknowledged_by:
-                return self.tr("%1 by %2").replace("%1", state).replace("%2", alert.acknowledged_by)
-            return state
+                state = self.tr("%1 by %2").replace("%1", state).replace("%2", alert.acknowledged_by)
+            return f"{word(ALERT_KINDS, alert.kind)} · {state}"
         if column == self.TERMINAL:
             return terminal_label(world, alert.terminal)
-        if column == self.KIND:
-            return word(ALERT_KINDS, alert.kind)
         if column == self.GROUP:
             return group_name(world, alert.group)
         if column == self.WHERE:
@@ -179,8 +176,8 @@ class AlertsModel(_RecordsModel):
 class AlarmsModel(_RecordsModel):
     """Alarms: raised ones first, most severe first, oldest first among equals; then acknowledged ones."""
 
-    SEVERITY, SOURCE, ORIGIN, ALARM, STATE, AGE = range(6)
-    COLUMNS = 6
+    SEVERITY, ORIGIN, ALARM, STATE, AGE = range(5)
+    COLUMNS = 5
 
     def records(self) -> dict[str, Any]:
         return dict(self.world.alarms)
@@ -192,8 +189,7 @@ class AlarmsModel(_RecordsModel):
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation != Qt.Orientation.Horizontal or role != Qt.ItemDataRole.DisplayRole:
             return None
-        return (self.tr("Severity"), self.tr("Source"), self.tr("From"), self.tr("Alarm"), self.tr("State"),
-                self.tr("Age"))[section]
+        return (self.tr("Severity"), self.tr("From"), self.tr("Alarm"), self.tr("State"), self.tr("Age"))[section]
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         alarm = self.record_at(index.row()) if index.isValid() else None
@@ -216,15 +212,13 @@ class AlarmsModel(_RecordsModel):
         if role == Qt.ItemDataRole.FontRole and column == self.SEVERITY:
             return _bold()
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{alarm.id} {alarm.code}".strip()
+            return f"{self._text(alarm, column)}  ({alarm.id})"
         return None
 
     def _text(self, alarm: Any, column: int) -> str:
         world = self.world
         if column == self.SEVERITY:
-            return word(SEVERITIES, alarm.severity)
-        if column == self.SOURCE:
-            return word(ALARM_SOURCES, alarm.source)
+            return f"{word(SEVERITIES, alarm.severity)} · {word(ALARM_SOURCES, alarm.source)}"
         if column == self.ORIGIN:
             origin = (terminal_label(world, alarm.origin) if alarm.origin in world.terminals
                       else place_name(world, alarm.origin))
@@ -253,8 +247,10 @@ def _table(parent: QWidget, name: str, model: QAbstractTableModel, stretch: int)
     table.verticalHeader().setDefaultSectionSize(_ROW_HEIGHT)
     table.setShowGrid(False)
     table.setWordWrap(False)
+    table.setMinimumHeight(48)
     header = table.horizontalHeader()
     header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    header.setMaximumSectionSize(220)  # a long name is elided (its tooltip has it whole), the key column stays wide
     header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
     return table
 
@@ -276,6 +272,7 @@ class EmergenciesPane(QWidget):
         self.alerts_title = QLabel(self)
         self.alerts_title.setObjectName("paneHeading")
         self.alerts_table = _table(self, "alertsTable", self.alerts, AlertsModel.TERMINAL)
+        self.alerts_table.setMinimumHeight(84)  # the header and one whole alert, whatever the squeeze
         self.ack_alert_button = self._button("ackAlertButton", self.acknowledge_alert)
         self.ack_alert_button.setProperty("role", "danger")
         self.take_call_button = self._button("paneTakeCallButton", self.take_call)
@@ -297,9 +294,10 @@ class EmergenciesPane(QWidget):
         alerts = QWidget(self)
         alerts_layout = QVBoxLayout(alerts)
         alerts_layout.setContentsMargins(0, 0, 0, 0)
-        alerts_layout.addWidget(self.alerts_title)
+        alerts_layout.setSpacing(4)
         alerts_layout.addWidget(self.alerts_table, 1)
-        alert_buttons = QHBoxLayout()
+        alert_buttons = QHBoxLayout()  # the count and the buttons share a row: the desk is short of height
+        alert_buttons.addWidget(self.alerts_title, 1)
         for button in (self.ack_alert_button, self.take_call_button, self.alert_location_button,
                        self.cancel_alert_button):
             alert_buttons.addWidget(button)
@@ -307,19 +305,23 @@ class EmergenciesPane(QWidget):
         alarms = QWidget(self)
         alarms_layout = QVBoxLayout(alarms)
         alarms_layout.setContentsMargins(0, 0, 0, 0)
-        alarms_layout.addWidget(self.alarms_title)
-        alarms_layout.addWidget(self.alarms_table, 1)
-        alarm_buttons = QHBoxLayout()
+        alarms_layout.setSpacing(4)
+        alarm_head = QHBoxLayout()  # title and buttons share a row: the desk is short of height, not width
+        alarm_head.addWidget(self.alarms_title, 1)
         for button in (self.ack_alarm_button, self.clear_alarm_button, self.alarm_location_button):
-            alarm_buttons.addWidget(button)
-        alarm_buttons.addStretch(1)
-        alarms_layout.addLayout(alarm_buttons)
+            alarm_head.addWidget(button)
+        alarms_layout.addLayout(alarm_head)
+        alarms_layout.addWidget(self.alarms_table, 1)
         splitter = QSplitter(Qt.Orientation.Vertical, self)
         splitter.setObjectName("emergenciesSplitter")
         splitter.addWidget(alerts)
         splitter.addWidget(alarms)
         splitter.setChildrenCollapsible(False)
+        splitter.setStretchFactor(0, 2)
+        splitter.setStretchFactor(1, 3)
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.setSpacing(4)
         layout.addWidget(splitter, 1)
         layout.addWidget(self.failure)
 
@@ -341,6 +343,7 @@ class EmergenciesPane(QWidget):
         button = QPushButton(self)
         button.setObjectName(name)
         button.setAutoDefault(False)
+        button.setProperty("compact", True)
         button.clicked.connect(slot)
         return button
 
@@ -436,11 +439,13 @@ class EmergenciesPane(QWidget):
     def _update_titles(self) -> None:
         active = sum(1 for a in self.world.alerts.values() if a.state == "active")
         raised = sum(1 for a in self.world.alarms.values() if a.state == "raised")
-        self.alerts_title.setText(self.tr("Emergency alerts: %1 unacknowledged").replace("%1", str(active))
-                                  if active else self.tr("Emergency alerts: none unacknowledged"))
+        self.alerts_title.setText(self.tr("Emergencies: %1").replace("%1", str(active)) if active
+                                  else self.tr("Emergencies: none"))
+        self.alerts_title.setToolTip(self.tr("%1 emergency alerts unacknowledged").replace("%1", str(active)))
         self.alerts_title.setProperty("state", "emergency" if active else "")
-        self.alarms_title.setText(self.tr("Alarms: %1 raised").replace("%1", str(raised)) if raised
-                                  else self.tr("Alarms: none raised"))
+        self.alarms_title.setText(self.tr("Alarms: %1").replace("%1", str(raised)) if raised
+                                  else self.tr("Alarms: none"))
+        self.alarms_title.setToolTip(self.tr("%1 alarms raised").replace("%1", str(raised)))
         self.alarms_title.setProperty("state", "alarm" if raised else "")
         for label in (self.alerts_title, self.alarms_title):
             label.style().unpolish(label)

@@ -40,7 +40,7 @@ logger = logging.getLogger(__name__)
 ID_ROLE = Qt.ItemDataRole.UserRole + 2
 ACTIVITY_ROLE = Qt.ItemDataRole.UserRole + 3
 _Index = QModelIndex | QPersistentModelIndex
-_ROW_HEIGHT = 48
+_ROW_HEIGHT = 42
 _SELECTED_BACKGROUND = "#173a66"
 _LIGHTS = {"idle": IDLE, "call": CALL, "floor": GRANTED, "emergency": EMERGENCY}
 
@@ -221,11 +221,14 @@ class GroupsPane(QWidget):
         self.runner = CommandRunner(context.commands, parent=self)
         self.model = GroupsModel(self.world, self)
         self.queue_model = QueueModel(self.world, self)
+        self._emergencies_seen: set[str] = set()
+        self._selected_seen: str | None = None
 
         self.title = QLabel(self)
         self.title.setObjectName("paneHeading")
         self.monitor_button = QPushButton(self)
         self.monitor_button.setObjectName("monitorButton")
+        self.monitor_button.setProperty("compact", True)
         self.monitor_button.clicked.connect(self.edit_monitored)
         self.table = QTableView(self)
         self.table.setObjectName("groupsTable")
@@ -260,6 +263,8 @@ class GroupsPane(QWidget):
         self.queue_view.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.queue_view.setMaximumHeight(120)
         box = QVBoxLayout(self.talk_group)
+        box.setContentsMargins(8, 6, 8, 6)
+        box.setSpacing(2)
         box.addWidget(self.talk_group_label)
         box.addWidget(self.holder_label)
         box.addWidget(self.queue_title)
@@ -275,7 +280,10 @@ class GroupsPane(QWidget):
         top = QHBoxLayout()
         top.addWidget(self.title, 1)
         top.addWidget(self.monitor_button)
+        self.table.setMinimumHeight(100)
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.setSpacing(6)
         layout.addLayout(top)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.talk_group)
@@ -322,6 +330,7 @@ class GroupsPane(QWidget):
     def refresh(self, *_: Any) -> None:
         self.model.refresh()
         self.queue_model.refresh()
+        self._reveal()
         world = self.world
         selected = world.selected
         if selected is None:
@@ -352,6 +361,20 @@ class GroupsPane(QWidget):
                                  else self.tr("Queue: nobody waiting"))
         self.queue_view.setVisible(count > 0)
         self.monitor_button.setEnabled(bool(world.allowed_groups))
+
+    def _reveal(self) -> None:
+        """Keep in sight a group whose emergency just began, and the talk group when it changes."""
+        rows = self.model.rows
+        emergencies = {r.group.id for r in rows if r.emergency}
+        new = emergencies - self._emergencies_seen
+        self._emergencies_seen = emergencies
+        target = next((r.group.id for r in rows if r.group.id in new), None)
+        if target is None and self.world.selected != self._selected_seen:
+            target = self.world.selected
+        self._selected_seen = self.world.selected
+        row = self.model.row_of(target) if target is not None else None
+        if row is not None:  # centred: it stays in sight when the banner's arrival shrinks the pane
+            self.table.scrollTo(self.model.index(row, GroupsModel.GROUP), QAbstractItemView.ScrollHint.PositionAtCenter)
 
     def retranslate(self) -> None:
         self.title.setText(self.tr("Monitored groups"))

@@ -18,14 +18,15 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QCompleter,
-    QFormLayout,
+    QDialog,
+    QDialogButtonBox,
     QGridLayout,
-    QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
     QRadioButton,
+    QSizePolicy,
     QSpinBox,
     QTableView,
     QTabWidget,
@@ -201,7 +202,13 @@ class MessagesPane(QWidget):
         self.outcome.setWordWrap(True)
         self.runner.failed.connect(self._on_failed)
 
+        self.table.setMinimumHeight(80)  # the header and one message
+        self.tabs.setDocumentMode(True)
+        self.tabs.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        self.outcome.hide()
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.setSpacing(6)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.outcome)
         layout.addWidget(self.tabs)
@@ -246,6 +253,7 @@ class MessagesPane(QWidget):
         self.text.setMaxLength(1000)
         self.text.returnPressed.connect(self.send_text)
         self.send_text_button = QPushButton(tab)
+        self.send_text_button.setProperty("compact", True)
         self.send_text_button.setObjectName("sendTextButton")
         self.send_text_button.setProperty("role", "primary")
         self.send_text_button.clicked.connect(self.send_text)
@@ -253,22 +261,23 @@ class MessagesPane(QWidget):
         self.status_code.setObjectName("statusCode")
         self.status_code.setRange(0, 65535)
         self.send_status_button = QPushButton(tab)
+        self.send_status_button.setProperty("compact", True)
         self.send_status_button.setObjectName("sendStatusButton")
         self.send_status_button.clicked.connect(self.send_status)
         grid = QGridLayout(tab)
+        grid.setContentsMargins(6, 6, 6, 6)
+        grid.setSpacing(6)
         grid.addWidget(self.to_group, 0, 0)
         grid.addWidget(self.group_box, 0, 1, 1, 2)
-        grid.addWidget(self.to_terminal, 1, 0)
-        grid.addWidget(self.terminal_box, 1, 1, 1, 2)
-        grid.addWidget(self.text, 2, 0, 1, 2)
-        grid.addWidget(self.send_text_button, 2, 2)
-        self.status_label = QLabel(tab)
-        status_row = QHBoxLayout()
-        status_row.addWidget(self.status_label)
-        status_row.addWidget(self.status_code, 1)
-        grid.addLayout(status_row, 3, 0, 1, 2)
-        grid.addWidget(self.send_status_button, 3, 2)
+        grid.addWidget(self.to_terminal, 0, 3)
+        grid.addWidget(self.terminal_box, 0, 4, 1, 2)
+        grid.addWidget(self.text, 1, 0, 1, 3)
+        grid.addWidget(self.send_text_button, 1, 3)
+        grid.addWidget(self.status_code, 1, 4)
+        grid.addWidget(self.send_status_button, 1, 5)
         grid.setColumnStretch(1, 1)
+        grid.setColumnStretch(2, 1)
+        grid.setColumnStretch(4, 1)
         self._fill_terminals()
         self._fill_groups()
         return tab
@@ -282,11 +291,15 @@ class MessagesPane(QWidget):
         self.all_trains = QCheckBox(tab)
         self.all_trains.setObjectName("allTrains")
         self.all_trains.setChecked(True)
-        self.trains = Picker(lambda: train_choices(self.world), multi=True, parent=tab)
-        self.trains.setObjectName("trainPicker")
-        self.trains.setEnabled(False)
-        self.trains.setMaximumHeight(170)
-        self.all_trains.toggled.connect(lambda checked: self.trains.setEnabled(not checked))
+        #: the running numbers chosen when not every train is addressed
+        self.trains: list[str] = []
+        self.trains_button = QPushButton(tab)
+        self.trains_button.setProperty("compact", True)
+        self.trains_button.setObjectName("chooseTrainsButton")
+        self.trains_button.setEnabled(False)
+        self.trains_button.clicked.connect(self.choose_trains)
+        self.all_trains.toggled.connect(lambda checked: self.trains_button.setEnabled(not checked))
+        self.all_trains.toggled.connect(lambda _checked: self._show_trains())
         self.urgent = QCheckBox(tab)
         self.urgent.setObjectName("pisUrgent")
         self.duration = QSpinBox(tab)
@@ -298,22 +311,57 @@ class MessagesPane(QWidget):
         self.send_pis_button.setObjectName("sendPisButton")
         self.send_pis_button.setProperty("role", "primary")
         self.send_pis_button.clicked.connect(self.send_pis)
-        self.pis_form = QFormLayout()
-        self.pis_text_label, self.pis_text_en_label, self.duration_label = QLabel(tab), QLabel(tab), QLabel(tab)
-        self.pis_form.addRow(self.pis_text_label, self.pis_text)
-        self.pis_form.addRow(self.pis_text_en_label, self.pis_text_en)
-        options = QHBoxLayout()
-        options.addWidget(self.all_trains)
-        options.addWidget(self.urgent)
-        options.addStretch(1)
-        options.addWidget(self.duration_label)
-        options.addWidget(self.duration)
-        layout = QVBoxLayout(tab)
-        layout.addLayout(self.pis_form)
-        layout.addLayout(options)
-        layout.addWidget(self.trains)
-        layout.addWidget(self.send_pis_button)
+        self.duration_label = QLabel(tab)
+        grid = QGridLayout(tab)
+        grid.setContentsMargins(6, 6, 6, 6)
+        grid.setSpacing(6)
+        grid.addWidget(self.pis_text, 0, 0, 1, 3)
+        grid.addWidget(self.pis_text_en, 0, 3, 1, 3)
+        grid.addWidget(self.all_trains, 1, 0)
+        grid.addWidget(self.trains_button, 1, 1)
+        grid.addWidget(self.urgent, 1, 2)
+        grid.addWidget(self.duration_label, 1, 4, Qt.AlignmentFlag.AlignRight)
+        grid.addWidget(self.duration, 1, 5)
+        grid.addWidget(self.send_pis_button, 0, 6, 2, 1)
+        grid.setColumnStretch(0, 1)
+        grid.setColumnStretch(3, 1)
+        self.send_pis_button.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
         return tab
+
+    def choose_trains(self) -> QDialog:
+        """Pick the trains whose passenger screens show the next message."""
+        dialog = QDialog(self)
+        dialog.setObjectName("trainsDialog")
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.resize(460, 600)
+        dialog.setWindowTitle(self.tr("Trains"))
+        picker = Picker(lambda: train_choices(self.world), multi=True, parent=dialog)
+        picker.setObjectName("trainPicker")
+        picker.choose(self.trains)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel,
+                                   dialog)
+        buttons.accepted.connect(dialog.accept)
+        buttons.rejected.connect(dialog.reject)
+        layout = QVBoxLayout(dialog)
+        layout.addWidget(picker)
+        layout.addWidget(buttons)
+        dialog.accepted.connect(lambda: self.set_trains(picker.chosen()))
+        dialog.open()
+        return dialog
+
+    def set_trains(self, numbers: list[str]) -> None:
+        """Address the next passenger message to these trains (running numbers)."""
+        self.trains = list(numbers)
+        if self.trains:
+            self.all_trains.setChecked(False)
+        self._show_trains()
+
+    def _show_trains(self) -> None:
+        if self.all_trains.isChecked() or not self.trains:
+            self.trains_button.setText(self.tr("Choose trains…"))
+        else:
+            shown = ", ".join(self.trains[:4]) + ("…" if len(self.trains) > 4 else "")
+            self.trains_button.setText(self.tr("Trains: %1").replace("%1", shown))
 
     def _fill_terminals(self) -> None:
         box = self.terminal_box
@@ -423,7 +471,7 @@ class MessagesPane(QWidget):
         if not text and not text_en:
             self._say(self.tr("Write the passenger message first"), error=True)
             return
-        trains: list[str] = [] if self.all_trains.isChecked() else self.trains.chosen()
+        trains: list[str] = [] if self.all_trains.isChecked() else list(self.trains)
         if not self.all_trains.isChecked() and not trains:
             self._say(self.tr("Choose the trains, or All trains"), error=True)
             return
@@ -447,6 +495,7 @@ class MessagesPane(QWidget):
 
     def _say(self, text: str, *, error: bool = False) -> None:
         self.outcome.setText(text)
+        self.outcome.setVisible(bool(text))
         self.outcome.setProperty("error", error)
         self.outcome.style().unpolish(self.outcome)
         self.outcome.style().polish(self.outcome)
@@ -466,15 +515,14 @@ class MessagesPane(QWidget):
         self.terminal_edit.setPlaceholderText(self.tr("id or name"))
         self.text.setPlaceholderText(self.tr("Message text (Enter sends)"))
         self.send_text_button.setText(self.tr("Send text"))
-        self.status_label.setText(self.tr("Status code"))
+        self.status_code.setPrefix(self.tr("Status "))
         self.send_status_button.setText(self.tr("Send status"))
-        self.pis_text_label.setText(self.tr("Chinese"))
-        self.pis_text_en_label.setText(self.tr("English"))
-        self.pis_text.setPlaceholderText("列车临时停车，请耐心等候")
-        self.pis_text_en.setPlaceholderText("The train is held briefly. Thank you for your patience.")
+        self.pis_text.setPlaceholderText(self.tr("Chinese: 列车临时停车，请耐心等候"))
+        self.pis_text_en.setPlaceholderText(self.tr("English: The train is held briefly…"))
         self.all_trains.setText(self.tr("All trains"))
         self.urgent.setText(self.tr("Urgent"))
         self.duration_label.setText(self.tr("Show for"))
+        self._show_trains()
         self.send_pis_button.setText(self.tr("Show on passenger screens"))
         self._update_permissions()
         self.model.retranslate()

@@ -47,7 +47,7 @@ NAME = "test_mode"
 TITLE = QT_TRANSLATE_NOOP("Panes", "Test mode")
 #: how often the simulated terminals' own state and the pair's processes are re-read, ms
 REFRESH_MS = 400
-_WIDTHS = {ID: 80, KIND: 118, PRESENCE: 92, LINK: 48, FLOOR: 72, ALERT: 70}
+_WIDTHS = {ID: 96, KIND: 124, PRESENCE: 100, LINK: 46, FLOOR: 72, ALERT: 70}
 #: the tabs under the list
 DRIVE_TAB, FAULTS_TAB = 0, 1
 
@@ -138,8 +138,9 @@ class TestModePane(QWidget):
         self.splitter.setChildrenCollapsible(False)
         self.splitter.addWidget(self.terminals_box)
         self.splitter.addWidget(self.tabs)
-        self.splitter.setStretchFactor(0, 2)
-        self.splitter.setStretchFactor(1, 3)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([420, 480])  # in proportion: the list gets a good part of the dock
         outer = QVBoxLayout(self)
         outer.setContentsMargins(4, 4, 4, 4)
         outer.addWidget(self.record_bar)
@@ -281,6 +282,12 @@ class TestModePane(QWidget):
         super().changeEvent(event)
 
 
+def show_pane(window: Any) -> None:
+    """Bring the test mode dock to the front of its tab (call after the window is shown: a tab raised before is not
+    the one shown)."""
+    window.raise_pane(NAME)
+
+
 def install(bench: Any) -> PaneSpec:
     """Register the test mode pane over ``bench`` (before the window is built); in a tab beside the groups pane."""
 
@@ -296,4 +303,4 @@ def uninstall() -> None:
     unregister(NAME)
 
 
-__all__ = ["NAME", "REFRESH_MS", "TITLE", "TestModePane", "install", "uninstall"]
+__all__ = ["NAME", "REFRESH_MS", "TITLE", "TestModePane", "install", "show_pane", "uninstall"]

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from console.ui.panes.terminal_look import kind_name, place_label
-from console.ui.test_mode.parts import StatusLine
+from console.ui.test_mode.parts import StatusLine, set_enabled
 
 logger = logging.getLogger(__name__)
 
@@ -202,8 +202,11 @@ class DrivePanel(QWidget):
             self.ptt_release()
         self.terminal = terminal
         for control in self._controls:
-            control.setEnabled(terminal is not None)
-        self.video_button.setEnabled(terminal is not None and self.bench.media_unavailable is None)
+            if isinstance(control, QPushButton):
+                set_enabled(control, terminal is not None)
+            else:
+                control.setEnabled(terminal is not None)
+        set_enabled(self.video_button, terminal is not None and self.bench.media_unavailable is None)
         self._fill_neighbours()
         self._show_heading()
 

@@ -13,7 +13,7 @@ from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from console.ui.colours import GRANTED, MUTED_TEXT, WAITING
-from console.ui.test_mode.parts import StatusLine
+from console.ui.test_mode.parts import StatusLine, set_enabled
 
 logger = logging.getLogger(__name__)
 
@@ -89,10 +89,12 @@ class FaultsPanel(QWidget):
         self.note.setVisible(not owned)
         for name in ROWS:
             state = states.get(name)
-            self.states[name].setText(self._describe(state) if state is not None else "—")
+            text = self._describe(state) if state is not None else "—"
+            if self.states[name].text() != text:  # the desk's links change many times a second: repaint on news
+                self.states[name].setText(text)
             for (fault, row), button in self.buttons.items():
                 if row == name:
-                    button.setEnabled(state is not None and _makes_sense(fault, state.process))
+                    set_enabled(button, state is not None and _makes_sense(fault, state.process))
 
     def _describe(self, state: Any) -> str:
         process = {"running": self.tr("running"), "paused": self.tr("paused"), "isolated": self.tr("isolated"),
@@ -103,8 +105,10 @@ class FaultsPanel(QWidget):
             text += f' <span style="color:{MUTED_TEXT}">pid {state.pid}</span>'
         if state.name != "witness":
             role = {"active": self.tr("active"), "standby": self.tr("standby")}.get(state.role or "", "?")
-            link = self.tr("link up") if state.link == "up" else self.tr("link %1").replace("%1", state.link or "?")
-            seen = self.tr("desk sees: %1, %2").replace("%1", role).replace("%2", link)
+            if state.link == "up":
+                seen = self.tr("desk sees: %1, link up").replace("%1", role)
+            else:  # the role is the last the desk heard: say so
+                seen = self.tr("desk sees: link %1 (was %2)").replace("%1", state.link or "?").replace("%2", role)
             text += f' <span style="color:{MUTED_TEXT}">· {seen}</span>'
         return text
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QPushButton, QWidget
 
 from console.ui.panes.pane_parts import CommandStatus
 
@@ -20,4 +20,18 @@ class StatusLine(CommandStatus):
         self.setVisible(bool(text))
 
 
-__all__ = ["StatusLine"]
+def set_enabled(button: QPushButton, enabled: bool) -> None:
+    """Enable or disable ``button``; a coloured one (``role`` danger or primary) goes grey while disabled, since
+    the theme colours it by role whatever its state (a red Kill that cannot be pressed reads as one that can)."""
+    role = button.property("colour_role")
+    if role is None:
+        role = button.property("role") or ""
+        button.setProperty("colour_role", role)
+    button.setEnabled(enabled)
+    if button.property("role") != (role if enabled else ""):
+        button.setProperty("role", role if enabled else "")
+        button.style().unpolish(button)
+        button.style().polish(button)
+
+
+__all__ = ["StatusLine", "set_enabled"]

@@ -13,10 +13,13 @@ from typing import Any
 from PySide6.QtCore import QEvent, QTimer, Signal
 from PySide6.QtWidgets import QCheckBox, QFileDialog, QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from console.ui.test_mode.parts import StatusLine
+from console.ui.test_mode.parts import StatusLine, set_enabled
 from console.ui.test_mode.recording import SavedScenario, save_recording
 
 logger = logging.getLogger(__name__)
+
+#: the colour of the "recording" words (the red of a record lamp)
+RECORDING = "#ff5a5f"
 
 
 def recordings_folder() -> Path:
@@ -55,10 +58,12 @@ class RecordBar(QFrame):
         row.addWidget(self.record_button)
         row.addWidget(self.save_button)
         row.addWidget(self.checks)
-        row.addWidget(self.state, 1)
+        row.addStretch(1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 4, 6, 4)
+        layout.setSpacing(4)
         layout.addLayout(row)
+        layout.addWidget(self.state)
         layout.addWidget(self.status)
         self._ticker = QTimer(self)
         self._ticker.setInterval(500)
@@ -120,7 +125,7 @@ class RecordBar(QFrame):
             chosen, _filter = QFileDialog.getSaveFileName(self, self.tr("Save the recording as a scenario"),
                                                           str(suggested), self.tr("Scenario files (*.yaml *.yml)"))
             if not chosen:
-                self.status.show_text(self.tr("Not saved: Save… writes it later"))
+                self.status.show_text(self.tr("Not saved: Save as… writes it later"))
                 return None
             path = Path(chosen)
         try:
@@ -143,10 +148,9 @@ class RecordBar(QFrame):
         recording = self.bench.recording
         active = self.recording
         self.record_button.setText(self.tr("Stop and save…") if active else self.tr("Record"))
-        self.record_button.setProperty("role", "danger" if active else "primary")
-        self.record_button.style().unpolish(self.record_button)
-        self.record_button.style().polish(self.record_button)
-        self.record_button.setEnabled(self.bench.session is not None)
+        self.record_button.setProperty("colour_role", "danger" if active else "primary")
+        set_enabled(self.record_button, self.bench.session is not None)
+        self.state.setStyleSheet(f"color: {RECORDING};" if active else "")
         self.save_button.setEnabled(recording is not None and not active)
         self.checks.setEnabled(not active)
         if active:
@@ -159,7 +163,7 @@ class RecordBar(QFrame):
             self.state.setText(self.tr("Not recording"))
 
     def retranslate(self) -> None:
-        self.save_button.setText(self.tr("Save again…"))
+        self.save_button.setText(self.tr("Save as…"))
         self.save_button.setToolTip(self.tr("Write the last recording to another file"))
         self.checks.setText(self.tr("add checks"))
         self.checks.setToolTip(self.tr("Follow actions with checks of what the desk must show (an emergency "

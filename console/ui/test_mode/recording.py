@@ -46,6 +46,36 @@ _PLAIN_FIELDS: dict[str, dict[str, str]] = {
 _TAKEOVER_FAULTS = ("kill", "pause", "isolate")
 
 
+class _Flow(dict[str, Any]):
+    """A mapping written on one line (an expectation: ``expect: {within: 2s, console: ...}``)."""
+
+
+class _FlowList(list[Any]):
+    """A list of plain values written on one line (``between: [S03, S04]``)."""
+
+
+class _Dumper(yaml.SafeDumper):
+    """Block style for the file's structure, flow style for `_Flow` and `_FlowList` (as docs/scenarios.md writes)."""
+
+
+_Dumper.add_representer(_Flow, lambda dumper, data: dumper.represent_mapping("tag:yaml.org,2002:map", data.items(),
+                                                                              flow_style=True))
+_Dumper.add_representer(_FlowList, lambda dumper, data: dumper.represent_sequence("tag:yaml.org,2002:seq", data,
+                                                                                   flow_style=True))
+
+
+def _styled(value: Any, *, key: str = "") -> Any:
+    """``value`` with expectations and lists of plain values marked to be written on one line."""
+    if isinstance(value, dict):
+        inner = {k: _styled(v, key=k) for k, v in value.items()}
+        return _Flow(inner) if key == "expect" else inner
+    if isinstance(value, list):
+        if all(isinstance(v, str | int | float | bool) for v in value):
+            return _FlowList(value)
+        return [_styled(v) for v in value]
+    return value
+
+
 @dataclass
 class _Step:
     """One step of the file: when (seconds from the start; expectations follow their action) and its fields."""
@@ -339,8 +369,8 @@ class ScenarioRecording:
             terminals["start_later"] = later
         terminals.update(rate=0, seed=self.seed, speed=self.speed)
         began = datetime.fromtimestamp(self.started).strftime("%Y-%m-%d %H:%M:%S")
-        description = (f"Recorded in the desk's test mode on {began} by {self.user}. The terminals' own behaviours "
-                       f"are off (rate 0): only what was done by hand, and the dispatcher's commands, are replayed.")
+        description = (f"Recorded in the test mode of the desk on {began} by {self.user}. The behaviours of the "
+                       f"terminals are off (rate 0), so only what was done by hand and the dispatcher commands replay.")
         if self.notes:
             description += " " + " ".join(f"{note}." for note in self.notes)
         return {"format": FORMAT_VERSION, "name": name, "description": description,
@@ -351,8 +381,8 @@ class ScenarioRecording:
     def to_yaml(self, name: str, folder: Path) -> str:
         header = ("# Recorded in trunkdesk's test mode. Replay it headless with:\n"
                   "#   trunkdesk scenario run THIS_FILE\n")
-        return header + yaml.safe_dump(self.document(name, folder), sort_keys=False, allow_unicode=True,
-                                       default_flow_style=None, width=120)
+        return header + yaml.dump(_styled(self.document(name, folder)), Dumper=_Dumper, sort_keys=False,
+                                  allow_unicode=True, default_flow_style=False, width=120)
 
 
 @dataclass(frozen=True)

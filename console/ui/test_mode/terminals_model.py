@@ -118,8 +118,10 @@ class SimTerminalsModel(QAbstractTableModel):
         row, column = self._rows[index.row()], index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             return self._text(row, column)
-        if role == SORT_ROLE:
-            return index.row() if column == ID else self._text(row, column)
+        if role == SORT_ROLE:  # by id, and by what is shown then id: terminals of a kind or state stay in order
+            return row.id if column == ID else f"{self._text(row, column)}\x00{row.id}"
+        if role == Qt.ItemDataRole.ToolTipRole:  # the whole word where a narrow column cuts it
+            return self._text(row, column) or None
         if role == Qt.ItemDataRole.ForegroundRole:
             return self._colour(row, column)
         if role == Qt.ItemDataRole.DecorationRole and column == KIND:

@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSizePolicy,
     QToolBar,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -72,20 +71,15 @@ class EmergencyBanner(QFrame):
 
         self.symbol = QLabel(self)
         self.symbol.setObjectName("bannerSymbol")
-        self.symbol.setPixmap(icon("emergency").pixmap(QSize(56, 56)))
+        self.symbol.setPixmap(icon("emergency").pixmap(QSize(44, 44)))
         self.headline = QLabel(self)
         self.headline.setObjectName("bannerHeadline")
         self.details = QLabel(self)
-        self.details.setObjectName("bannerDetails")
-        self.details.setWordWrap(True)
+        self.details.setObjectName("bannerDetails")  # one line: the banner stays one row high
+        self.details.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.failure = QLabel(self)
         self.failure.setObjectName("bannerFailure")
         self.failure.hide()
-        texts = QVBoxLayout()
-        texts.setSpacing(2)
-        texts.addWidget(self.headline)
-        texts.addWidget(self.details)
-        texts.addWidget(self.failure)
 
         self.ack_button = self._button("ackEmergencyButton", self.acknowledge)
         self.take_button = self._button("takeCallButton", self.take_call)
@@ -93,10 +87,12 @@ class EmergencyBanner(QFrame):
         self.cancel_button = self._button("cancelEmergencyButton", self.cancel)
         self.silence_button = self._button("silenceButton", self.silence)
         layout = QHBoxLayout(self)
-        layout.setContentsMargins(16, 8, 16, 8)
+        layout.setContentsMargins(12, 4, 12, 4)
         layout.setSpacing(12)
         layout.addWidget(self.symbol)
-        layout.addLayout(texts, 1)
+        layout.addWidget(self.headline)
+        layout.addWidget(self.details, 1)
+        layout.addWidget(self.failure)
         for button in (self.ack_button, self.take_button, self.location_button, self.cancel_button,
                        self.silence_button):
             layout.addWidget(button)
@@ -206,6 +202,7 @@ class EmergencyBanner(QFrame):
             return
         self.headline.setText(self.headline_text(alert))
         self.details.setText(self.details_text(alert, len(active) - 1))
+        self.details.setToolTip(self.details.text())
         self.take_button.setEnabled(alert.group is not None)
         if self._cancel_armed is not None and self._cancel_armed != alert.id:
             self._disarm_cancel()
@@ -221,9 +218,9 @@ class EmergencyBanner(QFrame):
 
     def details_text(self, alert: Any, others: int) -> str:
         world = self.world
-        parts = [word(ALERT_KINDS, alert.kind)]
+        parts = []
         if alert.group:
-            parts.append(self.tr("group %1").replace("%1", group_name(world, alert.group)))
+            parts.append(group_name(world, alert.group))
         where = location_text(world, alert.location)
         if not where:
             info = world.terminals.get(alert.terminal)

@@ -546,8 +546,11 @@ class LineDiagram(QWidget):
             self._paint_line(painter, f)
             self._paint_depots(painter, f)
             self._paint_stations(painter, f)
-            for marker in self._paint_order():
-                self._paint_marker(painter, f, marker)
+            order = self._paint_order()
+            for marker in order:  # every stem first: a stem never crosses a chip
+                self._paint_stem(painter, f, marker)
+            for marker in order:
+                self._paint_marker(painter, marker)
         finally:
             painter.end()
 
@@ -615,25 +618,34 @@ class LineDiagram(QWidget):
             painter.setPen(NAME_TEXT)
             painter.drawText(mark.label, Qt.AlignmentFlag.AlignCenter, mark.name)
 
-    def _paint_marker(self, painter: QPainter, f: _Frame, marker: Marker) -> None:
-        rect = marker.rect
+    def _look(self, marker: Marker) -> tuple[QColor, QColor, float]:
+        """Fill, edge colour and edge width of a chip now (an emergency alternates with the blink)."""
         fill = QColor(marker.colour)
-        edge = fill.lighter(150)
+        if not marker.emergency:
+            return fill, fill.lighter(150), 1.5
+        if self._blink_on:
+            return fill, QColor("#ffffff"), 2.5
+        return BLINK_DARK, QColor("#ff5a5f"), 2.5
+
+    def _paint_stem(self, painter: QPainter, f: _Frame, marker: Marker) -> None:
+        """The line from a chip down (or up) to the train's exact place, and a dot there."""
+        if marker.track not in ("up", "down"):
+            return
+        fill, edge, _width = self._look(marker)
+        rect = marker.rect
+        track_y = f.y_up if marker.track == "up" else f.y_down
+        chip_y = rect.bottom() if marker.track == "up" else rect.top()
+        foot = min(max(marker.x, rect.left() + 4), rect.right() - 4)
+        painter.setPen(QPen(edge if marker.emergency else fill.lighter(130), 2))
+        painter.drawLine(QPointF(marker.x, track_y), QPointF(foot, chip_y))
+        painter.setPen(QPen(BACKGROUND, 1.5))
+        painter.setBrush(fill if not marker.emergency else QColor("#ff5a5f"))
+        painter.drawEllipse(QPointF(marker.x, track_y), 4.5, 4.5)
+
+    def _paint_marker(self, painter: QPainter, marker: Marker) -> None:
+        rect = marker.rect
+        fill, edge, edge_width = self._look(marker)
         text_colour = CHIP_TEXT if marker.presence not in ("offline", "disabled") or marker.emergency else CHIP_TEXT_DIM
-        edge_width = 1.5
-        if marker.emergency:
-            edge, edge_width = QColor("#ffffff"), 2.5
-            if not self._blink_on:
-                fill, edge = BLINK_DARK, QColor("#ff5a5f")
-        if marker.track in ("up", "down"):
-            track_y = f.y_up if marker.track == "up" else f.y_down
-            chip_y = rect.bottom() if marker.track == "up" else rect.top()
-            foot = min(max(marker.x, rect.left() + 4), rect.right() - 4)
-            painter.setPen(QPen(edge if marker.emergency else fill.lighter(130), 2))
-            painter.drawLine(QPointF(marker.x, track_y), QPointF(foot, chip_y))
-            painter.setPen(QPen(BACKGROUND, 1.5))
-            painter.setBrush(fill if not marker.emergency else QColor("#ff5a5f"))
-            painter.drawEllipse(QPointF(marker.x, track_y), 4.5, 4.5)
         if marker.emergency:  # a red halo in both phases of the blink: seen from across the room
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(EMERGENCY_HALO)
