@@ -44,7 +44,7 @@ failed=0
 pass() { echo "PASS $1${2:+ ($2)}"; passed=$((passed + 1)); }
 fail() { echo "FAIL $1: $2"; failed=$((failed + 1)); }
 # the end of a log, indented, after a failure
-show() { sed -n '1,400p' "$1" | grep -v "propagateSizeHints" | tail -n "${2:-25}" | sed 's/^/    | /'; }
+show() { grep -v "propagateSizeHints" "$1" | tail -n "${2:-25}" | sed 's/^/    | /'; }
 # problems that mean a piece is missing from the bundle
 BROKEN='No module named|ModuleNotFoundError|ImportError|could not load the Qt platform plugin'
 BROKEN+='|no zh_CN translation|cannot load .*\.qm|ResourcesMissing|icon .* missing'
@@ -109,6 +109,7 @@ wait "$demo_pid"
 code=$?
 sleep 1
 leftover=$(pgrep -g "$demo_pgid" | tr '\n' ' ')
+[ -z "$leftover" ] || kill -KILL -- "-$demo_pgid" 2>/dev/null
 line=$(grep -m1 "^desk ready: " "$log")
 if [ -z "$ready" ]; then
   fail demo "no 'desk ready' line within ${READY_LIMIT}s (exit $code)"; show "$log"

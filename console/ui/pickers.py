@@ -137,10 +137,9 @@ class ChoiceModel(QAbstractListModel):
         return True
 
     def flags(self, index: _Index) -> Qt.ItemFlag:
-        flags = super().flags(index)
-        if self.checkable and index.isValid():
-            flags |= Qt.ItemFlag.ItemIsUserCheckable
-        return flags
+        # not ItemIsUserCheckable: the picker toggles on a click anywhere in the row (the view would toggle a click
+        # on the box a second time), and Space is push-to-talk, never "check"
+        return super().flags(index)
 
 
 class Picker(QWidget):

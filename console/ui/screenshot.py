@@ -81,8 +81,9 @@ def _shooter(out: Path, after: float, languages: list[str],
         await asyncio.sleep(after)  # let the fleet register and the line fill up
         for code in languages:
             window.choose_language(code)
-            await asyncio.sleep(0.3)
-            QApplication.processEvents()
+            # the qasync loop repaints while we wait (QApplication.processEvents here would re-enter the loop's
+            # tasks: "Cannot enter into task ... while another task is being executed", links dropped)
+            await asyncio.sleep(0.5)
             path = out / f"desk-{code}.png"
             window.grab().save(str(path))
             print(f"saved {path}")  # noqa: T201 - a command-line tool

@@ -2,7 +2,7 @@
 thread, the desk signs in to them, and a scene is played (an emergency, alarms, calls ringing and running, a
 queue, texts, a PIS push, the dispatcher talking) before the PNGs are taken.
 
-    python -m console.ui.screenshot_scene [--out docs/screenshots] [--xvfb] [--language zh_CN --language en]
+    python -m console.ui.screenshot_scene [--out docs/screenshots] [--xvfb] [--language zh_CN --language en] [--sizes]
 
 Saves ``emergency.png`` (the whole desk, red banner across the top) and ``groups.png``, ``calls.png``,
 ``messages.png``, ``event_log.png`` (each pane's dock floated at a size that shows it whole); Chinese under those
@@ -131,7 +131,8 @@ async def play_scene(session: DeskSession, testbed: TestbedThread) -> None:
     talk.cancel()
 
 
-def _shooter(out: Path, languages: list[str], testbed: TestbedThread) -> Callable[[DeskSession], Awaitable[None]]:
+def _shooter(out: Path, languages: list[str], testbed: TestbedThread,
+             sizes: bool = False) -> Callable[[DeskSession], Awaitable[None]]:
     async def shoot(session: DeskSession) -> None:
         from PySide6.QtWidgets import QApplication
 
@@ -141,12 +142,11 @@ def _shooter(out: Path, languages: list[str], testbed: TestbedThread) -> Callabl
         else:
             window.showMaximized()
         await play_scene(session, testbed)
-        if os.environ.get("SCENE_DEBUG"):
-            print("window min", window.minimumSizeHint(), window.size())  # noqa: T201
-            print("banner", window.banner.minimumSizeHint(), window.banner.size(), window.menuBar().size(),  # noqa: T201
-                  window.status.size())
+        if sizes:  # does the desk fit a 1080-line screen with the banner up? (docks cannot shrink below these)
+            print(f"window minimum {window.minimumSizeHint().width()}x{window.minimumSizeHint().height()}")  # noqa: T201
             for name, dock in window.docks.items():
-                print(name, dock.minimumSizeHint(), dock.size())  # noqa: T201
+                hint = dock.minimumSizeHint()
+                print(f"  {name}: minimum {hint.width()}x{hint.height()}")  # noqa: T201
         for code in languages:
             suffix = "" if code == "zh_CN" else f"-{code}"
             window.choose_language(code)
@@ -190,6 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--language", action="append", choices=("en", "zh_CN"), default=None,
                         help="language(s) to shoot (default: both)")
     parser.add_argument("--xvfb", action="store_true", help="render on a virtual X display (Xvfb :99)")
+    parser.add_argument("--sizes", action="store_true", help="print the minimum size of the window and of each dock")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     languages = args.language or ["zh_CN", "en"]
@@ -200,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     testbed = TestbedThread()
     url = testbed.start()
     log = Path(tempfile.mkdtemp(prefix="trunkdesk-scene-")) / "events.sqlite"
-    shoot = _shooter(args.out, languages, testbed)
+    shoot = _shooter(args.out, languages, testbed, args.sizes)
     try:
         with _private_settings():
             if args.xvfb:

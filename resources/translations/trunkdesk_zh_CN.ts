@@ -802,6 +802,10 @@
             <source>Emergencies: none</source>
             <translation>紧急告警：无</translation>
         </message>
+        <message>
+            <source>Click again to cancel</source>
+            <translation>再次点击以取消</translation>
+        </message>
     </context>
     <context>
         <name>EmergencyActions</name>

@@ -86,6 +86,9 @@ def test_switching_language_retranslates_menus_docks_status_and_placeholders(ses
     window = session.window
     qtbot.addWidget(window)
     window.show()
+    # every planned pane exists now; a pane that fails to load shows this placeholder instead
+    placeholder = PlaceholderPane("missing")
+    qtbot.addWidget(placeholder)
     assert window.file_menu.title() == "&File"
     assert window.docks["stations"].windowTitle() == "Stations"
     assert window.context.actions.action("ack_emergency").text() == "Acknowledge emergency"
@@ -100,7 +103,6 @@ def test_switching_language_retranslates_menus_docks_status_and_placeholders(ses
     assert window.context.actions.action("select_group_3").text() == "选择监听组 3"
     assert window.status.dispatcher_label.text() == "未登录"
     assert window.status.badges["A"].state_text() == "正在连接"
-    placeholder = next(w for w in window.findChildren(PlaceholderPane))
     assert placeholder.text() == "此版本未包含该面板。"
     assert window.language_actions["zh_CN"].isChecked()
     assert window.settings.value("ui/language") == "zh_CN"

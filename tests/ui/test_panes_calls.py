@@ -7,7 +7,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QPoint, QSettings, Qt
 from PySide6.QtWidgets import QDialogButtonBox
 from pytestqt.qtbot import QtBot
 
@@ -177,3 +177,23 @@ def test_broadcast_regroup_and_dissolve_from_the_pane(
             await until(lambda: group.id not in live.world.groups)
 
     run_async(scenario)
+
+
+def test_a_click_anywhere_on_a_picker_row_checks_it_once(qtbot: QtBot) -> None:
+    world = World()
+    for terminal in ("HS-001", "HS-002", "TR1901"):
+        world.apply(wire.PresenceUpdate(terminal=wire.TerminalInfo(id=terminal, kind="train" if terminal[0] == "T"
+                                                                   else "handset")))
+    dialog = RegroupDialog(world)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    picker = dialog.picker
+    assert picker.model.ids() == ["TR1901", "HS-001", "HS-002"]  # trains first
+    for x in (12, 200):  # on the check box, and on the text
+        rect = picker.view.visualRect(picker.proxy.index(1, 0))
+        qtbot.mouseClick(picker.view.viewport(), Qt.MouseButton.LeftButton, pos=rect.topLeft() + QPoint(x, 10))
+        assert picker.chosen() == ["HS-001"]
+        qtbot.mouseClick(picker.view.viewport(), Qt.MouseButton.LeftButton, pos=rect.topLeft() + QPoint(x, 10))
+        assert picker.chosen() == []
+    picker.filter.setText("tr19")
+    assert picker.proxy.rowCount() == 1

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QToolBar
 from pytestqt.qtbot import QtBot
 
 from console.core.world import World
@@ -221,3 +222,31 @@ def test_an_alarm_is_acknowledged_and_cleared_from_the_pane(
             await until(lambda: alarm not in pane.alarms.ids)
 
     run_async(scenario)
+
+
+def test_a_layout_saved_during_an_emergency_does_not_bring_back_an_empty_banner(
+        desk: Any, languages: Languages, settings: QSettings, qtbot: QtBot) -> None:
+    from console.core.desk import Desk
+    from console.ui.session import DeskSession
+
+    first = DeskSession(desk, languages, settings=settings, install_ptt=False)
+    qtbot.addWidget(first.window)
+    first.window.banner.tone = QuietTone()
+    first.window.show()
+    desk.world.apply(wire.EmergencyAlerted(alert=wire.AlertInfo(id="E-1", terminal="HS-001")))
+    first.bridge.flush()
+    bar = first.window.findChild(QToolBar, "emergencyBar")
+    assert bar is not None
+    qtbot.waitUntil(bar.isVisible)
+    first.window.close()  # saves the layout with the banner on screen
+    first.detach()
+
+    calm = Desk(desk.log)  # a desk with no alert at all
+    second = DeskSession(calm, languages, settings=settings, install_ptt=False)
+    qtbot.addWidget(second.window)
+    assert second.window.restore_layout()
+    second.window.show()
+    qtbot.wait(50)
+    bar = second.window.findChild(QToolBar, "emergencyBar")
+    assert bar is not None and not bar.isVisible()
+    second.detach()

@@ -3,6 +3,7 @@ and from Space taking and giving back the floor on the real platform."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -185,5 +186,33 @@ def test_space_through_the_shell_talks_in_the_group_clicked_on_the_pane(
             qtbot.keyRelease(pane.ptt.button, Qt.Key.Key_Space)
             await until(lambda: live.platform_call(call.id) is None or live.platform_call(call.id).floor.holder is None)
             await until(lambda: pane.ptt.state == "idle")
+
+    run_async(scenario)
+
+
+@pytest.mark.integration
+def test_override_takes_the_floor_from_a_talking_terminal_while_held(
+        run_async: RunAsync, qtbot: QtBot, tmp_path: Path, languages: Languages, settings: QSettings) -> None:
+    async def scenario() -> None:
+        async with live_desk(tmp_path, languages, settings, "HS-003") as live:
+            talker = live.fleet.terminal("HS-003")
+            talking = asyncio.ensure_future(talker.talk(30, "TG-S02"))
+            await until(lambda: (c := live.world.call_of_group("TG-S02")) is not None and c.holder == "HS-003")
+            await live.select("TG-S02")
+            pane = live.pane("groups")
+            assert isinstance(pane, GroupsPane)
+            await until(lambda: pane.holder_label.text() == "Station staff HS-003 is talking (normal)")
+            assert pane.ptt.override_button.isEnabled()  # the chief dispatcher may override
+            call = live.world.call_of_group("TG-S02")
+            assert call is not None
+            qtbot.mousePress(pane.ptt.override_button, Qt.MouseButton.LeftButton)
+            await until(lambda: live.platform_call(call.id).floor.holder == "chief")
+            await until(lambda: pane.ptt.state == "granted")
+            await until(lambda: talker.floor_state(call.id) != "has_permission")  # the terminal was cut off
+            qtbot.mouseRelease(pane.ptt.override_button, Qt.MouseButton.LeftButton)
+            record = live.platform_call(call.id)
+            await until(lambda: record.floor.holder != "chief")
+            await until(lambda: pane.ptt.state == "idle")
+            talking.cancel()
 
     run_async(scenario)

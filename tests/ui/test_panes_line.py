@@ -444,3 +444,18 @@ def test_the_registry_builds_the_line_panes_in_the_desk_window(session: object, 
     vehicles = window.pane("vehicles")
     assert not vehicles.diagram.grab().isNull() and vehicles.diagram.markers() == []
     assert window.pane("stations").model.rowCount() == 0
+
+
+def test_trains_bunched_at_a_terminus_get_chips_that_never_overlap(qtbot: QtBot) -> None:
+    world = line_world(service_s=SERVICE_S)
+    model = TrainsModel(world)
+    for radio in ("TR1901", "TR1903", "TR1905", "TR1907", "TR1909", "TR1911"):  # all waiting at S01
+        world.apply(location(radio, station="S01", chainage_m=1200.0, direction="up", train_number=radio[2:]))
+    model.refresh_all()
+    diagram = _diagram(qtbot, model, width=1400)
+    up = [m for m in diagram.markers() if m.track == "up"]
+    for first, second in itertools.combinations(up, 2):
+        assert not first.rect.intersects(second.rect), (first.number, second.number)
+    at_s01 = [m for m in up if m.radio in ("TR1901", "TR1903", "TR1905", "TR1907", "TR1909", "TR1911")]
+    assert {m.x for m in at_s01} == {diagram.x_of_chainage(1200.0)}  # every stem still points at S01
+    assert {m.lane for m in at_s01} == {0, 1}

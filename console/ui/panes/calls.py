@@ -39,6 +39,7 @@ from console.ui.colours import EMERGENCY_TEXT, GRANTED, TEXT, WAITING, brush
 from console.ui.command_runner import CommandRunner
 from console.ui.panes import PaneContext, pane
 from console.ui.resources import icon
+from console.ui.two_step import TwoStep
 from console.ui.vocabulary import CALL_KINDS, DUPLEX_SHORT, duration_text, group_name, party_name, word
 
 logger = logging.getLogger(__name__)
@@ -47,8 +48,6 @@ ID_ROLE = Qt.ItemDataRole.UserRole + 2
 _Index = QModelIndex | QPersistentModelIndex
 _EMERGENCY_KINDS = ("emergency", "imminent_peril")
 _ROW_HEIGHT = 44
-#: how long the second click on Force release is awaited, ms
-FORCE_CONFIRM_MS = 5000
 
 
 def call_order(call: Any) -> tuple[int, int, str]:
@@ -230,6 +229,9 @@ class CallsPane(QWidget):
 
         self.table = QTableView(self)
         self.table.setObjectName("callsTable")
+        # no focus by Tab or at start: a view taking focus selects its first row, and Force release must never act
+        # on a call nobody picked
+        self.table.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -251,11 +253,8 @@ class CallsPane(QWidget):
         self.end_button = self._button("endCallButton", self.end_selected)
         self.force_button = self._button("forceReleaseButton", self.force_release_selected)
         self.force_button.setProperty("role", "danger")
-        self._force_armed: str | None = None
-        self._force_timer = QTimer(self)
-        self._force_timer.setSingleShot(True)
-        self._force_timer.setInterval(FORCE_CONFIRM_MS)
-        self._force_timer.timeout.connect(self._disarm_force)
+        self.force_confirm = TwoStep(parent=self)
+        self.force_confirm.changed.connect(self.retranslate_force)
         self.private_button = self._button("privateCallButton", self.open_private_call)
         self.broadcast_button = self._button("broadcastButton", self.open_broadcast)
         # regroup, patch and dissolve share one button's menu: the pane is short of height, and they are rare
@@ -348,22 +347,13 @@ class CallsPane(QWidget):
         call = self.selected_call()
         if call is None:
             return
-        if self._force_armed != call.id:
-            self._force_armed = call.id
-            self._force_timer.start()
-            self.retranslate_force()
+        if not self.force_confirm.confirm(call.id):
             return
-        self._disarm_force()
         reason = self.tr("force-released by dispatcher %1").replace("%1", self.world.me)
         self.runner.run(self.tr("Force release"), self.desk.force_release(call.id, reason))
 
-    def _disarm_force(self) -> None:
-        self._force_armed = None
-        self._force_timer.stop()
-        self.retranslate_force()
-
     def retranslate_force(self) -> None:
-        armed = self._force_armed is not None
+        armed = self.force_confirm.armed is not None
         self.force_button.setText(self.tr("Click again to force-release") if armed else self.tr("Force release"))
         self.force_button.setProperty("armed", armed)
         self.force_button.style().unpolish(self.force_button)
@@ -433,8 +423,7 @@ class CallsPane(QWidget):
     def _update_buttons(self) -> None:
         call = self.selected_call()
         permissions = self.world.permissions
-        if self._force_armed is not None and (call is None or call.id != self._force_armed):
-            self._disarm_force()  # armed for another call, or that call ended
+        self.force_confirm.keep_only(call.id if call is not None else None)  # another call picked, or it ended
         self.end_button.setEnabled(call is not None and self._mine(call))
         self.force_button.setEnabled(call is not None and "force_release" in permissions)
         self.broadcast_button.setEnabled("broadcast" in permissions)

@@ -36,6 +36,7 @@ from console.ui.command_runner import CommandRunner
 from console.ui.emergency_actions import show_location, take_call
 from console.ui.panes import PaneContext, pane
 from console.ui.resources import icon
+from console.ui.two_step import TwoStep
 from console.ui.vocabulary import (
     ALARM_SOURCES,
     ALARM_STATES,
@@ -239,6 +240,7 @@ class AlarmsModel(_RecordsModel):
 def _table(parent: QWidget, name: str, model: QAbstractTableModel, stretch: int) -> QTableView:
     table = QTableView(parent)
     table.setObjectName(name)
+    table.setFocusPolicy(Qt.FocusPolicy.ClickFocus)  # taking focus by Tab would select a row nobody picked
     table.setModel(model)
     table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -250,7 +252,7 @@ def _table(parent: QWidget, name: str, model: QAbstractTableModel, stretch: int)
     table.setMinimumHeight(48)
     header = table.horizontalHeader()
     header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    header.setMaximumSectionSize(220)  # a long name is elided (its tooltip has it whole), the key column stays wide
+    header.setMaximumSectionSize(170)  # a long name is elided (its tooltip has it whole), the key column stays wide
     header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
     return table
 
@@ -277,6 +279,8 @@ class EmergenciesPane(QWidget):
         self.ack_alert_button.setProperty("role", "danger")
         self.take_call_button = self._button("paneTakeCallButton", self.take_call)
         self.cancel_alert_button = self._button("cancelAlertButton", self.cancel_alert)
+        self.cancel_confirm = TwoStep(parent=self)
+        self.cancel_confirm.changed.connect(self._show_cancel)
         self.alert_location_button = self._button("alertLocationButton", self.show_alert_location)
         self.alarms_title = QLabel(self)
         self.alarms_title.setObjectName("paneHeading")
@@ -388,10 +392,19 @@ class EmergenciesPane(QWidget):
             take_call(self.world, self.desk, self.commands, self.runner, alert)
 
     def cancel_alert(self) -> None:
+        """First click arms, a second one within 5 s on the same alert cancels it (a false alarm, or it is over)."""
         alert = self.selected_alert()
-        if alert is not None:
-            reason = self.tr("cancelled by dispatcher %1").replace("%1", self.world.me)
-            self.runner.run(self.tr("Cancel emergency"), self.desk.cancel_emergency(alert.id, reason))
+        if alert is None or not self.cancel_confirm.confirm(alert.id):
+            return
+        reason = self.tr("cancelled by dispatcher %1").replace("%1", self.world.me)
+        self.runner.run(self.tr("Cancel emergency"), self.desk.cancel_emergency(alert.id, reason))
+
+    def _show_cancel(self) -> None:
+        armed = self.cancel_confirm.armed is not None
+        self.cancel_alert_button.setText(self.tr("Click again to cancel") if armed else self.tr("Cancel alert"))
+        self.cancel_alert_button.setProperty("armed", armed)
+        self.cancel_alert_button.style().unpolish(self.cancel_alert_button)
+        self.cancel_alert_button.style().polish(self.cancel_alert_button)
 
     def show_alert_location(self) -> None:
         alert = self.selected_alert()
@@ -457,6 +470,7 @@ class EmergenciesPane(QWidget):
         self.ack_alert_button.setEnabled(alert is not None and alert.state == "active" and may_ack)
         self.take_call_button.setEnabled(alert is not None and alert.group is not None)
         self.cancel_alert_button.setEnabled(alert is not None)
+        self.cancel_confirm.keep_only(alert.id if alert is not None else None)
         self.alert_location_button.setEnabled(alert is not None)
         self.ack_alarm_button.setEnabled(alarm is not None and alarm.state == "raised")
         self.clear_alarm_button.setEnabled(alarm is not None)
@@ -465,7 +479,7 @@ class EmergenciesPane(QWidget):
     def retranslate(self) -> None:
         self.ack_alert_button.setText(self.tr("Acknowledge"))
         self.take_call_button.setText(self.tr("Take call"))
-        self.cancel_alert_button.setText(self.tr("Cancel alert"))
+        self._show_cancel()
         self.alert_location_button.setText(self.tr("Show location"))
         self.ack_alarm_button.setText(self.tr("Acknowledge alarm"))
         self.clear_alarm_button.setText(self.tr("Clear"))

@@ -247,7 +247,9 @@ class MessagesPane(QWidget):
         self.terminal_edit.textEdited.connect(lambda _t: self.to_terminal.setChecked(True))
         self.group_box = QComboBox(tab)
         self.group_box.setObjectName("groupChoice")
-        self.group_box.activated.connect(lambda _i: self.to_group.setChecked(True))
+        self.group_box.activated.connect(self._group_chosen)
+        #: the dispatcher picked a group here; until then the box follows the talk group
+        self._group_picked = False
         self.text = QLineEdit(tab)
         self.text.setObjectName("messageText")
         self.text.setMaxLength(1000)
@@ -388,9 +390,13 @@ class MessagesPane(QWidget):
         box.clear()
         for group_id in sorted(self.world.allowed_groups or self.world.groups):
             box.addItem(group_name(self.world, group_id), group_id)
-        index = box.findData(current if current is not None else self.world.selected)
+        index = box.findData(current if self._group_picked and current is not None else self.world.selected)
         box.setCurrentIndex(max(index, 0) if box.count() else -1)
         box.blockSignals(False)
+
+    def _group_chosen(self, _index: int) -> None:
+        self._group_picked = True
+        self.to_group.setChecked(True)
 
     def _on_terminals(self, ids: list[str]) -> None:
         if any(t not in self._listed for t in ids):  # a terminal appeared or went: re-list (names rarely change)
@@ -429,6 +435,7 @@ class MessagesPane(QWidget):
             self.to_group.setChecked(True)
             index = self.group_box.findData(group)
             if index >= 0:
+                self._group_picked = True
                 self.group_box.setCurrentIndex(index)
 
     def _reply(self, index: QModelIndex) -> None:

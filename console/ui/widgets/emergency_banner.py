@@ -30,14 +30,13 @@ from console.ui.command_runner import CommandRunner
 from console.ui.emergency_actions import show_location, take_call
 from console.ui.resources import icon
 from console.ui.shortcuts import key_of
+from console.ui.two_step import TwoStep
 from console.ui.vocabulary import ALERT_KINDS, duration_text, group_name, location_text, terminal_label, word
 
 logger = logging.getLogger(__name__)
 
 #: half a blink of the border, ms
 BLINK_MS = 500
-#: how long the second click on Cancel is awaited, ms
-CANCEL_CONFIRM_MS = 5000
 
 
 def _repolish(widget: QWidget) -> None:
@@ -65,7 +64,7 @@ class EmergencyBanner(QFrame):
         self.tone = tone if tone is not None else AlertTone(self)
         self._focused: str | None = None
         self._known: set[str] = set()
-        self._cancel_armed: str | None = None
+        self.cancel_confirm = TwoStep(parent=self)
         #: an unacknowledged alert is on the banner: it must be on screen
         self.is_wanted = False
 
@@ -100,10 +99,7 @@ class EmergencyBanner(QFrame):
         self._blink = QTimer(self)
         self._blink.setInterval(BLINK_MS)
         self._blink.timeout.connect(self._on_blink)
-        self._cancel_timer = QTimer(self)
-        self._cancel_timer.setSingleShot(True)
-        self._cancel_timer.setInterval(CANCEL_CONFIRM_MS)
-        self._cancel_timer.timeout.connect(self._disarm_cancel)
+        self.cancel_confirm.changed.connect(self.retranslate)
         self.runner.failed.connect(self._on_failed)
         bridge.alertChanged.connect(self.refresh)
         bridge.snapshotApplied.connect(self.refresh)
@@ -159,19 +155,10 @@ class EmergencyBanner(QFrame):
         alert = self.shown_alert()
         if alert is None:
             return
-        if self._cancel_armed != alert.id:
-            self._cancel_armed = alert.id
-            self._cancel_timer.start()
-            self.retranslate()
+        if not self.cancel_confirm.confirm(alert.id):
             return
-        self._disarm_cancel()
         reason = self.tr("cancelled by dispatcher %1").replace("%1", self.world.me)
         self.runner.run(self.tr("Cancel emergency"), self.desk.cancel_emergency(alert.id, reason))
-
-    def _disarm_cancel(self) -> None:
-        self._cancel_armed = None
-        self._cancel_timer.stop()
-        self.retranslate()
 
     def silence(self) -> None:
         """Stop the tone until a new alert arrives (the banner stays)."""
@@ -195,8 +182,7 @@ class EmergencyBanner(QFrame):
         if alert is None:
             self._blink.stop()
             self.tone.stop()
-            if self._cancel_armed is not None:
-                self._disarm_cancel()
+            self.cancel_confirm.disarm()
             self.is_wanted = False
             self.wanted.emit(False)
             return
@@ -204,8 +190,7 @@ class EmergencyBanner(QFrame):
         self.details.setText(self.details_text(alert, len(active) - 1))
         self.details.setToolTip(self.details.text())
         self.take_button.setEnabled(alert.group is not None)
-        if self._cancel_armed is not None and self._cancel_armed != alert.id:
-            self._disarm_cancel()
+        self.cancel_confirm.keep_only(alert.id)
         if not self._blink.isActive():
             self._blink.start()
         self.tone.start()
@@ -247,8 +232,9 @@ class EmergencyBanner(QFrame):
         self.take_button.setText(self.tr("Take call"))
         self.take_button.setToolTip(self.tr("Talk in the emergency's group: hold PTT or Space"))
         self.location_button.setText(self.tr("Show location"))
-        self.cancel_button.setText(self.tr("Click again to cancel") if self._cancel_armed else self.tr("Cancel alert"))
-        self.cancel_button.setProperty("armed", self._cancel_armed is not None)
+        armed = self.cancel_confirm.armed is not None
+        self.cancel_button.setText(self.tr("Click again to cancel") if armed else self.tr("Cancel alert"))
+        self.cancel_button.setProperty("armed", armed)
         _repolish(self.cancel_button)
         self.silence_button.setText(self.tr("Tone off") if not self.tone.muted else self.tr("Tone is off"))
         self.silence_button.setEnabled(not self.tone.muted)

@@ -9,14 +9,13 @@ registered green, busy blue, emergency red (blinking), unreachable grey; trains 
 The diagram draws the rows of a trains model (`console.ui.panes.trains_model.TrainsModel`, read through the
 shared roles of `console.ui.item_roles`): a model change only marks the markers stale and arms a timer, so a
 line reporting hundreds of positions a second repaints at most every ``repaint_ms`` (200 ms: 5 frames a second).
-`markers` and `marker_geometry` give the computed geometry (tests, hit-testing).
+Where things go is computed in `console.ui.widgets.line_geometry`; `markers` and `marker_geometry` give it
+(tests, hit-testing).
 """
 
 from __future__ import annotations
 
 import logging
-import math
-from dataclasses import dataclass, field
 from typing import Any
 
 from PySide6.QtCore import QAbstractItemModel, QEvent, QLocale, QPoint, QPointF, QRectF, QSize, Qt, QTimer, Signal
@@ -24,8 +23,6 @@ from PySide6.QtGui import (
     QBrush,
     QColor,
     QContextMenuEvent,
-    QFont,
-    QFontMetricsF,
     QHelpEvent,
     QMouseEvent,
     QPainter,
@@ -47,6 +44,21 @@ from console.ui.item_roles import (
     TERMINAL_ID_ROLE,
     TRAIN_NUMBER_ROLE,
 )
+from console.ui.widgets.line_geometry import (
+    ARROW_W,
+    CHIP_PAD,
+    CHIP_PX,
+    CODE_PX,
+    NAME_PX,
+    DepotBox,
+    LineFrame,
+    Marker,
+    StationMark,
+    TrainSpot,
+    compute_frame,
+    font,
+    place_markers,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -65,88 +77,6 @@ BLINK_DARK = QColor("#4a0a0f")
 EMERGENCY_HALO = QColor(255, 90, 95, 110)
 CHIP_TEXT = QColor("#ffffff")
 CHIP_TEXT_DIM = QColor("#9aa5b1")
-
-CHIP_H = 24
-CHIP_PAD = 7
-ARROW_W = 9
-LANE_GAP = 2
-STEM = 5
-BAND_MIN = 56
-DEPOT_W = 116
-OUTER = 8
-NAME_PX = 15
-CODE_PX = 12
-CHIP_PX = 15
-#: the line's ends are this share of its length beyond the first and last stations
-END_MARGIN = 0.025
-#: a lone underground station is shaded this far (m) either side
-LONE_TUNNEL_M = 250.0
-
-
-@dataclass(frozen=True)
-class Marker:
-    """One train as drawn: ``x`` is its exact place on its track (px), ``rect`` its chip."""
-
-    radio: str
-    number: str
-    #: "up", "down", or "depot" (standing in the depot box ``depot``)
-    track: str
-    x: float
-    lane: int
-    rect: QRectF
-    colour: QColor
-    presence: str
-    emergency: bool
-    direction: str | None
-    depot: str | None = None
-
-
-@dataclass(frozen=True)
-class StationMark:
-    """A station as drawn: its tick at ``x`` and its name's box on name row ``row`` (0 or 1)."""
-
-    code: str
-    x: float
-    name: str
-    label: QRectF
-    row: int
-    tunnel: bool
-
-
-@dataclass(frozen=True)
-class DepotBox:
-    """A depot (or stabling yard) at one end of the line; ``joins_x`` is where its track meets the line."""
-
-    code: str
-    name: str
-    rect: QRectF
-    joins_x: float
-
-
-@dataclass
-class _Frame:
-    """The fixed geometry for one widget size and language."""
-
-    width: int
-    height: int
-    x0: float = 0.0
-    x1: float = 1.0
-    c_min: float = 0.0
-    c_max: float = 1.0
-    y_up: float = 0.0
-    y_down: float = 0.0
-    lanes: int = 2
-    gutter: QRectF = field(default_factory=QRectF)
-    stations: list[StationMark] = field(default_factory=list)
-    depots: dict[str, DepotBox] = field(default_factory=dict)
-    tunnels: list[QRectF] = field(default_factory=list)
-
-
-def _font(px: int, *, bold: bool = False) -> QFont:
-    font = QFont()
-    font.setPixelSize(px)
-    font.setBold(bold)
-    return font
 
 
 class LineDiagram(QWidget):
@@ -171,7 +101,7 @@ class LineDiagram(QWidget):
         self.model = model
         #: a callable saying whether to show Chinese names (default: the desk's language)
         self._chinese = chinese
-        self._frame: _Frame | None = None
+        self._frame: LineFrame | None = None
         self._markers: list[Marker] | None = None
         self._selected: str | None = None
         self._blink_on = True
@@ -208,107 +138,20 @@ class LineDiagram(QWidget):
             return place.name_zh or place.name or place.code
         return place.name or place.name_zh or place.code
 
-    def frame(self) -> _Frame:
+    def frame(self) -> LineFrame:
         """The fixed geometry for the current size and language (computed once per size)."""
         if self._frame is None or (self._frame.width, self._frame.height) != (self.width(), self.height()):
-            self._frame = self._compute_frame()
+            self._frame = compute_frame(self.line, self.width(), self.height(), name=self._name,
+                                        track_labels=self._track_labels())
             self._markers = None
         return self._frame
-
-    def _compute_frame(self) -> _Frame:
-        w, h = self.width(), self.height()
-        f = _Frame(w, h)
-        stations = [s for s in self.line.stations if s.chainage_m is not None]
-        chainages = [s.chainage_m for s in stations if s.chainage_m is not None]
-        first, last = (min(chainages), max(chainages)) if chainages else (0.0, 1000.0)
-        length = max(last - first, 1.0)
-        f.c_min, f.c_max = first - END_MARGIN * length, last + END_MARGIN * length
-        middle = (first + last) / 2
-        depots = [d for d in self.line.depots if d.chainage_m is not None]
-        left = [d for d in depots if (d.chainage_m or 0.0) < middle]
-        right = [d for d in depots if (d.chainage_m or 0.0) >= middle]
-
-        # vertical: lanes of chips above the up track and below the down track, the names between them
-        def needed(lanes: int) -> float:
-            return 2 * (lanes * (CHIP_H + LANE_GAP) + STEM) + BAND_MIN + 6
-
-        f.lanes = 2 if h >= needed(2) else 1
-        extra = max(0.0, h - needed(f.lanes))
-        band = BAND_MIN + min(extra, 36.0)
-        top = 3 + (extra - (band - BAND_MIN)) / 2
-        f.y_up = top + f.lanes * (CHIP_H + LANE_GAP) + STEM
-        f.y_down = f.y_up + band
-
-        # horizontal: [depots][track labels][the line][depots]
-        label_fm = QFontMetricsF(_font(CODE_PX + 1, bold=True))
-        gutter_w = max(label_fm.horizontalAdvance(t) for t in self._track_labels()) + 14
-        x: float = OUTER
-        depot_top, depot_bottom = f.y_up - 22, f.y_down + 22
-        boxes: list[tuple[Place, QRectF]] = []
-        for depot in left:
-            boxes.append((depot, QRectF(x, depot_top, DEPOT_W, depot_bottom - depot_top)))
-            x += DEPOT_W + 6
-        f.gutter = QRectF(x, f.y_up - 12, gutter_w, f.y_down - f.y_up + 24)
-        f.x0 = x + gutter_w + 4
-        right_x = w - OUTER - len(right) * (DEPOT_W + 6)
-        f.x1 = max(f.x0 + 100, right_x - 14)
-        x = f.x1 + 20
-        for depot in right:
-            boxes.append((depot, QRectF(x, depot_top, DEPOT_W, depot_bottom - depot_top)))
-            x += DEPOT_W + 6
-        for depot, rect in boxes:
-            joins = f.x0 if rect.center().x() < f.x0 else f.x1
-            f.depots[depot.code] = DepotBox(depot.code, self._name(depot), rect, joins)
-
-        def at(chainage: float) -> float:
-            share = (chainage - f.c_min) / (f.c_max - f.c_min)
-            return f.x0 + min(max(share, 0.0), 1.0) * (f.x1 - f.x0)
-
-        for first_m, last_m in self.line.tunnel_sections():
-            pad = LONE_TUNNEL_M if last_m - first_m < 1.0 else 0.0
-            start, end = at(first_m - pad), at(last_m + pad)
-            f.tunnels.append(QRectF(start - 16, f.y_up - 14, end - start + 32, f.y_down - f.y_up + 28))
-        f.stations = self._place_names(stations, at, f)
-        return f
-
-    def _place_names(self, stations: list[Place], at: Any, f: _Frame) -> list[StationMark]:
-        """Station names centred under their ticks, each on the first of two rows where it overlaps nothing;
-        a name that fits on neither row is shortened (elided) to fit."""
-        fm = QFontMetricsF(_font(NAME_PX, bold=True))
-        band = f.y_down - f.y_up
-        row_h = (band - 22) / 2
-        ends = [-math.inf, -math.inf]
-        marks = []
-        for index, station in enumerate(stations):
-            x = at(station.chainage_m or 0.0)
-            name = self._name(station)
-            width = fm.horizontalAdvance(name) + 10
-            left = min(max(x - width / 2, f.x0 - 30), f.x1 + 30 - width)
-            row = next((r for r in (0, 1) if left >= ends[r] + 6), None)
-            if row is None:  # no room on either row: shorten it on the emptier one
-                row = 0 if ends[0] <= ends[1] else 1
-                nxt = at(stations[index + 1].chainage_m or 0.0) if index + 1 < len(stations) else f.x1 + 30
-                room = max(28.0, min(2 * (x - ends[row] - 6), 2 * (nxt - x) - 6))
-                name = fm.elidedText(name, Qt.TextElideMode.ElideRight, room - 10)
-                width = fm.horizontalAdvance(name) + 10
-                left = x - width / 2
-            ends[row] = left + width
-            marks.append(StationMark(station.code, x, name, QRectF(left, 0, width, row_h), row, station.tunnel))
-        # one row of names sits in the middle of the band; two rows share it
-        rows = 1 + max((m.row for m in marks), default=0)
-        top = f.y_up + 20 + (band - 22 - rows * row_h) / 2
-        for mark in marks:
-            mark.label.moveTop(top + mark.row * row_h)
-        return marks
 
     def _track_labels(self) -> tuple[str, str]:
         return (self.tr("Up →"), self.tr("← Down"))
 
     def x_of_chainage(self, chainage: float) -> float:
         """Where ``chainage`` (m) lies on the diagram (px), clamped to the drawn line."""
-        f = self.frame()
-        share = (chainage - f.c_min) / (f.c_max - f.c_min)
-        return f.x0 + min(max(share, 0.0), 1.0) * (f.x1 - f.x0)
+        return self.frame().x_of(chainage)
 
     def station_marks(self) -> list[StationMark]:
         return list(self.frame().stations)
@@ -322,7 +165,7 @@ class LineDiagram(QWidget):
         """Every placed train as drawn now (recomputed after a model change)."""
         f = self.frame()
         if self._markers is None:
-            self._markers = self._compute_markers(f)
+            self._markers = place_markers(f, self._spots())
         return list(self._markers)
 
     def marker(self, radio: str) -> Marker | None:
@@ -336,70 +179,22 @@ class LineDiagram(QWidget):
     def unplaced(self) -> list[str]:
         """Radios of trains the diagram cannot place (no position yet): the table lists them."""
         drawn = {m.radio for m in self.markers()}
-        return [radio for radio in self._rows() if radio not in drawn]
+        return [spot.radio for spot in self._spots() if spot.radio not in drawn]
 
-    def _rows(self) -> dict[str, dict[str, Any]]:
+    def _spots(self) -> list[TrainSpot]:
+        """The model's rows, read through the shared roles."""
         model = self.model
-        rows = {}
+        spots = []
         for row in range(model.rowCount()):
             index = model.index(row, 0)
-            radio = index.data(TERMINAL_ID_ROLE)
-            rows[radio] = {
-                "radio": radio, "number": index.data(TRAIN_NUMBER_ROLE) or radio,
-                "chainage": index.data(CHAINAGE_ROLE), "direction": index.data(DIRECTION_ROLE),
-                "area": index.data(AREA_ROLE), "colour": index.data(MARKER_COLOUR_ROLE) or QColor("#59636e"),
-                "presence": index.data(PRESENCE_ROLE) or "offline", "emergency": bool(index.data(EMERGENCY_ROLE)),
-            }
-        return rows
-
-    def _chip_width(self, fm: QFontMetricsF, number: str, arrow: bool) -> float:
-        return fm.horizontalAdvance(number) + 2 * CHIP_PAD + (ARROW_W + 4 if arrow else 0)
-
-    def _compute_markers(self, f: _Frame) -> list[Marker]:
-        fm = QFontMetricsF(_font(CHIP_PX, bold=True))
-        on_line: dict[str, list[tuple[float, dict[str, Any]]]] = {"up": [], "down": []}
-        in_depot: dict[str, list[dict[str, Any]]] = {}
-        for row in self._rows().values():
-            if row["chainage"] is not None:
-                track = "down" if row["direction"] == "down" else "up"
-                on_line[track].append((self.x_of_chainage(float(row["chainage"])), row))
-            elif row["area"] in f.depots:
-                in_depot.setdefault(row["area"], []).append(row)
-        markers: list[Marker] = []
-        for track, placed in on_line.items():
-            placed.sort(key=lambda item: (item[0], item[1]["number"]))
-            ends = [-math.inf] * f.lanes
-            for x, row in placed:
-                width = self._chip_width(fm, row["number"], row["direction"] in ("up", "down"))
-                left = min(max(x - width / 2, f.x0 - 24), f.x1 + 24 - width)
-                lane = next((i for i in range(f.lanes) if left >= ends[i] + 3), None)
-                if lane is None:  # every lane is taken here: queue up beside the nearest one
-                    lane = min(range(f.lanes), key=lambda i: ends[i])
-                    left = ends[lane] + 3
-                ends[lane] = left + width
-                if track == "up":
-                    top = f.y_up - STEM - CHIP_H - lane * (CHIP_H + LANE_GAP)
-                else:
-                    top = f.y_down + STEM + lane * (CHIP_H + LANE_GAP)
-                markers.append(self._marker(row, track, x, lane, QRectF(left, top, width, CHIP_H)))
-        for code, rows in in_depot.items():
-            box = f.depots[code].rect
-            rows.sort(key=lambda r: r["number"])
-            x, y = box.left() + 6, box.top() + self._depot_title_height(f.depots[code]) + 6
-            for row in rows:
-                width = self._chip_width(fm, row["number"], False)
-                if x + width > box.right() - 4:
-                    x, y = box.left() + 6, y + CHIP_H + LANE_GAP
-                rect = QRectF(x, y, width, CHIP_H)
-                markers.append(self._marker(row, "depot", rect.center().x(), 0, rect, depot=code))
-                x += width + 4
-        return markers
-
-    @staticmethod
-    def _marker(row: dict[str, Any], track: str, x: float, lane: int, rect: QRectF, *,
-                depot: str | None = None) -> Marker:
-        return Marker(row["radio"], row["number"], track, x, lane, rect, QColor(row["colour"]), row["presence"],
-                      row["emergency"], row["direction"], depot)
+            radio = str(index.data(TERMINAL_ID_ROLE))
+            chainage = index.data(CHAINAGE_ROLE)
+            spots.append(TrainSpot(
+                radio=radio, number=str(index.data(TRAIN_NUMBER_ROLE) or radio),
+                chainage=float(chainage) if chainage is not None else None, direction=index.data(DIRECTION_ROLE),
+                area=index.data(AREA_ROLE), colour=index.data(MARKER_COLOUR_ROLE) or QColor("#59636e"),
+                presence=index.data(PRESENCE_ROLE) or "offline", emergency=bool(index.data(EMERGENCY_ROLE))))
+        return spots
 
     def marker_at(self, point: QPointF | QPoint) -> Marker | None:
         """The train whose chip is under ``point`` (the one drawn on top when chips touch)."""
@@ -554,7 +349,7 @@ class LineDiagram(QWidget):
         finally:
             painter.end()
 
-    def _paint_line(self, painter: QPainter, f: _Frame) -> None:
+    def _paint_line(self, painter: QPainter, f: LineFrame) -> None:
         painter.setPen(QPen(TUNNEL_EDGE, 1, Qt.PenStyle.DashLine))
         painter.setBrush(TUNNEL)
         for rect in f.tunnels:
@@ -576,7 +371,7 @@ class LineDiagram(QWidget):
                 painter.drawLine(QPointF(f.x1 + 12, y), QPointF(f.x1 + 26, middle))
             painter.drawLine(QPointF(f.x1 + 26, middle), QPointF(right, middle))
         # which way each track runs, in the gutter before the line
-        painter.setFont(_font(CODE_PX + 1, bold=True))
+        painter.setFont(font(CODE_PX + 1, bold=True))
         painter.setPen(CODE_TEXT)
         up, down = self._track_labels()
         for text, y in ((up, f.y_up), (down, f.y_down)):
@@ -584,26 +379,20 @@ class LineDiagram(QWidget):
             painter.fillRect(rect, BACKGROUND)
             painter.drawText(rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, text)
 
-    @staticmethod
-    def _depot_title_height(box: DepotBox) -> float:
-        """One line for a name that fits the box, two (wrapped at a word) for a longer one."""
-        fm = QFontMetricsF(_font(CODE_PX + 1, bold=True))
-        return 20.0 if fm.horizontalAdvance(box.name) <= box.rect.width() - 12 else 36.0
-
-    def _paint_depots(self, painter: QPainter, f: _Frame) -> None:
-        painter.setFont(_font(CODE_PX + 1, bold=True))
+    def _paint_depots(self, painter: QPainter, f: LineFrame) -> None:
+        painter.setFont(font(CODE_PX + 1, bold=True))
         for box in f.depots.values():
             painter.setPen(QPen(DEPOT_EDGE, 1.5))
             painter.setBrush(DEPOT_FILL)
             painter.drawRoundedRect(box.rect, 6, 6)
             painter.setPen(NAME_TEXT)
             title = QRectF(box.rect.left() + 6, box.rect.top() + 3, box.rect.width() - 12,
-                           self._depot_title_height(box))
+                           box.title_height)
             painter.drawText(title, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
                              | int(Qt.TextFlag.TextWordWrap), box.name)
 
-    def _paint_stations(self, painter: QPainter, f: _Frame) -> None:
-        code_font, name_font = _font(CODE_PX), _font(NAME_PX, bold=True)
+    def _paint_stations(self, painter: QPainter, f: LineFrame) -> None:
+        code_font, name_font = font(CODE_PX), font(NAME_PX, bold=True)
         for mark in f.stations:
             painter.setPen(QPen(PLATFORM.darker(160), 1, Qt.PenStyle.DotLine))
             painter.drawLine(QPointF(mark.x, f.y_up + 6), QPointF(mark.x, f.y_down - 6))
@@ -627,7 +416,7 @@ class LineDiagram(QWidget):
             return fill, QColor("#ffffff"), 2.5
         return BLINK_DARK, QColor("#ff5a5f"), 2.5
 
-    def _paint_stem(self, painter: QPainter, f: _Frame, marker: Marker) -> None:
+    def _paint_stem(self, painter: QPainter, f: LineFrame, marker: Marker) -> None:
         """The line from a chip down (or up) to the train's exact place, and a dot there."""
         if marker.track not in ("up", "down"):
             return
@@ -660,7 +449,7 @@ class LineDiagram(QWidget):
         painter.setPen(pen)
         painter.setBrush(QBrush(fill))
         painter.drawRoundedRect(rect, 4, 4)
-        painter.setFont(_font(CHIP_PX, bold=True))
+        painter.setFont(font(CHIP_PX, bold=True))
         painter.setPen(text_colour)
         text_rect = QRectF(rect.left() + CHIP_PAD, rect.top(), rect.width() - 2 * CHIP_PAD, rect.height())
         arrow = marker.direction if marker.track in ("up", "down") else None
