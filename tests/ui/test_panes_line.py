@@ -459,3 +459,11 @@ def test_trains_bunched_at_a_terminus_get_chips_that_never_overlap(qtbot: QtBot)
     at_s01 = [m for m in up if m.radio in ("TR1901", "TR1903", "TR1905", "TR1907", "TR1909", "TR1911")]
     assert {m.x for m in at_s01} == {diagram.x_of_chainage(1200.0)}  # every stem still points at S01
     assert {m.lane for m in at_s01} == {0, 1}
+
+
+def test_show_location_of_an_alert_selects_the_train_and_ignores_other_terminals(qtbot: QtBot) -> None:
+    pane, _desk, bridge = _pane(qtbot)
+    bridge.selectTerminal.emit("TR1905")
+    assert pane.selected() == "TR1905"
+    bridge.selectTerminal.emit("HS-001")  # a handset: not this pane's business
+    assert pane.selected() == "TR1905"

@@ -103,6 +103,7 @@ class HandsetsPane(QWidget):
         self.table.selectionModel().currentRowChanged.connect(lambda *_: self._update_buttons())
         if bridge is not None:
             bridge.terminalsChanged.connect(self.model.refresh)
+            bridge.selectTerminal.connect(self._show_terminal)
             bridge.alertChanged.connect(lambda _alert: self.model.alerts_changed())
             bridge.groupsChanged.connect(lambda _ids: self._fill_groups())
         self.retranslate()
@@ -165,6 +166,10 @@ class HandsetsPane(QWidget):
     def selected(self) -> str | None:
         """The id of the chosen handset or recorder."""
         return self._id_at(self.table.currentIndex())
+
+    def _show_terminal(self, terminal_id: str) -> None:
+        if self.model.row_of(terminal_id) is not None:
+            self.select(terminal_id)
 
     def select(self, terminal_id: str) -> None:
         row = self.model.row_of(terminal_id)

@@ -83,6 +83,9 @@ class StationsPane(QWidget):
         self.tree.selectionModel().currentRowChanged.connect(lambda *_: self._update_buttons())
         if bridge is not None:
             bridge.terminalsChanged.connect(self.model.refresh)
+            # "show location": select the station, or the fixed radio or camera
+            bridge.selectStation.connect(self._show)
+            bridge.selectTerminal.connect(self._show)
             for signal in (bridge.callChanged, bridge.floorChanged, bridge.videoChanged):
                 signal.connect(lambda _id: self.model.activity_changed())
             bridge.callEnded.connect(lambda _call, _reason: self.model.activity_changed())
@@ -98,6 +101,10 @@ class StationsPane(QWidget):
     def current(self) -> QModelIndex:
         """The chosen row, in the source model."""
         return self.proxy.mapToSource(self.tree.currentIndex())
+
+    def _show(self, key: str) -> None:
+        if self.model.index_of(key).isValid():
+            self.select(key)
 
     def select(self, key: str) -> None:
         """Choose the row of place code or terminal id ``key``."""

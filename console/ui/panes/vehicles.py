@@ -126,6 +126,8 @@ class VehiclesPane(QWidget):
         if bridge is not None:
             bridge.terminalsChanged.connect(self.model.refresh)
             bridge.alertChanged.connect(lambda _alert: self.model.alerts_changed())
+            # "show location" of an alert or alarm: select the train if it is one of ours
+            bridge.selectTerminal.connect(self._show_terminal)
             bridge.snapshotApplied.connect(lambda _complete: self._after_snapshot())
         self.retranslate()
         self._update_buttons()
@@ -150,6 +152,10 @@ class VehiclesPane(QWidget):
     def selected(self) -> str | None:
         """The radio id of the chosen train."""
         return self.diagram.selected()
+
+    def _show_terminal(self, terminal_id: str) -> None:
+        if self.model.row_of(terminal_id) is not None:
+            self.select(terminal_id)
 
     def select(self, radio: str | None) -> None:
         """Choose train ``radio`` on both the diagram and the table."""
