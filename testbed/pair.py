@@ -60,12 +60,16 @@ class PairProcesses:
         self.proxies_enabled = proxies
         self.log_level = log_level
         self.extra = extra or []
-        ports = iter(range(base_port, base_port + 5)) if base_port else None
-        self.port = {name: next(ports) if ports else free_port(host) for name in INSTANCES}
-        self.peer_port = {name: next(ports) if ports else free_port(host) for name in INSTANCES}
-        self.witness_port = next(ports) if ports else free_port(host)
+        self.fixed_ports = bool(base_port)
+        self._pick_ports(base_port)
         self.proxies: dict[str, TcpProxy] = {}
         self.children: dict[str, _Child] = {}
+
+    def _pick_ports(self, base_port: int) -> None:
+        ports = iter(range(base_port, base_port + 5)) if base_port else None
+        self.port = {name: next(ports) if ports else free_port(self.host) for name in INSTANCES}
+        self.peer_port = {name: next(ports) if ports else free_port(self.host) for name in INSTANCES}
+        self.witness_port = next(ports) if ports else free_port(self.host)
 
     # ----- addresses ----------------------------------------------------------------------------
 
@@ -88,7 +92,21 @@ class PairProcesses:
 
     # ----- lifecycle -----------------------------------------------------------------------------
 
-    async def start(self, *, timeout: float = 20.0) -> None:
+    async def start(self, *, timeout: float = 20.0, attempts: int = 3) -> None:
+        """Start witness, A, then B. Ports picked free may be taken by someone else before a child binds
+        them: then the pair starts again on fresh ports (unless the ports were given)."""
+        for attempt in range(attempts):
+            try:
+                await self._start_once(timeout)
+                return
+            except RuntimeError as exc:
+                if "address already in use" not in str(exc) or self.fixed_ports or attempt == attempts - 1:
+                    raise
+                log.warning("a port was taken before the pair could bind it; starting again on fresh ports")
+                await self.stop()
+                self._pick_ports(0)
+
+    async def _start_once(self, timeout: float) -> None:
         if self.proxies_enabled:
             await self._start_proxies()
         self.children["witness"] = _Child("witness", self._witness_argv())
@@ -105,6 +123,7 @@ class PairProcesses:
             await self._terminate(child)
         for proxy in self.proxies.values():
             await proxy.stop()
+        self.proxies.clear()
 
     def _witness_argv(self) -> list[str]:
         return [sys.executable, "-m", "console.cli", "witness", "--host", self.host, "--port", str(self.witness_port)]

@@ -223,6 +223,7 @@ async def desk_main(app: QApplication, languages: Languages, options: DeskOption
     from PySide6.QtWidgets import QMessageBox
 
     from console.core.desk import Desk
+    from console.core.media_desk import MediaOptions
     from console.ui.demo import DEMO_PASSWORD, DEMO_USER, DemoTestbed, DemoTestbedError
     from console.ui.session import DeskSession
 
@@ -238,7 +239,9 @@ async def desk_main(app: QApplication, languages: Languages, options: DeskOption
             line = default_line_path()
     log_path = options.log_path or data_dir() / ("demo-events.sqlite" if options.demo else "events.sqlite")
     settings = options.settings
-    desk = Desk(log_path, layout=_layout(line))
+    # the video wall needs the desk's media: ICE only on the configured addresses (loopback unless configured)
+    allowed = settings.media.allowed if settings is not None and settings.media.allowed else ("127.0.0.1",)
+    desk = Desk(log_path, layout=_layout(line), media=MediaOptions(allowed_addresses=allowed))
     desk.settings = settings
     _apply_ptt_keys(settings)
     bench = _test_bench(options, line) if options.test_mode is not None else None  # its pane, before the window

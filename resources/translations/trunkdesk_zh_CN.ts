@@ -324,6 +324,10 @@
             <translation>列车与线路</translation>
         </message>
         <message>
+            <source>Video wall</source>
+            <translation>视频墙</translation>
+        </message>
+        <message>
             <source>Groups and PTT</source>
             <translation>通话组与 PTT</translation>
         </message>
@@ -2902,6 +2906,119 @@ hold · %1</source>
         <message>
             <source>a terminal of the line</source>
             <translation>线路上的终端</translation>
+        </message>
+    </context>
+    <context>
+        <name>VideoTileView</name>
+        <message>
+            <source>Hidden (not receiving)</source>
+            <translation>已隐藏（不接收）</translation>
+        </message>
+        <message>
+            <source>HD</source>
+            <translation>高清</translation>
+        </message>
+        <message>
+            <source>Thumbnail</source>
+            <translation>缩略图</translation>
+        </message>
+        <message>
+            <source>%1 fps</source>
+            <translation>%1 帧/秒</translation>
+        </message>
+        <message>
+            <source>%1 s ago</source>
+            <translation>%1 秒前</translation>
+        </message>
+        <message>
+            <source>waiting for pictures</source>
+            <translation>等待画面</translation>
+        </message>
+        <message>
+            <source>FROZEN</source>
+            <translation>画面冻结</translation>
+        </message>
+    </context>
+    <context>
+        <name>AddFeedDialog</name>
+        <message>
+            <source>Add a video feed</source>
+            <translation>添加视频源</translation>
+        </message>
+    </context>
+    <context>
+        <name>VideoWallPane</name>
+        <message>
+            <source>Opening video of %1…</source>
+            <translation>正在打开 %1 的视频…</translation>
+        </message>
+        <message>
+            <source>Back to the grid…</source>
+            <translation>正在返回网格…</translation>
+        </message>
+        <message>
+            <source>Focusing %1…</source>
+            <translation>正在聚焦 %1…</translation>
+        </message>
+        <message>
+            <source>Showing %1…</source>
+            <translation>正在显示 %1…</translation>
+        </message>
+        <message>
+            <source>Hiding %1…</source>
+            <translation>正在隐藏 %1…</translation>
+        </message>
+        <message>
+            <source>Closing %1…</source>
+            <translation>正在关闭 %1…</translation>
+        </message>
+        <message>
+            <source>Back to the grid</source>
+            <translation>返回网格</translation>
+        </message>
+        <message>
+            <source>Focus (HD)</source>
+            <translation>聚焦（高清）</translation>
+        </message>
+        <message>
+            <source>Show</source>
+            <translation>显示</translation>
+        </message>
+        <message>
+            <source>Hide</source>
+            <translation>隐藏</translation>
+        </message>
+        <message>
+            <source>Close</source>
+            <translation>关闭</translation>
+        </message>
+        <message>
+            <source>Add feed…</source>
+            <translation>添加视频源…</translation>
+        </message>
+        <message>
+            <source>Pull video from a camera, a train, a handset or a recorder</source>
+            <translation>从摄像机、列车、手持台或执法记录仪调取视频</translation>
+        </message>
+        <message>
+            <source>Show the chosen tile alone, in HD (or double-click it)</source>
+            <translation>单独以高清显示所选画面（或双击画面）</translation>
+        </message>
+        <message>
+            <source>Stop the chosen tile's stream but keep its place</source>
+            <translation>停止所选画面的视频流，但保留其位置</translation>
+        </message>
+        <message>
+            <source>End the chosen tile's feed</source>
+            <translation>结束所选画面的视频源</translation>
+        </message>
+        <message>
+            <source>No video on the wall. Add a feed, or use Video on a station, train or handset.</source>
+            <translation>视频墙上没有视频。请添加视频源，或在车站、列车或手持台上使用“视频”。</translation>
+        </message>
+        <message>
+            <source>This desk receives no video (it was started without media).</source>
+            <translation>本调度台不接收视频（启动时未启用媒体）。</translation>
         </message>
     </context>
 </TS>

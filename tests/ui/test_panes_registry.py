@@ -42,10 +42,10 @@ def test_a_registered_pane_takes_its_place_and_its_planned_title() -> None:
 
 def test_an_unplanned_pane_needs_a_title_and_an_area_and_comes_last() -> None:
     with pytest.raises(ValueError, match="not in LAYOUT"):
-        panes.register("video_wall", _label)
-    panes.register("video_wall", _label, title="Video wall", area=Qt.DockWidgetArea.BottomDockWidgetArea)
+        panes.register("cctv_review", _label)
+    panes.register("cctv_review", _label, title="CCTV review", area=Qt.DockWidgetArea.BottomDockWidgetArea)
     listed = panes.panes()
-    assert listed[-1].name == "video_wall" and listed[-1].title == "Video wall"
+    assert listed[-1].name == "cctv_review" and listed[-1].title == "CCTV review"
     assert len(listed) == len(LAYOUT) + 1
 
 

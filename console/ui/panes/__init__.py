@@ -100,10 +100,12 @@ class _Planned:
 
 _RIGHT_OF, _BELOW = Qt.Orientation.Horizontal, Qt.Orientation.Vertical
 
-#: The default layout for 1920x1080: the line across the top; groups and PTT on the left; emergencies and calls
-#: in the middle; stations, staff, messages and the log on the right.
+#: The default layout for 1920x1080: the line across the top (the video wall a tab beside it); groups and PTT on the
+#: left; emergencies and calls in the middle; stations, staff, messages and the log on the right.
 LAYOUT: dict[str, _Planned] = {
     "vehicles": _Planned(QT_TRANSLATE_NOOP("Panes", "Trains and line"), Area.TopDockWidgetArea, icon="train"),
+    "video_wall": _Planned(QT_TRANSLATE_NOOP("Panes", "Video wall"), Area.TopDockWidgetArea, tab_with="vehicles",
+                           icon="video"),
     "groups": _Planned(QT_TRANSLATE_NOOP("Panes", "Groups and PTT"), Area.LeftDockWidgetArea, icon="group"),
     "emergencies": _Planned(QT_TRANSLATE_NOOP("Panes", "Emergencies and alarms"), Area.LeftDockWidgetArea,
                             split_from=("groups", _RIGHT_OF), icon="emergency"),

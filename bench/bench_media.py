@@ -1,0 +1,734 @@
+"""The media plane on one 2-core machine: the video wall (30 feeds), its CPU against bare PyAV and Chromium, and voice.
+
+Processes (all started and stopped here, over pipes):
+
+- *world*: the real platform (`PlatformServer`) and the simulated terminals (`Fleet`) sending their stamped clips;
+  `ClipTrack.recv` and `GatedTrack.recv` are wrapped there to log when each frame number is sent and when a
+  handset's microphone opens;
+- *this process*: the dispatcher's desk core (`Desk` with `DeskMedia`, 2 media workers) pulling 28 thumbnails
+  and 2 HD feeds through the platform; its CPU and RSS plus its workers' are the console's;
+- *watcher*: attaches to the desk's shared-memory wall, polls every tile at 200 Hz, reads stamps, matches them to
+  the send log (glass-to-glass latency) and counts frames per tile;
+- *decoder*: the same clips decoded by bare PyAV at 25 fps (the physical limit of software decode);
+- *relay* + *Chromium*: the same clips sent by `VideoSender`s to headless Chromium through a bench-only WebSocket
+  relay and a minimal page on 127.0.0.1 (the page sends the SDP offers; Chromium renders in ``<video>``).
+
+Voice: floor request → talk-permit tone (the desk's mixer asked to play it), and mouth-to-ear (a handset's
+microphone opens → the desk's mixed output first carries the handset's tone).
+
+Run from the repository root: ``.venv/bin/python -m bench.bench_media`` (``--minutes 10`` by default;
+``--quick``: 6 feeds, 20 s, no Chromium, records nothing).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import math
+import multiprocessing
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from array import array
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):  # run as a file: make the repository importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench._report import record
+
+logger = logging.getLogger(__name__)
+
+SECTION = "Media: video wall and voice"
+LOOPBACK = ("127.0.0.1",)
+FPS = 25.0
+#: the watcher's polling period of the shared-memory tiles (200 Hz)
+POLL = 0.005
+#: seconds of warm-up after every tile shows a picture, before a window is measured
+WARMUP = 5.0
+#: the handset whose talk bursts the desk hears (monitored group TG-S01) and the group the desk talks in
+TALKER, GROUP = "HS-001", "TG-S01"
+VOICE_GROUP = "TG-S02"
+PRESSES, BURSTS = 50, 20
+WAIT = 60.0
+
+
+class BenchError(RuntimeError):
+    """The benchmark could not run."""
+
+
+def percentile(values: Sequence[float], p: float) -> float:
+    """The nearest-rank ``p``-th percentile (nan for no values)."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process so far (0 if it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_mib(pid: int) -> float:
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def descendants(root: int) -> list[int]:
+    """``root`` and every process below it (from /proc/*/stat parent ids)."""
+    children: dict[int, list[int]] = defaultdict(list)
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                children[ppid].append(int(entry.name))
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(children.get(pid, []))
+    return found
+
+
+def cpu_of(pids: Callable[[], list[int]], seconds: float) -> float:
+    """CPU of a set of processes (looked up at both ends) over ``seconds``, as a share of one core."""
+    before = {pid: cpu_seconds(pid) for pid in pids()}
+    began = time.monotonic()
+    time.sleep(seconds)
+    after = {pid: cpu_seconds(pid) for pid in pids()}
+    spent = sum(after[pid] - before.get(pid, 0.0) for pid in after)
+    return spent / (time.monotonic() - began)
+
+
+def receive(conn: Connection, timeout: float, what: str) -> Any:
+    if not conn.poll(timeout):
+        raise BenchError(f"timed out after {timeout:.0f} s waiting for {what}")
+    return conn.recv()
+
+
+# ----- the world: platform and terminals --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WorldPlan:
+    thumbs: tuple[str, ...]
+    hd: tuple[str, ...]
+    talker: str
+    clip_cache: str
+
+
+def _hook_senders(sends: Connection, onsets: list[float]) -> None:
+    """Log each video frame's (source, frame number, send time) in batches, and each microphone opening."""
+    from media.sources import ClipTrack, GatedTrack
+    from media.stamp import read_frame_stamp  # noqa: F401 (the stamp's frame number is the clip's frame index)
+
+    batch: list[tuple[int, int, float]] = []
+    last_flush = [time.monotonic()]
+    clip_recv, gated_recv = ClipTrack.recv, GatedTrack.recv
+
+    async def logged_clip(self: ClipTrack) -> Any:
+        packet = await clip_recv(self)
+        index = (self._index - 1) % len(self.clip.units)  # the unit just handed out
+        now = time.monotonic()
+        batch.append((int(self.clip.path.name.split("-")[-3]), index, now))
+        if now - last_flush[0] > 0.5:
+            sends.send(batch[:])
+            batch.clear()
+            last_flush[0] = now
+        return packet
+
+    async def logged_gate(self: GatedTrack) -> Any:
+        opening = not self._was_open
+        frame = await gated_recv(self)
+        if opening:
+            onsets.append(time.monotonic())
+        return frame
+
+    ClipTrack.recv = logged_clip  # type: ignore[method-assign]
+    GatedTrack.recv = logged_gate  # type: ignore[method-assign]
+
+
+def run_world(plan: WorldPlan, conn: Connection, sends: Connection) -> None:
+    """Entry of the world process."""
+    logging.basicConfig(level=logging.ERROR)
+    asyncio.run(_world(plan, conn, sends))
+
+
+async def _world(plan: WorldPlan, conn: Connection, sends: Connection) -> None:
+    from testbed.line import default_line_path, load_line
+    from testbed.platform.server import PlatformServer
+    from testbed.terminals import Fleet
+    from testbed.terminals.feeds import FeedSettings
+
+    onsets: list[float] = []
+    _hook_senders(sends, onsets)
+    line = load_line(default_line_path())
+    server = PlatformServer(line, port=0)
+    await server.start()
+    settings = FeedSettings(allowed_addresses=LOOPBACK, clip_cache=Path(plan.clip_cache))
+    fleet = Fleet(line, server.url, rate=0, include=(*plan.thumbs, *plan.hd, plan.talker), media=settings)
+    await fleet.start()
+    clips: list[str] = []
+    for cameras, quality in ((plan.thumbs, "thumb"), (plan.hd, "hd")):
+        made = await asyncio.gather(*(fleet.terminal(c).feeds._clip(quality) for c in cameras))  # type: ignore[arg-type]
+        clips += [str(clip.path) for clip in made]
+    conn.send(("ready", server.url, clips, {t: fleet.media_numbers[t] for t in (*plan.thumbs, *plan.hd, plan.talker)}))
+    loop = asyncio.get_running_loop()
+    try:
+        while True:
+            command = await loop.run_in_executor(None, conn.recv)
+            if command[0] == "talk":
+                onsets.clear()
+                outcome = await fleet.terminal(plan.talker).talk(command[1], command[2])
+                conn.send(("talked", outcome.outcome, onsets[:1]))
+            elif command[0] == "stop":
+                break
+    finally:
+        with contextlib.suppress(Exception):
+            await fleet.stop()
+        with contextlib.suppress(Exception):
+            await server.stop()
+        conn.send(("stopped",))
+
+
+# ----- the watcher: pictures on the shared-memory wall ------------------------------------------------------------
+
+
+def run_watcher(wall_name: str, tiles: int, conn: Connection, sends: Connection) -> None:
+    """Entry of the watcher process: poll tiles, match stamps to send times, count frames per tile."""
+    from media.frames import FrameWall
+    from media.stamp import read_frame_stamp
+
+    wall = FrameWall.attach(wall_name)
+    sent: dict[tuple[int, int], list[float]] = defaultdict(list)
+    pending: list[tuple[int, int, float]] = []
+    latencies = array("d")
+    last_seq = [-1] * tiles
+    marks: dict[str, tuple[float, list[int]]] = {}
+    frames_no = [0] * tiles
+    unstamped = 0
+    measuring = False
+    try:
+        while True:
+            now = time.monotonic()
+            for tile in range(tiles):
+                frame = wall.read(tile, last_seq[tile])
+                if frame is None:
+                    continue
+                last_seq[tile] = frame.seq
+                frames_no[tile] = frame.frame_no
+                if measuring:
+                    stamp = read_frame_stamp(frame.luma())
+                    if stamp is None:
+                        unstamped += 1
+                    else:
+                        pending.append((stamp[0], stamp[1], now))
+            while sends.poll():
+                for source, number, at in sends.recv():
+                    times = sent[(source, number)]
+                    times.append(at)
+                    if len(times) > 4:
+                        del times[0]
+            if pending and now - pending[0][2] > 2.0:  # sends of these pictures have come in by now
+                keep = []
+                for source, number, seen in pending:
+                    if seen > now - 2.0:
+                        keep.append((source, number, seen))
+                        continue
+                    before = [at for at in sent.get((source, number), ()) if at <= seen]
+                    if before:
+                        latencies.append(seen - max(before))
+                pending = keep
+            while conn.poll():
+                command = conn.recv()
+                if command[0] == "mark":
+                    marks[command[1]] = (time.monotonic(), frames_no[:])
+                    measuring = command[1] == "start" or measuring
+                elif command[0] == "report":
+                    (t0, f0), (t1, f1) = marks["start"], marks["end"]
+                    rates = [(b - a) / (t1 - t0) for a, b in zip(f0, f1, strict=True)]
+                    conn.send(("report", rates, list(latencies), unstamped))
+                    return
+            time.sleep(max(0.0, POLL - (time.monotonic() - now)))
+    finally:
+        wall.close()
+
+
+# ----- bare PyAV: the physical limit ------------------------------------------------------------------------------
+
+
+def run_decoder(clips: list[str], seconds: float, conn: Connection) -> None:
+    """Decode every clip at 25 fps with PyAV alone; answer (CPU share of one core, frames decoded)."""
+    import av
+
+    from media.sources import load_clip
+
+    loaded = [load_clip(path) for path in clips]
+    codecs = [av.CodecContext.create("h264", "r") for _ in loaded]
+    cpu0, began, frames = os.times(), time.monotonic(), 0
+    tick = 0
+    while time.monotonic() - began < seconds:
+        for clip, codec in zip(loaded, codecs, strict=True):
+            unit = clip.units[tick % len(clip.units)]
+            frames += len(codec.decode(av.Packet(unit)))
+        tick += 1
+        wait = began + tick / FPS - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
+    cpu1 = os.times()
+    spent = (cpu1.user + cpu1.system) - (cpu0.user + cpu0.system)
+    conn.send((spent / (time.monotonic() - began), frames / (time.monotonic() - began) / len(loaded)))
+
+
+# ----- Chromium: a relay, a page, the browser ---------------------------------------------------------------------
+
+PAGE = """<!doctype html><html><body><script>
+const ws = new WebSocket("ws://" + location.host + "/ws");
+const pcs = [];
+async function pull(feed) {
+  const pc = new RTCPeerConnection();
+  pcs.push(pc);
+  pc.addTransceiver("video", {direction: "recvonly"});
+  pc.ontrack = (e) => { const v = document.createElement("video"); v.muted = true; v.autoplay = true;
+    v.width = 160; v.height = 90; v.srcObject = new MediaStream([e.track]); document.body.appendChild(v); v.play(); };
+  await pc.setLocalDescription(await pc.createOffer());
+  await new Promise((ok) => { if (pc.iceGatheringState === "complete") ok();
+    pc.onicegatheringstatechange = () => { if (pc.iceGatheringState === "complete") ok(); }; });
+  ws.send(JSON.stringify({offer: feed, sdp: pc.localDescription.sdp}));
+}
+ws.onmessage = async (m) => {
+  const msg = JSON.parse(m.data);
+  if (msg.feeds !== undefined) { for (let i = 0; i < msg.feeds; i++) await pull(i); }
+  if (msg.answer !== undefined) await pcs[msg.answer].setRemoteDescription({type: "answer", sdp: msg.sdp});
+};
+setInterval(async () => {
+  const decoded = [];
+  for (const pc of pcs) { let n = 0; (await pc.getStats()).forEach((s) => {
+    if (s.type === "inbound-rtp" && s.kind === "video") n = s.framesDecoded || 0; }); decoded.push(n); }
+  if (ws.readyState === 1) ws.send(JSON.stringify({decoded: decoded}));
+}, 1000);
+</script></body></html>"""
+
+
+def run_relay(clips: list[str], conn: Connection) -> None:
+    """Entry of the relay process: serve the page and answer its offers with `VideoSender`s."""
+    logging.basicConfig(level=logging.ERROR)
+    asyncio.run(_relay(clips, conn))
+
+
+async def _relay(clips: list[str], conn: Connection) -> None:
+    from http import HTTPStatus
+
+    from websockets.asyncio.server import ServerConnection, serve
+    from websockets.http11 import Request, Response
+
+    from media.sender import VideoSender
+
+    senders: list[VideoSender] = []
+    decoded: list[tuple[float, list[int]]] = []
+
+    def page(connection: ServerConnection, request: Request) -> Response | None:
+        if request.path == "/ws":
+            return None
+        response = connection.respond(HTTPStatus.OK, PAGE)
+        response.headers["Content-Type"] = "text/html"
+        return response
+
+    async def handler(ws: ServerConnection) -> None:
+        await ws.send(json.dumps({"feeds": len(clips)}))
+        async for text in ws:
+            message = json.loads(text)
+            if "offer" in message:
+                sender = VideoSender(clips[message["offer"]], allowed_addresses=LOOPBACK, name=f"chromium-{len(senders)}")
+                senders.append(sender)
+                await ws.send(json.dumps({"answer": message["offer"], "sdp": await sender.answer(message["sdp"])}))
+            elif "decoded" in message:
+                decoded.append((time.monotonic(), message["decoded"]))
+                del decoded[:-300]
+
+    async with serve(handler, "127.0.0.1", 0, process_request=page) as server:
+        port = next(iter(server.sockets)).getsockname()[1]
+        conn.send(("ready", f"http://127.0.0.1:{port}/"))
+        loop = asyncio.get_running_loop()
+        while True:
+            command = await loop.run_in_executor(None, conn.recv)
+            if command[0] == "decoded":
+                conn.send(("decoded", decoded[-1] if decoded else (time.monotonic(), [])))
+            elif command[0] == "stop":
+                break
+        for sender in senders:
+            with contextlib.suppress(Exception):
+                await sender.close()
+    conn.send(("stopped",))
+
+
+CHROMIUM_FLAGS = (
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--allow-loopback-in-peer-connection", "--disable-features=WebRtcHideLocalIpsWithMdns",
+    "--autoplay-policy=no-user-gesture-required", "--disable-background-timer-throttling",
+    "--disable-renderer-backgrounding", "--mute-audio", "--proxy-server=127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
+)
+
+
+@dataclass
+class BrowserResult:
+    cpu: float = math.nan
+    rates: list[float] = field(default_factory=list)
+    processes: int = 0
+    note: str = ""
+
+
+def measure_chromium(clips: list[str], seconds: float, folder: Path) -> BrowserResult:
+    """Chromium receiving every clip: its CPU (all its processes) and each feed's decoded frame rate."""
+    binary = shutil.which("chromium")
+    if binary is None:
+        return BrowserResult(note="chromium is not installed")
+    context = multiprocessing.get_context("spawn")
+    ours, theirs = context.Pipe()
+    relay = context.Process(target=run_relay, args=(clips, theirs), name="bench-relay")
+    relay.start()
+    browser: subprocess.Popen[bytes] | None = None
+    try:
+        url = receive(ours, 30, "the relay")[1]
+        profile = folder / "chromium-profile"
+        browser = subprocess.Popen([binary, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", url],
+                                   stdout=subprocess.DEVNULL, stderr=(folder / "chromium.log").open("wb"),
+                                   start_new_session=True)
+        deadline = time.monotonic() + 60
+        while True:  # every feed decoding
+            time.sleep(1.0)
+            ours.send(("decoded",))
+            _, counts = receive(ours, 10, "Chromium's stats")[1]
+            if len(counts) == len(clips) and all(n > 0 for n in counts):
+                break
+            if time.monotonic() > deadline:
+                return BrowserResult(note=f"not every feed decoded in Chromium within 60 s ({counts})")
+        time.sleep(WARMUP)
+        ours.send(("decoded",))
+        t0, first = receive(ours, 10, "Chromium's stats")[1]
+        pids = descendants(browser.pid)
+        cpu = cpu_of(lambda: descendants(browser.pid) if browser else [], seconds)
+        ours.send(("decoded",))
+        t1, last = receive(ours, 10, "Chromium's stats")[1]
+        rates = [(b - a) / (t1 - t0) for a, b in zip(first, last, strict=True)]
+        return BrowserResult(cpu=cpu, rates=rates, processes=len(pids))
+    finally:
+        if browser is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(browser.pid, signal.SIGTERM)
+            try:
+                browser.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(browser.pid, signal.SIGKILL)
+                browser.wait(5)
+        with contextlib.suppress(OSError, BrokenPipeError):
+            ours.send(("stop",))
+        relay.join(15)
+        if relay.is_alive():
+            relay.kill()
+            relay.join(5)
+
+
+# ----- the desk: wall, CPU, memory, voice -------------------------------------------------------------------------
+
+
+@dataclass
+class WallResult:
+    feeds: int = 0
+    hd: int = 0
+    showing_after: float = math.nan
+    rates: list[float] = field(default_factory=list)
+    latencies: list[float] = field(default_factory=list)
+    unstamped: int = 0
+    desk_cpu: float = math.nan
+    worker_cpu: list[float] = field(default_factory=list)
+    world_cpu: float = math.nan
+    watcher_cpu: float = math.nan
+    rss: list[tuple[float, float]] = field(default_factory=list)  # (minutes, MiB of desk + workers)
+    minutes: float = 0.0
+    permit: list[float] = field(default_factory=list)
+    permit_denied: int = 0
+    mouth_to_ear: list[float] = field(default_factory=list)
+    bursts_missed: int = 0
+    clips: list[str] = field(default_factory=list)
+
+
+async def _until(check: Callable[[], bool], timeout: float, what: str, period: float = 0.05) -> float:
+    began = time.monotonic()
+    while not check():
+        if time.monotonic() - began > timeout:
+            raise BenchError(f"timed out after {timeout:.0f} s waiting for {what}")
+        await asyncio.sleep(period)
+    return time.monotonic() - began
+
+
+async def _ask(conn: Connection, message: tuple[Any, ...], timeout: float, what: str) -> Any:
+    conn.send(message)
+    return await asyncio.to_thread(receive, conn, timeout, what)
+
+
+async def measure_wall(thumbs: Sequence[str], hd: Sequence[str], minutes: float, folder: Path,
+                       voice: bool) -> WallResult:
+    """Start the world, pull every feed onto the desk's wall, measure; then the voice KPIs."""
+    from console.core.desk import Desk
+    from console.core.layout import layout_from_line
+    from console.core.media_desk import MediaOptions
+    from media.audio import tone_level
+    from media.sources import tone_frequency
+    from testbed.line import default_line_path, load_line
+
+    out = WallResult(feeds=len(thumbs) + len(hd), hd=len(hd), minutes=minutes)
+    context = multiprocessing.get_context("spawn")
+    world_conn, world_end = context.Pipe()
+    sends_in, sends_out = context.Pipe(duplex=False)
+    cache = Path(tempfile.gettempdir()) / "trunkdesk-bench-clips"
+    plan = WorldPlan(tuple(thumbs), tuple(hd), TALKER, str(cache))
+    world = context.Process(target=run_world, args=(plan, world_end, sends_out), name="bench-world")
+    world.start()
+    watcher: multiprocessing.process.BaseProcess | None = None
+    watch_conn, watch_end = context.Pipe()
+    desk: Any = None
+    try:
+        _, url, out.clips, numbers = await asyncio.to_thread(receive, world_conn, 300, "the platform and terminals")
+        line = load_line(default_line_path())
+        desk = Desk(folder / "events.db", layout=layout_from_line(line),
+                    media=MediaOptions(allowed_addresses=LOOPBACK, workers=2))
+        await desk.connect(url, "chief", "demo")
+        await _until(lambda: len(desk.world.terminals) == len(line.terminals), 30, "the desk's snapshot")
+        began = time.monotonic()
+        await asyncio.gather(*(desk.pull_video(c) for c in thumbs), *(desk.pull_video(c, "hd") for c in hd))
+        media = desk.media
+        await _until(lambda: all(media.read_tile(i) is not None for i in range(out.feeds)), 60, "a picture on every tile")
+        out.showing_after = time.monotonic() - began
+        engine = media.engine
+        watcher = context.Process(target=run_watcher, args=(engine.wall.name, out.feeds, watch_end, sends_in),
+                                  name="bench-watcher")
+        watcher.start()
+        await asyncio.sleep(WARMUP)
+        console = [os.getpid(), *engine.worker_pids]
+        rss0 = sum(rss_mib(pid) for pid in console)
+        out.rss.append((0.0, rss0))
+        cpu0 = {pid: cpu_seconds(pid) for pid in [*console, world.pid or 0, watcher.pid or 0]}
+        t0 = time.monotonic()
+        watch_conn.send(("mark", "start"))
+        window = minutes * 60
+        while (elapsed := time.monotonic() - t0) < window:
+            await asyncio.sleep(min(30.0, window - elapsed))
+            out.rss.append(((time.monotonic() - t0) / 60, sum(rss_mib(pid) for pid in console)))
+            print(f"  wall: {out.rss[-1][0]:.1f} min, console RSS {out.rss[-1][1]:.0f} MiB", flush=True)
+        watch_conn.send(("mark", "end"))
+        spent = time.monotonic() - t0
+        cpu = {pid: (cpu_seconds(pid) - before) / spent for pid, before in cpu0.items()}
+        out.desk_cpu = cpu[os.getpid()]
+        out.worker_cpu = [cpu[pid] for pid in engine.worker_pids]
+        out.world_cpu, out.watcher_cpu = cpu[world.pid or 0], cpu[watcher.pid or 0]
+        _, out.rates, out.latencies, out.unstamped = await _ask(watch_conn, ("report",), 30, "the watcher's report")
+        if voice:
+            await measure_voice(desk, world_conn, tone_frequency(numbers[TALKER]), tone_level, out)
+    finally:
+        if desk is not None:
+            with contextlib.suppress(Exception):
+                await desk.close()
+        with contextlib.suppress(OSError, BrokenPipeError):
+            world_conn.send(("stop",))
+        for process in (world, watcher):
+            if process is not None:
+                process.join(20)
+                if process.is_alive():
+                    process.kill()
+                    process.join(5)
+    return out
+
+
+async def measure_voice(desk: Any, world: Connection, talker_tone: float,
+                        tone_level: Callable[..., float], out: WallResult) -> None:
+    """KPI1: ptt_press → the talk-permit tone handed to the mixer; KPI3: a handset's microphone opening → its
+    tone in the desk's mixed output (polled every 5 ms over the last 20 ms of output)."""
+    media = desk.media
+    mixer = media.voice.mixer
+    played: list[float] = []
+    play = mixer.play
+
+    def timed_play(tone: Any) -> None:
+        played.append(time.monotonic())
+        play(tone)
+
+    mixer.play = timed_play
+    await desk.select(VOICE_GROUP)
+    for _ in range(PRESSES):
+        played.clear()
+        pressed = time.monotonic()
+        result = await desk.ptt_press()
+        if result.outcome != "granted":
+            out.permit_denied += 1
+        else:
+            await _until(lambda: bool(played), 5, "the talk-permit tone", period=0.002)
+            out.permit.append(played[0] - pressed)
+        await desk.ptt_release()
+        await asyncio.sleep(0.3)
+    await desk.monitor([GROUP])
+    await desk.select(GROUP)
+    # a first burst sets the voice link up (the desk keeps it open afterwards): not measured
+    await _ask(world, ("talk", 2.0, GROUP), 30, "the first talk burst")
+    await asyncio.sleep(1.0)
+    for _ in range(BURSTS):
+        await _until(lambda: tone_level(mixer.output.last(0.2), talker_tone) < 0.05, 5, "silence at the desk")
+        world.send(("talk", 1.0, GROUP))
+        heard: float | None = None
+        while not world.poll():
+            if heard is None and tone_level(mixer.output.last(0.02), talker_tone) > 0.5:
+                heard = time.monotonic()
+            await asyncio.sleep(0.005)
+        _, outcome, onsets = world.recv()
+        if outcome == "granted" and onsets and heard is not None:
+            out.mouth_to_ear.append(heard - onsets[0])
+        else:
+            out.bursts_missed += 1
+        await asyncio.sleep(0.5)
+
+
+# ----- the report ---------------------------------------------------------------------------------------------------
+
+
+def _ms(values: Sequence[float], p: float) -> str:
+    return f"{percentile(values, p) * 1000:.0f} ms"
+
+
+def report_lines(wall: WallResult, bare: tuple[float, float], browser: BrowserResult | None,
+                 decode_seconds: float) -> list[str]:
+    rates = wall.rates
+    console_cpu = wall.desk_cpu + sum(wall.worker_cpu)
+    bare_cpu, bare_fps = bare
+    thumbs = wall.feeds - wall.hd
+    lines = [
+        f"The wall: {wall.feeds} feeds ({thumbs} x 320x180 + {wall.hd} x 1280x720, 25 fps H.264 clips) pulled by the "
+        "desk core (`Desk` + `DeskMedia`, 2 media workers) from simulated terminals **through the real platform** "
+        "(platform and terminals in one other process), loopback WebRTC; window "
+        f"{wall.minutes:g} min after {WARMUP:.0f} s of warm-up; every tile showed {wall.showing_after:.1f} s after "
+        "the pulls.",
+        "",
+        "### Video wall",
+        "",
+        f"- frame rate per tile (target >= 24 fps each): min {min(rates, default=math.nan):.1f}, "
+        f"median {statistics.median(rates) if rates else math.nan:.1f}, max {max(rates, default=math.nan):.1f} fps"
+        f" ({sum(r >= 24 for r in rates)} of {len(rates)} tiles >= 24)",
+        f"- glass-to-glass latency (frame number handed to the sender → first seen in the shared-memory tile, polled "
+        f"at {1 / POLL:.0f} Hz): p50 {_ms(wall.latencies, 50)}, p99 {_ms(wall.latencies, 99)}, max "
+        f"{_ms(wall.latencies, 100)} over {len(wall.latencies):,} frames (target p99 <= 200 ms); "
+        f"{wall.unstamped} pictures without a readable stamp",
+        f"- console CPU (desk process + media workers, /proc): {console_cpu:.0%} of one core (desk "
+        f"{wall.desk_cpu:.0%}, workers " + ", ".join(f"{c:.0%}" for c in wall.worker_cpu)
+        + f"); per stream {console_cpu / wall.feeds:.1%}",
+        f"- alongside (not the console's): platform + terminals {wall.world_cpu:.0%}, bench's tile watcher "
+        f"{wall.watcher_cpu:.0%}",
+        f"- console RSS (desk + workers): {wall.rss[0][1]:.0f} MiB at start, {wall.rss[-1][1]:.0f} MiB after "
+        f"{wall.rss[-1][0]:.1f} min (growth {wall.rss[-1][1] - wall.rss[0][1]:+.0f} MiB); samples "
+        + ", ".join(f"{m:.1f} min {r:.0f}" for m, r in wall.rss),
+        "",
+        "### CPU against bare PyAV and Chromium",
+        "",
+        f"- bare PyAV, one process, the same {wall.feeds} clips decoded at 25 fps pacing ({decode_seconds:.0f} s, "
+        f"{bare_fps:.1f} fps per stream): {bare_cpu:.0%} of one core, {bare_cpu / wall.feeds:.1%} per stream",
+        f"- console / bare PyAV per stream: **{console_cpu / bare_cpu:.2f}x** (target <= 1.5x)",
+    ]
+    if browser is None:
+        lines.append("- Chromium: not measured in this run")
+    elif browser.note:
+        lines.append(f"- Chromium: not measured: {browser.note}")
+    else:
+        lines += [
+            f"- headless Chromium (software decode, {browser.processes} processes) receiving the same {wall.feeds} "
+            f"clips from `VideoSender`s through a bench-only WebSocket relay (not the platform), rendering in "
+            f"`<video>`: {browser.cpu:.0%} of one core, {browser.cpu / wall.feeds:.1%} per stream; decoded fps per "
+            f"feed min {min(browser.rates, default=math.nan):.1f}, median "
+            f"{statistics.median(browser.rates) if browser.rates else math.nan:.1f}",
+            f"- console / Chromium: **{console_cpu / browser.cpu:.2f}x**; Chromium / bare PyAV: "
+            f"{browser.cpu / bare_cpu:.2f}x",
+        ]
+    lines += [
+        "",
+        "### Voice",
+        "",
+        f"- floor request → talk-permit tone (KPI1, target p95 < 300 ms): from `Desk.ptt_press()` to the desk's mixer "
+        f"being handed the tone, {len(wall.permit)} presses in {VOICE_GROUP}: p50 {_ms(wall.permit, 50)}, p95 "
+        f"{_ms(wall.permit, 95)}, max {_ms(wall.permit, 100)}; {wall.permit_denied} not granted",
+        f"- mouth-to-ear (KPI3, target p95 < 300 ms): {TALKER}'s microphone passes its first tone frame → the desk's "
+        f"mixed output first carries that tone (20 ms window polled every 5 ms; the mixer renders every 40 ms), "
+        f"{len(wall.mouth_to_ear)} bursts with the wall running: p50 {_ms(wall.mouth_to_ear, 50)}, p95 "
+        f"{_ms(wall.mouth_to_ear, 95)}, max {_ms(wall.mouth_to_ear, 100)}; {wall.bursts_missed} bursts not measured",
+    ]
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--minutes", type=float, default=10.0, help="wall measurement window (default 10)")
+    parser.add_argument("--feeds", type=int, default=30, help="feeds on the wall (default 30)")
+    parser.add_argument("--hd", type=int, default=2, help="of which HD (default 2)")
+    parser.add_argument("--decode-seconds", type=float, default=30.0, help="bare PyAV and Chromium windows (30)")
+    parser.add_argument("--no-chromium", action="store_true", help="skip the Chromium measurement")
+    parser.add_argument("--quick", action="store_true", help="6 feeds, 20 s, no Chromium; records nothing")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
+    if args.quick:
+        args.feeds, args.minutes, args.decode_seconds, args.no_chromium = 6, 20 / 60, 10.0, True
+        args.hd = min(args.hd, 1)
+    from testbed.line import default_line_path, load_line
+
+    cameras = [t.id for t in load_line(default_line_path()).terminals.values() if t.kind == "camera"]
+    if not 0 <= args.hd <= args.feeds <= len(cameras):
+        parser.error(f"need 0 <= hd <= feeds <= {len(cameras)} cameras")
+    chosen = cameras[: args.feeds]
+    thumbs, hd = chosen[: args.feeds - args.hd], chosen[args.feeds - args.hd:]
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="bench-media-") as name:
+        folder = Path(name)
+        try:
+            wall = asyncio.run(measure_wall(thumbs, hd, args.minutes, folder, voice=True))
+            print("wall and voice measured; decoding with bare PyAV", flush=True)
+            context = multiprocessing.get_context("spawn")
+            ours, theirs = context.Pipe()
+            decoder = context.Process(target=run_decoder, args=(wall.clips, args.decode_seconds, theirs))
+            decoder.start()
+            bare = receive(ours, args.decode_seconds + 60, "the decoder")
+            decoder.join(10)
+            browser = None
+            if not args.no_chromium:
+                print("measuring Chromium", flush=True)
+                browser = measure_chromium(wall.clips, args.decode_seconds, folder)
+        except BenchError as exc:
+            print(f"bench_media: {exc}", file=sys.stderr)
+            return 1
+    lines = report_lines(wall, bare, browser, args.decode_seconds)
+    print("\n".join(lines))
+    print(f"\n(run took {time.monotonic() - started:.0f} s)")
+    if not args.quick:
+        record(SECTION, lines, packages=("msgspec", "websockets", "aiortc", "av", "numpy"))
+        print("recorded in docs/benchmarks.md")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
