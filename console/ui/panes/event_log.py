@@ -14,6 +14,7 @@ import time
 from datetime import datetime
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import (
     QAbstractTableModel,
     QCoreApplication,
@@ -293,16 +294,19 @@ class EventLogPane(QWidget):
             events = await reader(*args, **kwargs)
         except Exception as exc:  # a closed or broken log file: say so, keep the desk running
             logger.warning("event log read failed: %r", exc)
+            if not shiboken6.isValid(self):
+                return
             self._show_mode(self.tr("The event log cannot be read: %1").replace("%1", str(exc)))
             return
         finally:
-            self._reading = None
-            if self._again and self._next is not None:
+            if shiboken6.isValid(self):  # the pane may have been closed while the log was read
+                self._reading = None
+            if shiboken6.isValid(self) and self._again and self._next is not None:
                 self._again = False
                 reader_next, args_next, kwargs_next = self._next
                 QTimer.singleShot(0, self, lambda: self._read(reader_next, *args_next, **kwargs_next))
-        if live != self.live:
-            return  # the dispatcher switched between live and search meanwhile
+        if not shiboken6.isValid(self) or live != self.live:
+            return  # closed meanwhile, or the dispatcher switched between live and search
         self.model.show(list(events))
         if live:
             self._show_mode(self.tr("Live: the latest %1 events").replace("%1", str(len(events))))
