@@ -57,6 +57,8 @@ LOOPBACK = ("127.0.0.1",)
 FPS = 25.0
 #: the watcher's polling period of the shared-memory tiles (200 Hz)
 POLL = 0.005
+#: a picture is matched only to a send of its frame number this recent (the clips loop every 10 s)
+MATCH_WITHIN = 5.0
 #: seconds of warm-up after every tile shows a picture, before a window is measured
 WARMUP = 5.0
 #: the handset whose talk bursts the desk hears (monitored group TG-S01) and the group the desk talks in
@@ -138,10 +140,10 @@ class WorldPlan:
     clip_cache: str
 
 
-def _hook_senders(sends: Connection, onsets: list[float]) -> None:
-    """Log each video frame's (source, frame number, send time) in batches, and each microphone opening."""
+def _hook_senders(sends: Connection, onsets: list[float], logging_on: list[bool]) -> None:
+    """Log each video frame's (source, frame number, send time) in batches while ``logging_on[0]`` (the watcher
+    reads them), and each microphone opening."""
     from media.sources import ClipTrack, GatedTrack
-    from media.stamp import read_frame_stamp  # noqa: F401 (the stamp's frame number is the clip's frame index)
 
     batch: list[tuple[int, int, float]] = []
     last_flush = [time.monotonic()]
@@ -152,17 +154,22 @@ def _hook_senders(sends: Connection, onsets: list[float]) -> None:
         index = (self._index - 1) % len(self.clip.units)  # the unit just handed out
         now = time.monotonic()
         batch.append((int(self.clip.path.name.split("-")[-3]), index, now))
-        if now - last_flush[0] > 0.5:
+        if not logging_on[0]:
+            batch.clear()
+        elif now - last_flush[0] > 0.5:
             sends.send(batch[:])
             batch.clear()
             last_flush[0] = now
         return packet
 
+    last_frame: dict[int, float] = {}
+
     async def logged_gate(self: GatedTrack) -> Any:
-        opening = not self._was_open
         frame = await gated_recv(self)
-        if opening:
-            onsets.append(time.monotonic())
+        now = time.monotonic()
+        if now - last_frame.get(id(self), -math.inf) > 0.1:  # the first frame after a shut gate: talking starts
+            onsets.append(now)
+        last_frame[id(self)] = now
         return frame
 
     ClipTrack.recv = logged_clip  # type: ignore[method-assign]
@@ -182,7 +189,8 @@ async def _world(plan: WorldPlan, conn: Connection, sends: Connection) -> None:
     from testbed.terminals.feeds import FeedSettings
 
     onsets: list[float] = []
-    _hook_senders(sends, onsets)
+    logging_on = [False]
+    _hook_senders(sends, onsets, logging_on)
     line = load_line(default_line_path())
     server = PlatformServer(line, port=0)
     await server.start()
@@ -202,6 +210,8 @@ async def _world(plan: WorldPlan, conn: Connection, sends: Connection) -> None:
                 onsets.clear()
                 outcome = await fleet.terminal(plan.talker).talk(command[1], command[2])
                 conn.send(("talked", outcome.outcome, onsets[:1]))
+            elif command[0] == "log":
+                logging_on[0] = command[1]
             elif command[0] == "stop":
                 break
     finally:
@@ -227,7 +237,7 @@ def run_watcher(wall_name: str, tiles: int, conn: Connection, sends: Connection)
     last_seq = [-1] * tiles
     marks: dict[str, tuple[float, list[int]]] = {}
     frames_no = [0] * tiles
-    unstamped = 0
+    unstamped = unmatched = 0
     measuring = False
     try:
         while True:
@@ -256,9 +266,11 @@ def run_watcher(wall_name: str, tiles: int, conn: Connection, sends: Connection)
                     if seen > now - 2.0:
                         keep.append((source, number, seen))
                         continue
-                    before = [at for at in sent.get((source, number), ()) if at <= seen]
+                    before = [at for at in sent.get((source, number), ()) if seen - MATCH_WITHIN <= at <= seen]
                     if before:
                         latencies.append(seen - max(before))
+                    else:  # its send was not logged (yet): no match rather than one a clip loop (10 s) earlier
+                        unmatched += 1
                 pending = keep
             while conn.poll():
                 command = conn.recv()
@@ -268,7 +280,7 @@ def run_watcher(wall_name: str, tiles: int, conn: Connection, sends: Connection)
                 elif command[0] == "report":
                     (t0, f0), (t1, f1) = marks["start"], marks["end"]
                     rates = [(b - a) / (t1 - t0) for a, b in zip(f0, f1, strict=True)]
-                    conn.send(("report", rates, list(latencies), unstamped))
+                    conn.send(("report", rates, list(latencies), unstamped, unmatched))
                     return
             time.sleep(max(0.0, POLL - (time.monotonic() - now)))
     finally:
@@ -341,6 +353,7 @@ async def _relay(clips: list[str], conn: Connection) -> None:
     from http import HTTPStatus
 
     from websockets.asyncio.server import ServerConnection, serve
+    from websockets.exceptions import ConnectionClosed
     from websockets.http11 import Request, Response
 
     from media.sender import VideoSender
@@ -357,10 +370,15 @@ async def _relay(clips: list[str], conn: Connection) -> None:
 
     async def handler(ws: ServerConnection) -> None:
         await ws.send(json.dumps({"feeds": len(clips)}))
+        with contextlib.suppress(ConnectionClosed):
+            await read(ws)
+
+    async def read(ws: ServerConnection) -> None:
         async for text in ws:
             message = json.loads(text)
             if "offer" in message:
-                sender = VideoSender(clips[message["offer"]], allowed_addresses=LOOPBACK, name=f"chromium-{len(senders)}")
+                sender = VideoSender(clips[message["offer"]], allowed_addresses=LOOPBACK,
+                                     name=f"chromium-{len(senders)}")
                 senders.append(sender)
                 await ws.send(json.dumps({"answer": message["offer"], "sdp": await sender.answer(message["sdp"])}))
             elif "decoded" in message:
@@ -388,7 +406,8 @@ CHROMIUM_FLAGS = (
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
     "--allow-loopback-in-peer-connection", "--disable-features=WebRtcHideLocalIpsWithMdns",
     "--autoplay-policy=no-user-gesture-required", "--disable-background-timer-throttling",
-    "--disable-renderer-backgrounding", "--mute-audio", "--proxy-server=127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
+    "--disable-renderer-backgrounding", "--mute-audio",
+    "--proxy-server=127.0.0.1:9",  # a dead proxy: loopback bypasses it, nothing else gets out
 )
 
 
@@ -462,6 +481,7 @@ class WallResult:
     rates: list[float] = field(default_factory=list)
     latencies: list[float] = field(default_factory=list)
     unstamped: int = 0
+    unmatched: int = 0
     desk_cpu: float = math.nan
     worker_cpu: list[float] = field(default_factory=list)
     world_cpu: float = math.nan
@@ -520,12 +540,14 @@ async def measure_wall(thumbs: Sequence[str], hd: Sequence[str], minutes: float,
         began = time.monotonic()
         await asyncio.gather(*(desk.pull_video(c) for c in thumbs), *(desk.pull_video(c, "hd") for c in hd))
         media = desk.media
-        await _until(lambda: all(media.read_tile(i) is not None for i in range(out.feeds)), 60, "a picture on every tile")
+        await _until(lambda: all(media.read_tile(i) is not None for i in range(out.feeds)), 60,
+                     "a picture on every tile")
         out.showing_after = time.monotonic() - began
         engine = media.engine
         watcher = context.Process(target=run_watcher, args=(engine.wall.name, out.feeds, watch_end, sends_in),
                                   name="bench-watcher")
         watcher.start()
+        world_conn.send(("log", True))
         await asyncio.sleep(WARMUP)
         console = [os.getpid(), *engine.worker_pids]
         rss0 = sum(rss_mib(pid) for pid in console)
@@ -539,12 +561,16 @@ async def measure_wall(thumbs: Sequence[str], hd: Sequence[str], minutes: float,
             out.rss.append(((time.monotonic() - t0) / 60, sum(rss_mib(pid) for pid in console)))
             print(f"  wall: {out.rss[-1][0]:.1f} min, console RSS {out.rss[-1][1]:.0f} MiB", flush=True)
         watch_conn.send(("mark", "end"))
+        await asyncio.sleep(3.0)  # the last pictures' sends reach the watcher
+        world_conn.send(("log", False))
         spent = time.monotonic() - t0
         cpu = {pid: (cpu_seconds(pid) - before) / spent for pid, before in cpu0.items()}
         out.desk_cpu = cpu[os.getpid()]
         out.worker_cpu = [cpu[pid] for pid in engine.worker_pids]
         out.world_cpu, out.watcher_cpu = cpu[world.pid or 0], cpu[watcher.pid or 0]
-        _, out.rates, out.latencies, out.unstamped = await _ask(watch_conn, ("report",), 30, "the watcher's report")
+        report = await _ask(watch_conn, ("report",), 30, "the watcher's report")
+        _, out.rates, out.latencies, out.unstamped, out.unmatched = report
+        print("  wall measured; voice", flush=True)
         if voice:
             await measure_voice(desk, world_conn, tone_frequency(numbers[TALKER]), tone_level, out)
     finally:
@@ -588,6 +614,7 @@ async def measure_voice(desk: Any, world: Connection, talker_tone: float,
             out.permit.append(played[0] - pressed)
         await desk.ptt_release()
         await asyncio.sleep(0.3)
+    print(f"  {len(out.permit)} talk permits; mouth-to-ear", flush=True)
     await desk.monitor([GROUP])
     await desk.select(GROUP)
     # a first burst sets the voice link up (the desk keeps it open afterwards): not measured
@@ -598,7 +625,7 @@ async def measure_voice(desk: Any, world: Connection, talker_tone: float,
         world.send(("talk", 1.0, GROUP))
         heard: float | None = None
         while not world.poll():
-            if heard is None and tone_level(mixer.output.last(0.02), talker_tone) > 0.5:
+            if heard is None and tone_level(mixer.output.last(0.02), talker_tone, bandwidth=100) > 0.5:
                 heard = time.monotonic()
             await asyncio.sleep(0.005)
         _, outcome, onsets = world.recv()
@@ -606,6 +633,7 @@ async def measure_voice(desk: Any, world: Connection, talker_tone: float,
             out.mouth_to_ear.append(heard - onsets[0])
         else:
             out.bursts_missed += 1
+            logger.warning("burst not measured: %s, onsets %s, heard %s", outcome, onsets, heard)
         await asyncio.sleep(0.5)
 
 
@@ -626,8 +654,11 @@ def report_lines(wall: WallResult, bare: tuple[float, float], browser: BrowserRe
         f"The wall: {wall.feeds} feeds ({thumbs} x 320x180 + {wall.hd} x 1280x720, 25 fps H.264 clips) pulled by the "
         "desk core (`Desk` + `DeskMedia`, 2 media workers) from simulated terminals **through the real platform** "
         "(platform and terminals in one other process), loopback WebRTC; window "
-        f"{wall.minutes:g} min after {WARMUP:.0f} s of warm-up; every tile showed {wall.showing_after:.1f} s after "
-        "the pulls.",
+        f"{wall.minutes:g} min after {WARMUP:.0f} s of warm-up"
+        + (" (the issue asks for 10 min; shortened to fit the time limit of the session that ran it)"
+           if wall.minutes < 10 else "")
+        + f"; every tile showed {wall.showing_after:.1f} s after the pulls. Voice was measured afterwards with the "
+        "wall still running.",
         "",
         "### Video wall",
         "",
@@ -637,7 +668,8 @@ def report_lines(wall: WallResult, bare: tuple[float, float], browser: BrowserRe
         f"- glass-to-glass latency (frame number handed to the sender → first seen in the shared-memory tile, polled "
         f"at {1 / POLL:.0f} Hz): p50 {_ms(wall.latencies, 50)}, p99 {_ms(wall.latencies, 99)}, max "
         f"{_ms(wall.latencies, 100)} over {len(wall.latencies):,} frames (target p99 <= 200 ms); "
-        f"{wall.unstamped} pictures without a readable stamp",
+        f"{wall.unstamped} pictures without a readable stamp, {wall.unmatched} without a logged send in the "
+        f"{MATCH_WITHIN:.0f} s before",
         f"- console CPU (desk process + media workers, /proc): {console_cpu:.0%} of one core (desk "
         f"{wall.desk_cpu:.0%}, workers " + ", ".join(f"{c:.0%}" for c in wall.worker_cpu)
         + f"); per stream {console_cpu / wall.feeds:.1%}",
@@ -675,7 +707,8 @@ def report_lines(wall: WallResult, bare: tuple[float, float], browser: BrowserRe
         f"being handed the tone, {len(wall.permit)} presses in {VOICE_GROUP}: p50 {_ms(wall.permit, 50)}, p95 "
         f"{_ms(wall.permit, 95)}, max {_ms(wall.permit, 100)}; {wall.permit_denied} not granted",
         f"- mouth-to-ear (KPI3, target p95 < 300 ms): {TALKER}'s microphone passes its first tone frame → the desk's "
-        f"mixed output first carries that tone (20 ms window polled every 5 ms; the mixer renders every 40 ms), "
+        "mixed output first carries that tone (20 ms window, ±100 Hz, polled every 5 ms; the mixer renders every "
+        "40 ms), "
         f"{len(wall.mouth_to_ear)} bursts with the wall running: p50 {_ms(wall.mouth_to_ear, 50)}, p95 "
         f"{_ms(wall.mouth_to_ear, 95)}, max {_ms(wall.mouth_to_ear, 100)}; {wall.bursts_missed} bursts not measured",
     ]
@@ -692,8 +725,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="6 feeds, 20 s, no Chromium; records nothing")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
+    logger.setLevel(logging.INFO)
     if args.quick:
-        args.feeds, args.minutes, args.decode_seconds, args.no_chromium = 6, 20 / 60, 10.0, True
+        args.feeds, args.minutes, args.decode_seconds, args.no_chromium = min(args.feeds, 6), 20 / 60, 10.0, True
         args.hd = min(args.hd, 1)
     from testbed.line import default_line_path, load_line
 
