@@ -17,10 +17,11 @@ import signal
 import ssl
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from testbed.line import LineError, default_line_path, load_line
+from testbed.line import Line, LineError, default_line_path, load_line
 
 if TYPE_CHECKING:
     from testbed.tls import TestCertificates
@@ -246,43 +247,16 @@ async def run(args: argparse.Namespace) -> int:
     if certs is not None:
         print(f"tls ca {certs.ca_file}", flush=True)
     tune_gc()
-    fleet = None
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    try:
-        if not args.no_terminals:
-            from testbed.terminals.fleet import Fleet
+    last_grants = 0
 
-            fleet = Fleet(line, platform.url, seed=args.seed, rate=args.rate, speed=args.speed,
-                          ssl=certs.client_context() if certs is not None else None)
-            await fleet.start()
-        started = time.monotonic()
-        last_grants = 0
-        while not stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=1.0)
-            summary = platform.summary()
-            grants = summary["floor_grants"]
-            if not args.quiet:
-                print(
-                    f"terminals {summary['terminals_registered']:4d}  consoles {summary['consoles']:2d}  "
-                    f"calls {summary['calls']:3d}  floor grants/s {grants - last_grants:4d}  "
-                    f"requests {summary['requests']}",
-                    flush=True,
-                )
-            last_grants = grants
-            if args.duration is not None and time.monotonic() - started >= args.duration:
-                break
-    finally:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(sig)
-        if fleet is not None:
-            await fleet.stop()
-        await platform.stop()
-        print("testbed stopped", flush=True)
-    return 0
+    def summary() -> str:
+        nonlocal last_grants
+        figures = platform.summary()
+        grants, last_grants = figures["floor_grants"] - last_grants, figures["floor_grants"]
+        return (f"terminals {figures['terminals_registered']:4d}  consoles {figures['consoles']:2d}  "
+                f"calls {figures['calls']:3d}  floor grants/s {grants:4d}  requests {figures['requests']}")
+
+    return await _simulate(args, line, platform.url, certs, summary=summary, stop_platform=platform.stop)
 
 
 async def run_pair(args: argparse.Namespace) -> int:
@@ -310,6 +284,22 @@ async def run_pair(args: argparse.Namespace) -> int:
         print(f"listening {url}", flush=True)
     if certs is not None:
         print(f"tls ca {certs.ca_file}", flush=True)
+    fleet_view: list[Any] = []
+
+    def summary() -> str:
+        roles = "  ".join(f"{n}: {'up' if pair.alive(n) else 'down'}" for n in ("A", "B", "witness"))
+        registered = getattr(fleet_view[0].stats(), "registered", 0) if fleet_view else 0
+        return f"{roles}  terminals {registered}"
+
+    return await _simulate(args, line, pair.urls, certs, summary=summary, stop_platform=pair.stop,
+                           fleet_view=fleet_view)
+
+
+async def _simulate(args: argparse.Namespace, line: Line, urls: str | list[str], certs: Any, *,
+                    summary: Callable[[], str], stop_platform: Callable[[], Awaitable[None]],
+                    fleet_view: list[Any] | None = None) -> int:
+    """Run the simulated line against the started platform, print a summary a second, stop on a signal or
+    after ``--duration``, then stop the fleet and the platform."""
     fleet = None
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -319,18 +309,17 @@ async def run_pair(args: argparse.Namespace) -> int:
         if not args.no_terminals:
             from testbed.terminals.fleet import Fleet
 
-            fleet = Fleet(line, pair.urls, seed=args.seed, rate=args.rate, speed=args.speed,
+            fleet = Fleet(line, urls, seed=args.seed, rate=args.rate, speed=args.speed,
                           ssl=certs.client_context() if certs is not None else None)
             await fleet.start()
+            if fleet_view is not None:
+                fleet_view.append(fleet)
         started = time.monotonic()
         while not stop.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=1.0)
             if not args.quiet:
-                roles = "  ".join(f"{n}: {'up' if pair.alive(n) else 'down'}" for n in ("A", "B", "witness"))
-                stats = fleet.stats() if fleet is not None else None
-                registered = getattr(stats, "registered", 0)
-                print(f"{roles}  terminals {registered}", flush=True)
+                print(summary(), flush=True)
             if args.duration is not None and time.monotonic() - started >= args.duration:
                 break
     finally:
@@ -338,6 +327,6 @@ async def run_pair(args: argparse.Namespace) -> int:
             loop.remove_signal_handler(sig)
         if fleet is not None:
             await fleet.stop()
-        await pair.stop()
+        await stop_platform()
         print("testbed stopped", flush=True)
     return 0
