@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from protocols.aio.client import ConnectionClosed, RequestError
+from protocols.aio.timers import run_timers
 from protocols.machines.floor_terminal import (
     Denied,
     FloorParticipant,
@@ -196,23 +197,7 @@ class DeskFloors:
 
     async def _run_timers(self) -> None:
         """Fire the participants' timers at their deadlines; runs until cancelled."""
-        while True:
-            self._timer_wake.clear()
-            deadlines = [t for p in self.participants.values() if (t := p.get_timer()) is not None]
-            if not deadlines:
-                await self._timer_wake.wait()
-                continue
-            delay = min(deadlines) - self._now()
-            if delay > 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._timer_wake.wait(), delay)
-                continue
-            now = self._now()
-            for participant in list(self.participants.values()):
-                timer = participant.get_timer()
-                if timer is not None and timer <= now:
-                    participant.handle_timer(now)
-                    self._after(participant)
+        await run_timers(self.participants.values, self._timer_wake, self._now, self._after)
 
     def _after(self, participant: FloorParticipant) -> None:
         """Send what the participant wants sent and act on its events."""

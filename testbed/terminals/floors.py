@@ -15,6 +15,7 @@ from dataclasses import dataclass, fields
 from typing import Any, Literal
 
 from protocols.aio.client import ConnectionClosed, RequestError
+from protocols.aio.timers import run_timers
 from protocols.machines.floor_terminal import (
     Denied,
     FloorIdle,
@@ -277,23 +278,7 @@ class TerminalFloors:
 
     async def run_timers(self) -> None:
         """Fire the participants' timers (T100, T101, T103, T104) at their deadlines; runs until cancelled."""
-        while True:
-            self._timer_wake.clear()
-            deadlines = [t for p in self.participants.values() if (t := p.get_timer()) is not None]
-            if not deadlines:
-                await self._timer_wake.wait()
-                continue
-            delay = min(deadlines) - self.clock()
-            if delay > 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._timer_wake.wait(), delay)
-                continue
-            now = self.clock()
-            for participant in list(self.participants.values()):
-                timer = participant.get_timer()
-                if timer is not None and timer <= now:
-                    participant.handle_timer(now)
-                    self._after(participant)
+        await run_timers(self.participants.values, self._timer_wake, self.clock, self._after)
 
     # ----- plumbing ---------------------------------------------------------------------------
 
