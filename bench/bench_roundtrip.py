@@ -52,6 +52,11 @@ class InstantPlatform:
         return Welcome(version=1, session="bench", resume_token="bench", instance=self.instance,
                        role="active", heartbeat_ms=0, loss_threshold=0)
 
+    def answer_now(self, conn: Connection, request: Request) -> Ok | Error | None:
+
+        return None  # every request through on_request
+
+
     async def on_request(self, conn: Connection, request: Request) -> Ok | Error:
         return Ok(result=ANSWER_RESULT)
 

@@ -256,6 +256,13 @@ class ServerSession:
             return
         self._outbox.append(encode(msgspec.structs.replace(message, epoch=self.epoch)))
 
+    def send_encoded(self, data: bytes) -> None:
+        """Queue a notification already encoded (by `encode_notification` at this session's epoch), so that
+        one encoding serves every receiver of a fan-out. Dropped once closed."""
+        if self._state == "closed":
+            return
+        self._outbox.append(data)
+
     def set_epoch(self, epoch: int) -> None:
         """The platform's epoch changed (promotion); later messages carry it and requests are fenced by it."""
         self.epoch = epoch
@@ -331,3 +338,9 @@ class ServerSession:
 
 
 __all__ = ["ServerSession", "ServerState"]
+
+
+def encode_notification(message: Notification, epoch: int) -> bytes:
+    """Encode a notification as `ServerSession.send` would at ``epoch`` (for `ServerSession.send_encoded`).
+    Raises `ProtocolError` when too large."""
+    return encode(msgspec.structs.replace(message, epoch=epoch))

@@ -38,6 +38,7 @@ from protocols.constants import (
     CloseCode,
     ErrorCode,
 )
+from protocols.machines.session_server import encode_notification
 from protocols.messages import (
     Bye,
     Error,
@@ -131,6 +132,7 @@ class PlatformServer:
         self._orderly: set[Connection] = set()
         self._tokens: dict[Connection, str] = {}
         self._timer: asyncio.TimerHandle | None = None
+        self._timer_deadline: float | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         # journal and replication
         self.index = 0
@@ -175,6 +177,7 @@ class PlatformServer:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+            self._timer_deadline = None
         for task in list(self._tasks):
             task.cancel()
         for task in list(self._tasks):
@@ -288,6 +291,16 @@ class PlatformServer:
         assert answer is not None
         return answer
 
+    def answer_now(self, conn: Connection, request: Request) -> Ok | Error | None:
+        """Alone (no pair), nothing waits for a standby: apply and answer in the caller's turn of the loop."""
+        principal = self._principal_of.get(conn)
+        if principal is None or not self._alone_and_active() or request.epoch > self.epoch:
+            return None
+        self.counters["requests"] += 1
+        answer = self._commit_now(self._entry_of(principal, request), request)
+        assert answer is not None
+        return answer
+
     def on_notification(self, conn: Connection, message: Notification) -> None:
         principal = self._principal_of.get(conn)
         if principal is None:
@@ -295,7 +308,13 @@ class PlatformServer:
         if isinstance(message, Bye):
             self._orderly.add(conn)
             return
+        if self._alone_and_active():
+            self._commit_now(self._entry_of(principal, message), message)
+            return
         self._spawn(self._notify(principal, message), "notify")
+
+    def _alone_and_active(self) -> bool:
+        return self.pair is None and self.role == "active" and not self._stopping and not self._pending
 
     async def _notify(self, principal: str, message: Notification) -> None:
         with contextlib.suppress(NotActive, ConnectionError, websockets.ConnectionClosed):
@@ -333,6 +352,8 @@ class PlatformServer:
         ``message``: the entry's request or notification, already decoded."""
         if self.role != "active":
             raise NotActive("standby")
+        if self._alone_and_active():
+            return self._commit_now(template, message)
         self.index += 1
         entry = msgspec.structs.replace(template, index=self.index, epoch=self.epoch, now=self.clock())
         answer, out = apply_entry(self.state, entry, message)
@@ -342,6 +363,15 @@ class PlatformServer:
             self._spawn(self._ship([entry]), "ship")
         self._settle()
         await done
+        return answer
+
+    def _commit_now(self, template: Entry, message: Message | None = None) -> Ok | Error | None:
+        """`_commit` for a platform alone: nothing to replicate, so the entry is safe once applied."""
+        self.index += 1
+        entry = msgspec.structs.replace(template, index=self.index, epoch=self.epoch, now=self.clock())
+        answer, out = apply_entry(self.state, entry, message)
+        self._deliver(out)
+        self._rearm()
         return answer
 
     async def _ship(self, entries: list[Entry]) -> None:
@@ -395,25 +425,34 @@ class PlatformServer:
                 if consoles is None:
                     consoles = [c for p in self.state.console_ids() for c in self._conns.get(p, ())]
                 targets.update(consoles)
+            if not targets:
+                continue
+            try:  # one encoding for every receiver
+                data = encode_notification(item.message, self.epoch)
+            except ProtocolError as exc:  # a notification too large for one message: a platform bug
+                log.error("%s: cannot send %s: %s", self.instance, type(item.message).__name__, exc)
+                continue
             for conn in targets:
-                try:
+                if conn.session.epoch == self.epoch:
+                    conn.send_encoded(data, self.epoch)
+                else:
                     conn.send(item.message)
-                except ProtocolError as exc:  # a notification too large for one message: a platform bug
-                    log.error("%s: cannot send %s to %r: %s", self.instance, type(item.message).__name__, conn, exc)
 
     def _rearm(self) -> None:
+        deadline = None if self.role != "active" or self._stopping else self.state.get_timer()
+        if deadline == self._timer_deadline and (deadline is None or self._timer is not None):
+            return  # armed for that deadline already (the usual case: most entries move no deadline)
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        if self.role != "active" or self._stopping:
-            return
-        deadline = self.state.get_timer()
+        self._timer_deadline = deadline
         if deadline is None:
             return
         self._timer = asyncio.get_running_loop().call_later(max(0.0, deadline - self.clock()), self._on_timer)
 
     def _on_timer(self) -> None:
         self._timer = None
+        self._timer_deadline = None
         self._spawn(self._commit_quietly(Entry(index=0, epoch=0, now=0.0, kind="timer")), "timer")
 
     # ----- roles ---------------------------------------------------------------------------------

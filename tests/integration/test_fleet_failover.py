@@ -203,6 +203,11 @@ class _CutBeforeTheAnswer(PlatformServer):
 
     cut = True
 
+    def answer_now(self, conn: Connection, request: Request) -> Ok | Error | None:
+
+        return None  # every request through on_request
+
+
     async def on_request(self, conn: Connection, request: Request) -> Ok | Error:
         answer = await super().on_request(conn, request)
         if isinstance(request, AlarmRaise) and self.cut:

@@ -136,6 +136,11 @@ class EchoPlatform:
                        resumed=hello.resume in self.issued_tokens, instance=self.instance, role="active",
                        heartbeat_ms=0, loss_threshold=0, **self.welcome_extra)
 
+    def answer_now(self, conn: Connection, request: Request) -> Ok | Error | None:
+
+        return None  # every request through on_request
+
+
     async def on_request(self, conn: Connection, request: Request) -> Ok | Error:
         await self.requests.put(request)
         if request.key == "park":

@@ -516,6 +516,11 @@ class FakeInstance:
         return Welcome(version=1, session=token, resume_token=token, resumed=resumed, instance=self.instance,
                        role=self.role, heartbeat_ms=0, loss_threshold=0)
 
+    def answer_now(self, conn: Connection, request: Request) -> Ok | Error | None:
+
+        return None  # every request through on_request
+
+
     async def on_request(self, conn: Connection, request: Request) -> Ok | Error:
         self.requests.append(request)
         self.arrived.set()
