@@ -1,0 +1,70 @@
+"""The Janus media plane's API client: `JanusClient` (sessions, handles, transactions, events, loss of Janus) and
+typed helpers for the VideoRoom (video fan-out) and AudioBridge (group voice) plugins. No Qt, no clock of its own
+beyond asyncio timeouts; the platform is its only user (terminals and consoles never talk to Janus).
+"""
+
+from media.janus.audiobridge import AUDIOBRIDGE, AudioBridgeAdmin, AudioBridgeParticipant
+from media.janus.client import (
+    DETACHED,
+    HANGUP,
+    MEDIA,
+    SLOWLINK,
+    SUBPROTOCOL,
+    WEBRTCUP,
+    JanusApiError,
+    JanusClient,
+    JanusConnectionLost,
+    JanusError,
+    JanusEvent,
+    JanusHandle,
+    JanusSession,
+    JanusTimeout,
+    JsonObject,
+    PluginError,
+    PluginReply,
+    jsep_answer,
+    jsep_offer,
+)
+from media.janus.videoroom import (
+    VIDEOROOM,
+    PublishedStream,
+    Publisher,
+    StreamRef,
+    SubscribedStream,
+    VideoRoomAdmin,
+    VideoRoomPublisher,
+    VideoRoomSubscriber,
+)
+
+__all__ = [
+    "AUDIOBRIDGE",
+    "DETACHED",
+    "HANGUP",
+    "MEDIA",
+    "SLOWLINK",
+    "SUBPROTOCOL",
+    "VIDEOROOM",
+    "WEBRTCUP",
+    "AudioBridgeAdmin",
+    "AudioBridgeParticipant",
+    "JanusApiError",
+    "JanusClient",
+    "JanusConnectionLost",
+    "JanusError",
+    "JanusEvent",
+    "JanusHandle",
+    "JanusSession",
+    "JanusTimeout",
+    "JsonObject",
+    "PluginError",
+    "PluginReply",
+    "PublishedStream",
+    "Publisher",
+    "StreamRef",
+    "SubscribedStream",
+    "VideoRoomAdmin",
+    "VideoRoomPublisher",
+    "VideoRoomSubscriber",
+    "jsep_answer",
+    "jsep_offer",
+]
