@@ -11,7 +11,8 @@ Processes (all started and stopped here, over pipes):
   the send log (glass-to-glass latency) and counts frames per tile;
 - *decoder*: the same clips decoded by bare PyAV at 25 fps (the physical limit of software decode);
 - *relay* + *Chromium*: the same clips sent by `VideoSender`s to headless Chromium through a bench-only WebSocket
-  relay and a minimal page on 127.0.0.1 (the page sends the SDP offers; Chromium renders in ``<video>``).
+  relay and a minimal page on 127.0.0.1 (the page sends the SDP offers; Chromium renders in ``<video>``); see
+  bench/_chromium.py.
 
 Voice: floor request → talk-permit tone (the desk's mixer asked to play it), and mouth-to-ear (a handset's
 microphone opens → the desk's mixed output first carries the handset's tone).
@@ -25,15 +26,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import logging
 import math
 import multiprocessing
 import os
-import shutil
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -48,6 +45,8 @@ from typing import Any
 if __package__ in (None, ""):  # run as a file: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench._chromium import BrowserResult, measure_chromium
+from bench._procs import BenchError, cpu_seconds, percentile, receive, rss_mib, thread_cpu_seconds
 from bench._report import record
 
 logger = logging.getLogger(__name__)
@@ -66,67 +65,6 @@ TALKER, GROUP = "HS-001", "TG-S01"
 VOICE_GROUP = "TG-S02"
 PRESSES, BURSTS = 50, 20
 WAIT = 60.0
-
-
-class BenchError(RuntimeError):
-    """The benchmark could not run."""
-
-
-def percentile(values: Sequence[float], p: float) -> float:
-    """The nearest-rank ``p``-th percentile (nan for no values)."""
-    if not values:
-        return math.nan
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of a process so far (0 if it is gone)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def rss_mib(pid: int) -> float:
-    with contextlib.suppress(OSError, ValueError, IndexError):
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def descendants(root: int) -> list[int]:
-    """``root`` and every process below it (from /proc/*/stat parent ids)."""
-    children: dict[int, list[int]] = defaultdict(list)
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError, IndexError, ValueError):
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-                children[ppid].append(int(entry.name))
-    found, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        found.append(pid)
-        todo.extend(children.get(pid, []))
-    return found
-
-
-def cpu_of(pids: Callable[[], list[int]], seconds: float) -> float:
-    """CPU of a set of processes (looked up at both ends) over ``seconds``, as a share of one core."""
-    before = {pid: cpu_seconds(pid) for pid in pids()}
-    began = time.monotonic()
-    time.sleep(seconds)
-    after = {pid: cpu_seconds(pid) for pid in pids()}
-    spent = sum(after[pid] - before.get(pid, 0.0) for pid in after)
-    return spent / (time.monotonic() - began)
-
-
-def receive(conn: Connection, timeout: float, what: str) -> Any:
-    if not conn.poll(timeout):
-        raise BenchError(f"timed out after {timeout:.0f} s waiting for {what}")
-    return conn.recv()
 
 
 # ----- the world: platform and terminals --------------------------------------------------------------------------
@@ -313,163 +251,6 @@ def run_decoder(clips: list[str], seconds: float, conn: Connection) -> None:
     conn.send((spent / (time.monotonic() - began), frames / (time.monotonic() - began) / len(loaded)))
 
 
-# ----- Chromium: a relay, a page, the browser ---------------------------------------------------------------------
-
-PAGE = """<!doctype html><html><body><script>
-const ws = new WebSocket("ws://" + location.host + "/ws");
-const pcs = [];
-async function pull(feed) {
-  const pc = new RTCPeerConnection();
-  pcs.push(pc);
-  pc.addTransceiver("video", {direction: "recvonly"});
-  pc.ontrack = (e) => { const v = document.createElement("video"); v.muted = true; v.autoplay = true;
-    v.width = 160; v.height = 90; v.srcObject = new MediaStream([e.track]); document.body.appendChild(v); v.play(); };
-  await pc.setLocalDescription(await pc.createOffer());
-  await new Promise((ok) => { if (pc.iceGatheringState === "complete") ok();
-    pc.onicegatheringstatechange = () => { if (pc.iceGatheringState === "complete") ok(); }; });
-  ws.send(JSON.stringify({offer: feed, sdp: pc.localDescription.sdp}));
-}
-ws.onmessage = async (m) => {
-  const msg = JSON.parse(m.data);
-  if (msg.feeds !== undefined) { for (let i = 0; i < msg.feeds; i++) await pull(i); }
-  if (msg.answer !== undefined) await pcs[msg.answer].setRemoteDescription({type: "answer", sdp: msg.sdp});
-};
-setInterval(async () => {
-  const decoded = [];
-  for (const pc of pcs) { let n = 0; (await pc.getStats()).forEach((s) => {
-    if (s.type === "inbound-rtp" && s.kind === "video") n = s.framesDecoded || 0; }); decoded.push(n); }
-  if (ws.readyState === 1) ws.send(JSON.stringify({decoded: decoded}));
-}, 1000);
-</script></body></html>"""
-
-
-def run_relay(clips: list[str], conn: Connection) -> None:
-    """Entry of the relay process: serve the page and answer its offers with `VideoSender`s."""
-    logging.basicConfig(level=logging.ERROR)
-    asyncio.run(_relay(clips, conn))
-
-
-async def _relay(clips: list[str], conn: Connection) -> None:
-    from http import HTTPStatus
-
-    from websockets.asyncio.server import ServerConnection, serve
-    from websockets.exceptions import ConnectionClosed
-    from websockets.http11 import Request, Response
-
-    from media.sender import VideoSender
-
-    senders: list[VideoSender] = []
-    decoded: list[tuple[float, list[int]]] = []
-
-    def page(connection: ServerConnection, request: Request) -> Response | None:
-        if request.path == "/ws":
-            return None
-        response = connection.respond(HTTPStatus.OK, PAGE)
-        response.headers["Content-Type"] = "text/html"
-        return response
-
-    async def handler(ws: ServerConnection) -> None:
-        await ws.send(json.dumps({"feeds": len(clips)}))
-        with contextlib.suppress(ConnectionClosed):
-            await read(ws)
-
-    async def read(ws: ServerConnection) -> None:
-        async for text in ws:
-            message = json.loads(text)
-            if "offer" in message:
-                sender = VideoSender(clips[message["offer"]], allowed_addresses=LOOPBACK,
-                                     name=f"chromium-{len(senders)}")
-                senders.append(sender)
-                await ws.send(json.dumps({"answer": message["offer"], "sdp": await sender.answer(message["sdp"])}))
-            elif "decoded" in message:
-                decoded.append((time.monotonic(), message["decoded"]))
-                del decoded[:-300]
-
-    async with serve(handler, "127.0.0.1", 0, process_request=page) as server:
-        port = next(iter(server.sockets)).getsockname()[1]
-        conn.send(("ready", f"http://127.0.0.1:{port}/"))
-        loop = asyncio.get_running_loop()
-        while True:
-            command = await loop.run_in_executor(None, conn.recv)
-            if command[0] == "decoded":
-                conn.send(("decoded", decoded[-1] if decoded else (time.monotonic(), [])))
-            elif command[0] == "stop":
-                break
-        for sender in senders:
-            with contextlib.suppress(Exception):
-                await sender.close()
-    conn.send(("stopped",))
-
-
-CHROMIUM_FLAGS = (
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--allow-loopback-in-peer-connection", "--disable-features=WebRtcHideLocalIpsWithMdns",
-    "--autoplay-policy=no-user-gesture-required", "--disable-background-timer-throttling",
-    "--disable-renderer-backgrounding", "--mute-audio",
-    "--proxy-server=127.0.0.1:9",  # a dead proxy: loopback bypasses it, nothing else gets out
-)
-
-
-@dataclass
-class BrowserResult:
-    cpu: float = math.nan
-    rates: list[float] = field(default_factory=list)
-    processes: int = 0
-    note: str = ""
-
-
-def measure_chromium(clips: list[str], seconds: float, folder: Path) -> BrowserResult:
-    """Chromium receiving every clip: its CPU (all its processes) and each feed's decoded frame rate."""
-    binary = shutil.which("chromium")
-    if binary is None:
-        return BrowserResult(note="chromium is not installed")
-    context = multiprocessing.get_context("spawn")
-    ours, theirs = context.Pipe()
-    relay = context.Process(target=run_relay, args=(clips, theirs), name="bench-relay")
-    relay.start()
-    browser: subprocess.Popen[bytes] | None = None
-    try:
-        url = receive(ours, 30, "the relay")[1]
-        profile = folder / "chromium-profile"
-        browser = subprocess.Popen([binary, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", url],
-                                   stdout=subprocess.DEVNULL, stderr=(folder / "chromium.log").open("wb"),
-                                   start_new_session=True)
-        deadline = time.monotonic() + 60
-        while True:  # every feed decoding
-            time.sleep(1.0)
-            ours.send(("decoded",))
-            _, counts = receive(ours, 10, "Chromium's stats")[1]
-            if len(counts) == len(clips) and all(n > 0 for n in counts):
-                break
-            if time.monotonic() > deadline:
-                return BrowserResult(note=f"not every feed decoded in Chromium within 60 s ({counts})")
-        time.sleep(WARMUP)
-        ours.send(("decoded",))
-        t0, first = receive(ours, 10, "Chromium's stats")[1]
-        pids = descendants(browser.pid)
-        cpu = cpu_of(lambda: descendants(browser.pid) if browser else [], seconds)
-        ours.send(("decoded",))
-        t1, last = receive(ours, 10, "Chromium's stats")[1]
-        rates = [(b - a) / (t1 - t0) for a, b in zip(first, last, strict=True)]
-        return BrowserResult(cpu=cpu, rates=rates, processes=len(pids))
-    finally:
-        if browser is not None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(browser.pid, signal.SIGTERM)
-            try:
-                browser.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(browser.pid, signal.SIGKILL)
-                browser.wait(5)
-        with contextlib.suppress(OSError, BrokenPipeError):
-            ours.send(("stop",))
-        relay.join(15)
-        if relay.is_alive():
-            relay.kill()
-            relay.join(5)
-
-
 # ----- the desk: wall, CPU, memory, voice -------------------------------------------------------------------------
 
 
@@ -484,10 +265,16 @@ class WallResult:
     unmatched: int = 0
     desk_cpu: float = math.nan
     worker_cpu: list[float] = field(default_factory=list)
+    #: per worker: (its main thread, its other threads), shares of one core
+    worker_threads: list[tuple[float, float]] = field(default_factory=list)
     world_cpu: float = math.nan
     watcher_cpu: float = math.nan
-    rss: list[tuple[float, float]] = field(default_factory=list)  # (minutes, MiB of desk + workers)
+    #: (minutes into the window, [MiB of the desk, of worker 0, of worker 1, ...]) every 30 s
+    rss: list[tuple[float, list[float]]] = field(default_factory=list)
+    #: the machine's 1-minute load average at each RSS sample
+    load: list[float] = field(default_factory=list)
     minutes: float = 0.0
+    voice: bool = False
     permit: list[float] = field(default_factory=list)
     permit_denied: int = 0
     mouth_to_ear: list[float] = field(default_factory=list)
@@ -550,16 +337,19 @@ async def measure_wall(thumbs: Sequence[str], hd: Sequence[str], minutes: float,
         world_conn.send(("log", True))
         await asyncio.sleep(WARMUP)
         console = [os.getpid(), *engine.worker_pids]
-        rss0 = sum(rss_mib(pid) for pid in console)
-        out.rss.append((0.0, rss0))
+        out.rss.append((0.0, [rss_mib(pid) for pid in console]))
+        out.load.append(os.getloadavg()[0])
         cpu0 = {pid: cpu_seconds(pid) for pid in [*console, world.pid or 0, watcher.pid or 0]}
+        threads0 = [thread_cpu_seconds(pid) for pid in engine.worker_pids]
         t0 = time.monotonic()
         watch_conn.send(("mark", "start"))
         window = minutes * 60
         while (elapsed := time.monotonic() - t0) < window:
             await asyncio.sleep(min(30.0, window - elapsed))
-            out.rss.append(((time.monotonic() - t0) / 60, sum(rss_mib(pid) for pid in console)))
-            print(f"  wall: {out.rss[-1][0]:.1f} min, console RSS {out.rss[-1][1]:.0f} MiB", flush=True)
+            out.rss.append(((time.monotonic() - t0) / 60, [rss_mib(pid) for pid in console]))
+            out.load.append(os.getloadavg()[0])
+            print(f"  wall: {out.rss[-1][0]:.1f} min, console RSS {sum(out.rss[-1][1]):.0f} MiB "
+                  f"({', '.join(f'{r:.0f}' for r in out.rss[-1][1])}), load {out.load[-1]:.2f}", flush=True)
         watch_conn.send(("mark", "end"))
         await asyncio.sleep(3.0)  # the last pictures' sends reach the watcher
         world_conn.send(("log", False))
@@ -567,11 +357,14 @@ async def measure_wall(thumbs: Sequence[str], hd: Sequence[str], minutes: float,
         cpu = {pid: (cpu_seconds(pid) - before) / spent for pid, before in cpu0.items()}
         out.desk_cpu = cpu[os.getpid()]
         out.worker_cpu = [cpu[pid] for pid in engine.worker_pids]
+        out.worker_threads = [((main - main0) / spent, (rest - rest0) / spent) for (main0, rest0), (main, rest)
+                              in zip(threads0, [thread_cpu_seconds(pid) for pid in engine.worker_pids], strict=True)]
         out.world_cpu, out.watcher_cpu = cpu[world.pid or 0], cpu[watcher.pid or 0]
         report = await _ask(watch_conn, ("report",), 30, "the watcher's report")
         _, out.rates, out.latencies, out.unstamped, out.unmatched = report
         print("  wall measured; voice", flush=True)
         if voice:
+            out.voice = True
             await measure_voice(desk, world_conn, tone_frequency(numbers[TALKER]), tone_level, out)
     finally:
         if desk is not None:
@@ -644,6 +437,27 @@ def _ms(values: Sequence[float], p: float) -> str:
     return f"{percentile(values, p) * 1000:.0f} ms"
 
 
+def memory_lines(wall: WallResult) -> list[str]:
+    """Console RSS per process at the start and at each whole minute, and its growth after minute 1 (warm-up:
+    jitter buffers, frame pools and allocator arenas fill during the first minute)."""
+    if not wall.rss:
+        return ["- console RSS: not sampled"]
+    names = ["desk", *(f"worker {n}" for n in range(len(wall.rss[0][1]) - 1))]
+    minutes = [(m, r) for m, r in wall.rss if m == 0 or abs(m - round(m)) < 0.05]
+    table = [" | ".join(["minute", *names, "total"]), " | ".join(["---"] * (len(names) + 2))]
+    table += [" | ".join([f"{m:.0f}", *(f"{x:.0f}" for x in r), f"{sum(r):.0f}"]) for m, r in minutes]
+    first = next((r for m, r in wall.rss if m >= 1 - 0.05), wall.rss[0][1])
+    last_minute, last = wall.rss[-1]
+    growth = ", ".join(f"{name} {b - a:+.1f}" for name, a, b in zip(names, first, last, strict=True))
+    return [
+        f"- console RSS (MiB; desk + workers): {sum(wall.rss[0][1]):.0f} at start, {sum(last):.0f} after "
+        f"{last_minute:.1f} min; growth from minute 1 to the end {sum(last) - sum(first):+.1f} MiB ({growth})",
+        "",
+        *(f"  | {row} |" for row in table),
+        "",
+    ]
+
+
 def report_lines(wall: WallResult, bare: tuple[float, float], browser: BrowserResult | None,
                  decode_seconds: float) -> list[str]:
     rates = wall.rates
@@ -673,11 +487,13 @@ def report_lines(wall: WallResult, bare: tuple[float, float], browser: BrowserRe
         f"- console CPU (desk process + media workers, /proc): {console_cpu:.0%} of one core (desk "
         f"{wall.desk_cpu:.0%}, workers " + ", ".join(f"{c:.0%}" for c in wall.worker_cpu)
         + f"); per stream {console_cpu / wall.feeds:.1%}",
+        "  - per worker, its main thread (RTP, SRTP, jitter buffer, decoding, tile writes) + its other threads "
+        "(FFmpeg's, aiortc's): " + ", ".join(f"{main:.0%} + {rest:.0%}" for main, rest in wall.worker_threads),
         f"- alongside (not the console's): platform + terminals {wall.world_cpu:.0%}, bench's tile watcher "
-        f"{wall.watcher_cpu:.0%}",
-        f"- console RSS (desk + workers): {wall.rss[0][1]:.0f} MiB at start, {wall.rss[-1][1]:.0f} MiB after "
-        f"{wall.rss[-1][0]:.1f} min (growth {wall.rss[-1][1] - wall.rss[0][1]:+.0f} MiB); samples "
-        + ", ".join(f"{m:.1f} min {r:.0f}" for m, r in wall.rss),
+        f"{wall.watcher_cpu:.0%}; machine load average (1 min) during the window "
+        f"{min(wall.load, default=math.nan):.2f}..{max(wall.load, default=math.nan):.2f} on "
+        f"{os.cpu_count()} cores",
+        *memory_lines(wall),
         "",
         "### CPU against bare PyAV and Chromium",
         "",
@@ -699,10 +515,10 @@ def report_lines(wall: WallResult, bare: tuple[float, float], browser: BrowserRe
             f"- console / Chromium: **{console_cpu / browser.cpu:.2f}x**; Chromium / bare PyAV: "
             f"{browser.cpu / bare_cpu:.2f}x",
         ]
+    lines += ["", "### Voice", ""]
+    if not wall.voice:
+        return [*lines, "- not measured in this run"]
     lines += [
-        "",
-        "### Voice",
-        "",
         f"- floor request → talk-permit tone (KPI1, target p95 < 300 ms): from `Desk.ptt_press()` to the desk's mixer "
         f"being handed the tone, {len(wall.permit)} presses in {VOICE_GROUP}: p50 {_ms(wall.permit, 50)}, p95 "
         f"{_ms(wall.permit, 95)}, max {_ms(wall.permit, 100)}; {wall.permit_denied} not granted",
@@ -723,6 +539,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--decode-seconds", type=float, default=30.0, help="bare PyAV and Chromium windows (30)")
     parser.add_argument("--no-chromium", action="store_true", help="skip the Chromium measurement")
     parser.add_argument("--quick", action="store_true", help="6 feeds, 20 s, no Chromium; records nothing")
+    parser.add_argument("--no-voice", action="store_true", help="skip the voice measurements")
+    parser.add_argument("--no-record", action="store_true", help="print the results only")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
     logger.setLevel(logging.INFO)
@@ -740,7 +558,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-media-") as name:
         folder = Path(name)
         try:
-            wall = asyncio.run(measure_wall(thumbs, hd, args.minutes, folder, voice=True))
+            wall = asyncio.run(measure_wall(thumbs, hd, args.minutes, folder, voice=not args.no_voice))
             print("wall and voice measured; decoding with bare PyAV", flush=True)
             context = multiprocessing.get_context("spawn")
             ours, theirs = context.Pipe()
@@ -758,7 +576,7 @@ def main(argv: list[str] | None = None) -> int:
     lines = report_lines(wall, bare, browser, args.decode_seconds)
     print("\n".join(lines))
     print(f"\n(run took {time.monotonic() - started:.0f} s)")
-    if not args.quick:
+    if not (args.quick or args.no_record):
         record(SECTION, lines, packages=("msgspec", "websockets", "aiortc", "av", "numpy"))
         print("recorded in docs/benchmarks.md")
     return 0

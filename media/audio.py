@@ -107,6 +107,8 @@ class VoiceMixer:
         self.output = PcmRing(keep, rate)
         self._streams: dict[str, _Stream] = {}
         self._tones: collections.deque[Pcm] = collections.deque()
+        #: sounds played once alongside everything else (a replay under the live audio), by name
+        self._overlays: dict[str, tuple[Pcm, float]] = {}
 
     @property
     def streams(self) -> list[str]:
@@ -148,9 +150,33 @@ class VoiceMixer:
         if len(tone):
             self._tones.append(tone)
 
+    def overlay(self, name: str, samples: Pcm, gain: float = 1.0) -> None:
+        """Play ``samples`` once at ``gain``, mixed with the talkers and tones (not after them); replaces what
+        ``name`` was playing."""
+        if len(samples):
+            self._overlays[name] = (samples, gain)
+        else:
+            self._overlays.pop(name, None)
+
+    def stop_overlay(self, name: str) -> bool:
+        """Stop ``name``'s overlay; whether it was playing."""
+        return self._overlays.pop(name, None) is not None
+
+    def overlay_left(self, name: str) -> float:
+        """Seconds of ``name``'s overlay still to play (0 when none)."""
+        found = self._overlays.get(name)
+        return len(found[0]) / self.rate if found is not None else 0.0
+
     def render(self, count: int) -> Pcm:
         """Mix the next ``count`` samples, append them to ``output`` and return them."""
         mix = np.zeros(count, dtype=np.float32)
+        for name, (samples, gain) in list(self._overlays.items()):
+            take = samples[:count]
+            mix[: len(take)] += gain * take
+            if len(take) < len(samples):
+                self._overlays[name] = (samples[len(take):], gain)
+            else:
+                del self._overlays[name]
         for stream in self._streams.values():
             if not stream.playing:
                 continue

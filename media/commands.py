@@ -15,6 +15,7 @@ __all__ = [
     "Command",
     "DrainAudio",
     "Failure",
+    "GetConfiguration",
     "GetStats",
     "IceServer",
     "OpenReceive",
@@ -116,11 +117,17 @@ class DrainAudio:
 
 
 @dataclass(frozen=True)
+class GetConfiguration:
+    """The worker's peer-connection configuration (the `RTCConfiguration` its sessions are made with)."""
+
+
+@dataclass(frozen=True)
 class Shutdown:
     """Close every session and exit."""
 
 
-Command = OpenReceive | AcceptAnswer | CloseReceive | GetStats | RecentAudio | SetMicrophone | DrainAudio | Shutdown
+Command = (OpenReceive | AcceptAnswer | CloseReceive | GetStats | RecentAudio | SetMicrophone | DrainAudio
+           | GetConfiguration | Shutdown)
 
 
 # ----- replies and events -----------------------------------------------------------------------------------
@@ -176,6 +183,10 @@ class StreamStats:
     packets_lost: int
     width: int = 0
     height: int = 0
+    #: RTP interarrival jitter of the stream (RFC 3550), ms
+    jitter_ms: float = 0.0
+    #: packets found missing and asked again (NACK): lost on the way, before any repair (video only)
+    packets_nacked: int = 0
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
+from aiortc import RTCConfiguration
 
 from media import worker as worker_module
 from media.commands import (
@@ -37,6 +38,7 @@ from media.commands import (
     Command,
     DrainAudio,
     Failure,
+    GetConfiguration,
     GetStats,
     IceServer,
     OpenReceive,
@@ -401,6 +403,14 @@ class MediaEngine:
             assert isinstance(reply, dict)
             merged.update(reply)
         return merged
+
+    async def ice_configurations(self) -> list[RTCConfiguration]:
+        """Each live worker's peer-connection configuration as it uses it (its STUN/TURN servers; none unless
+        configured): what diagnostics and tests check, since aiortc would fall back to a public STUN server."""
+        replies = await asyncio.gather(*(self._call(w, GetConfiguration()) for w in self._workers if not w.lost))
+        configurations = [reply for reply in replies if isinstance(reply, RTCConfiguration)]
+        assert len(configurations) == len(replies)
+        return configurations
 
     async def recent_audio(self, session: str, seconds: float = 1.0) -> npt.NDArray[np.int16]:
         """The last ``seconds`` of a session's received audio (mono, 48 kHz, int16)."""

@@ -6,6 +6,10 @@ voice link also sends the desk's microphone on its audio (send-receive), let thr
 gathers every candidate in `setLocalDescription`). Every received track is drained for as long as it lives,
 whether or not a tile shows it: aiortc decodes into unbounded queues, so a track nobody reads grows without limit.
 Video frames go to the session's tile of the `FrameWall`; audio keeps a short tail.
+
+Video is decoded on the worker's loop thread as the jitter buffer completes each frame (`media.decode`), not in
+aiortc's per-receiver decoder thread: the thread hand-offs cost more than the decoding (see that module). Audio
+(a few voice links, 50 small frames a second) keeps aiortc's path.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from media.audio import AudioTail
 from media.commands import SessionStats, StreamStats
+from media.decode import InlineDecoder, take_over
 from media.frames import FrameWall
 from media.sender import h264_preferences
 from media.sources import GatedTrack, microphone_track
@@ -63,6 +68,48 @@ def _decoder_thread(receiver: RTCRtpReceiver) -> threading.Thread | None:
     return thread if isinstance(thread, threading.Thread) else None
 
 
+class NackCounter:
+    """Counts the distinct packets a video receiver asks again (NACK): the packets lost on the way, before
+    retransmission repairs them (aiortc's own loss counter only sees what stays lost). Wraps the receiver's
+    private NACK sender (looked up defensively: without it nothing is counted)."""
+
+    KEEP = 4096
+
+    def __init__(self, receiver: RTCRtpReceiver) -> None:
+        self.count = 0
+        self._asked: dict[int, None] = {}
+        send = getattr(receiver, "_send_rtcp_nack", None)
+        if send is None:
+            return
+
+        async def counting(media_ssrc: int, lost: list[int]) -> None:
+            for sequence in lost:
+                if sequence not in self._asked:
+                    self._asked[sequence] = None
+                    self.count += 1
+            while len(self._asked) > self.KEEP:  # sequence numbers wrap: forget the oldest
+                del self._asked[next(iter(self._asked))]
+            await send(media_ssrc, lost)
+
+        receiver._send_rtcp_nack = counting  # type: ignore[method-assign]
+
+
+def _primary_stream(receiver: RTCRtpReceiver) -> tuple[int, int, float] | None:
+    """(packets received, packets lost, jitter in ms) of the receiver's media stream, read from aiortc's own
+    statistics (private: looked up defensively). Its `getStats` reports every SSRC of a receiver under one id, so
+    once a retransmission (RTX) arrives the report shows the RTX stream's counts instead; the media stream is the
+    one with the most packets."""
+    streams = getattr(receiver, "_RTCRtpReceiver__remote_streams", None)
+    if not isinstance(streams, dict) or not streams:
+        return None
+    try:
+        stream = max(streams.values(), key=lambda s: s.packets_received)
+        clock_rate = getattr(stream, "_clockrate", 0) or (90000 if receiver.track.kind == "video" else 48000)
+        return int(stream.packets_received), max(0, int(stream.packets_lost)), stream.jitter * 1000.0 / clock_rate
+    except (AttributeError, TypeError, ValueError, ZeroDivisionError):
+        return None
+
+
 class StreamCounter:
     """Frames, rate, freezes and age of one track, counted by its drain loop."""
 
@@ -99,12 +146,13 @@ class StreamCounter:
             return 0.0
         return (len(self._recent) - 1) / max(now - self._recent[0], 1e-6)
 
-    def snapshot(self, now: float, *, decode_errors: int, packets_received: int, packets_lost: int) -> StreamStats:
+    def snapshot(self, now: float, *, decode_errors: int, packets_received: int, packets_lost: int,
+                 jitter_ms: float = 0.0, packets_nacked: int = 0) -> StreamStats:
         return StreamStats(kind=self.kind, frames=self.frames, fps=round(self.fps(now), 2),
                            last_frame_age=None if self.last is None else now - self.last, freezes=self.freezes,
                            freeze_seconds=round(self.freeze_seconds, 3), decode_errors=decode_errors,
                            packets_received=packets_received, packets_lost=packets_lost, width=self.width,
-                           height=self.height)
+                           height=self.height, jitter_ms=round(jitter_ms, 2), packets_nacked=packets_nacked)
 
 
 class ReceiveSession:
@@ -132,9 +180,12 @@ class ReceiveSession:
         self.audio = StreamCounter("audio")
         self.audio_tail = AudioTail(audio_keep)
         self._receivers: dict[str, RTCRtpReceiver] = {}
+        #: the video decoder on the loop thread (None: aiortc's own decoder thread, the track drained)
+        self._video_decoder: InlineDecoder | None = None
         self._drains: set[asyncio.Task[None]] = set()
         self._write_failed = False
         self._closed = False
+        self._nacks: NackCounter | None = None
         self._pc = RTCPeerConnection(configuration)
         self._pc.on("track", self._track)
         self._pc.on("connectionstatechange", self._state_changed)
@@ -154,6 +205,10 @@ class ReceiveSession:
         if self._want_video:
             transceiver = self._pc.addTransceiver("video", direction="recvonly")
             transceiver.setCodecPreferences(h264_preferences())
+            self._nacks = NackCounter(transceiver.receiver)
+            decoder = InlineDecoder(f"session {self.session}", self._show)
+            if take_over(transceiver.receiver, decoder):
+                self._video_decoder = decoder
         if self._want_audio and self._microphone:
             self._mic = GatedTrack(microphone_track(self._microphone), lambda: self.mic_open)
             self._pc.addTransceiver(self._mic, direction="sendrecv")
@@ -170,31 +225,39 @@ class ReceiveSession:
         for transceiver in self._pc.getTransceivers():
             if transceiver.receiver.track is track:
                 self._receivers[track.kind] = transceiver.receiver
+        if track.kind == "video" and self._video_decoder is not None:
+            return  # decoded as it arrives (`_show`); the track itself carries nothing
         drain = self._drain_video(track) if track.kind == "video" else self._drain_audio(track)
         task = asyncio.create_task(drain, name=f"drain-{self.session}-{track.kind}")
         self._drains.add(task)
         task.add_done_callback(self._drains.discard)
 
+    def _show(self, frame: av.VideoFrame) -> None:
+        """A decoded picture: count it and put it on the tile."""
+        now = time.monotonic()
+        self.video.frame(now)
+        self.video.width, self.video.height = frame.width, frame.height
+        if self.tile is None or self._closed:
+            return
+        try:
+            self._wall.write(self.tile, frame, timestamp=now)
+        except (ValueError, av.FFmpegError) as exc:  # keep receiving whatever the picture does
+            if not self._write_failed:
+                log.warning("session %s: cannot show %dx%d %s frames on tile %d: %s", self.session,
+                            frame.width, frame.height, frame.format.name, self.tile, exc)
+            self._write_failed = True
+
     async def _drain_video(self, track: MediaStreamTrack) -> None:
+        """aiortc's own path (when `take_over` could not install the inline decoder)."""
         while True:
             try:
                 frame = await track.recv()
             except MediaStreamError:
                 return
-            now = time.monotonic()
-            self.video.frame(now)
-            if not isinstance(frame, av.VideoFrame):
-                continue
-            self.video.width, self.video.height = frame.width, frame.height
-            if self.tile is None or self._closed:
-                continue
-            try:
-                self._wall.write(self.tile, frame, timestamp=now)
-            except (ValueError, av.FFmpegError) as exc:  # keep draining whatever the picture does
-                if not self._write_failed:
-                    log.warning("session %s: cannot show %dx%d %s frames on tile %d: %s", self.session,
-                                frame.width, frame.height, frame.format.name, self.tile, exc)
-                self._write_failed = True
+            if isinstance(frame, av.VideoFrame):
+                self._show(frame)
+            else:
+                self.video.frame(time.monotonic())
 
     async def _drain_audio(self, track: MediaStreamTrack) -> None:
         while True:
@@ -209,22 +272,31 @@ class ReceiveSession:
     async def stats(self) -> SessionStats:
         now = time.monotonic()
         report: dict[str, Any] = dict(await self._pc.getStats()) if not self._closed else {}
-        packets: dict[str, tuple[int, int]] = {}
+        packets: dict[str, tuple[int, int, float]] = {}
         bytes_received = 0
         for entry in report.values():
             if entry.type == "inbound-rtp":
-                packets[entry.kind] = (entry.packetsReceived, entry.packetsLost)
+                packets[entry.kind] = (entry.packetsReceived, entry.packetsLost, 0.0)
             elif entry.type == "transport":
                 bytes_received = max(bytes_received, entry.bytesReceived)
+        for kind, rtp_receiver in self._receivers.items():
+            primary = _primary_stream(rtp_receiver) if not self._closed else None
+            if primary is not None:
+                packets[kind] = primary
         streams: dict[str, StreamStats | None] = {}
         for kind, counter, wanted in (("video", self.video, self._want_video), ("audio", self.audio,
                                                                                  self._want_audio)):
             receiver = self._receivers.get(kind)
-            thread = _decoder_thread(receiver) if receiver is not None else None
-            errors = self._decode_errors.by_thread.get(thread.ident, 0) if thread and thread.ident else 0
-            received, lost = packets.get(kind, (0, 0))
+            if kind == "video" and self._video_decoder is not None:
+                errors = self._video_decoder.errors
+            else:
+                thread = _decoder_thread(receiver) if receiver is not None else None
+                errors = self._decode_errors.by_thread.get(thread.ident, 0) if thread and thread.ident else 0
+            received, lost, jitter = packets.get(kind, (0, 0, 0.0))
+            nacked = self._nacks.count if kind == "video" and self._nacks is not None else 0
             streams[kind] = counter.snapshot(now, decode_errors=errors, packets_received=received,
-                                             packets_lost=lost) if wanted else None
+                                             packets_lost=lost, jitter_ms=jitter,
+                                             packets_nacked=nacked) if wanted else None
         return SessionStats(session=self.session, worker=-1, tile=self.tile, state=self.state,
                             bytes_received=bytes_received, video=streams["video"], audio=streams["audio"])
 

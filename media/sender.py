@@ -13,14 +13,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import av
 from aiortc import RTCIceServer, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
 from aiortc.exceptions import InvalidAccessError, InvalidStateError, OperationError
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.rtcrtpparameters import RTCRtpCodecCapability
+from aiortc.rtp import is_rtcp
 
 from media.audio import AudioTail
 from media.ice import ice_configuration, require_host_addresses
@@ -49,6 +52,10 @@ class VideoSender:
     ``on_state`` hears the peer connection's state (``connecting``, ``connected``, ``failed``, ``closed``):
     a terminal ends a session whose media failed with ``video.stop``. With ``hear`` the audio is send-receive
     and what the sink sends is kept in `heard` (the last ``hear_seconds``).
+
+    ``rtp_loss`` (a share, 0 to 1; changeable at any time through `rtp_loss`) drops that share of the RTP packets
+    this sender would put on the wire, retransmissions included, RTCP never: a lossy radio link, for real, to
+    test what the desk makes of it (quality plots and warnings).
     """
 
     def __init__(
@@ -62,6 +69,8 @@ class VideoSender:
         name: str = "",
         hear: bool = False,
         hear_seconds: float = 5.0,
+        rtp_loss: float = 0.0,
+        loss_seed: int | None = None,
     ) -> None:
         if clip_path is None and audio is None and not hear:
             raise ValueError("a sender needs a clip, an audio track or both")
@@ -81,6 +90,37 @@ class VideoSender:
         self._pc.on("track", self._track)
         self._prepared = False
         self._closed = False
+        self.rtp_loss = rtp_loss
+        #: RTP packets dropped by `rtp_loss` so far
+        self.rtp_dropped = 0
+        self._loss_random = random.Random(loss_seed)
+        self._lossy: set[int] = set()
+
+    @property
+    def rtp_loss(self) -> float:
+        """The share of RTP packets dropped before they reach the wire (0: none)."""
+        return self._rtp_loss
+
+    @rtp_loss.setter
+    def rtp_loss(self, share: float) -> None:
+        if not 0.0 <= share <= 1.0:
+            raise ValueError(f"rtp_loss is a share between 0 and 1, got {share}")
+        self._rtp_loss = share
+
+    def _drop_on(self, transport: Any) -> None:
+        """Put the loss in front of a DTLS transport's RTP output (once per transport)."""
+        if transport is None or id(transport) in self._lossy:
+            return
+        self._lossy.add(id(transport))
+        send = transport._send_rtp
+
+        async def lossy_send(data: bytes) -> None:
+            if self._rtp_loss > 0.0 and not is_rtcp(data) and self._loss_random.random() < self._rtp_loss:
+                self.rtp_dropped += 1
+                return
+            await send(data)
+
+        transport._send_rtp = lossy_send
 
     @property
     def connection_state(self) -> str:
@@ -139,6 +179,8 @@ class VideoSender:
             await self._pc.setLocalDescription(answer)
         except (ValueError, AttributeError, InvalidAccessError, InvalidStateError, OperationError) as exc:
             raise NegotiationFailed(f"sender {self.name}: cannot answer the offer: {exc}") from exc
+        for transceiver in self._pc.getTransceivers():
+            self._drop_on(transceiver.sender.transport)
         description = self._pc.localDescription
         log.info("sender %s: answered (%d characters)", self.name, len(description.sdp))
         return str(description.sdp)

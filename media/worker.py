@@ -21,6 +21,7 @@ from media.commands import (
     Command,
     DrainAudio,
     Failure,
+    GetConfiguration,
     GetStats,
     OpenReceive,
     RecentAudio,
@@ -157,6 +158,8 @@ class MediaWorker:
                     pcm, now_at = self.sessions[name].audio_tail.since(position)
                     drained[name] = (now_at, pcm)
             return drained
+        if isinstance(command, GetConfiguration):
+            return self._configuration
         if isinstance(command, Shutdown):
             self._stopping.set()
             return None

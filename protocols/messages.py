@@ -33,6 +33,8 @@ AlarmSource = Literal["equipment", "sensor", "video_analytics", "terminal"]
 Severity = Literal["info", "minor", "major", "critical"]
 Role = Literal["active", "standby"]
 VideoQuality = Literal["thumb", "hd"]
+#: where a media session's media flows: peer to peer, or through the platform's SFU (Janus)
+MediaPlane = Literal["direct", "sfu"]
 
 #: Rank of each priority class; higher wins (TS 22.179: emergency > imminent peril > dispatcher > normal).
 PRIORITY_RANK: dict[str, int] = {"normal": 0, "dispatcher": 1, "imminent_peril": 2, "emergency": 3}
@@ -697,6 +699,13 @@ class VideoQualitySet(Request, tag="video.quality", kw_only=True):
     quality: VideoQuality
 
 
+class VideoPause(Request, tag="video.pause", kw_only=True):
+    """Pause (or resume) relaying a session of the SFU media plane to its sink: a hidden tile (SPEC §5.14.9)."""
+
+    session: str
+    paused: bool = True
+
+
 class VideoSession(Notification, tag="video.session", kw_only=True):
     """A media session changed state (to both ends)."""
 
@@ -708,6 +717,10 @@ class VideoSession(Notification, tag="video.session", kw_only=True):
     #: "audio" for voice links (echoes `VideoPull.media`)
     media: Literal["video", "audio"] = "video"
     reason: str = ""
+    #: "sfu": media flows through the platform's SFU, which offers to sinks and answers sources (SPEC §5.14.9)
+    plane: MediaPlane = "direct"
+    #: the SFU relays nothing to the sink for now (`video.pause`)
+    paused: bool = False
 
 
 class MediaOffer(Notification, tag="media.offer", kw_only=True):
@@ -740,7 +753,7 @@ AnyMessage = (
     | TerminalControl | ControlOrder
     | AlarmRaise | AlarmAck | AlarmClear | AlarmUpdate
     | PisPush | PisMessage
-    | VideoPull | VideoPush | VideoStop | VideoQualitySet | VideoSession | MediaOffer | MediaAnswer
+    | VideoPull | VideoPush | VideoStop | VideoQualitySet | VideoPause | VideoSession | MediaOffer | MediaAnswer
 )
 
 #: Every concrete message class, by its ``t`` tag.

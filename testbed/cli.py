@@ -312,6 +312,8 @@ async def _simulate(args: argparse.Namespace, line: Line, urls: str | list[str],
             fleet = Fleet(line, urls, seed=args.seed, rate=args.rate, speed=args.speed,
                           ssl=certs.client_context() if certs is not None else None)
             await fleet.start()
+            clock = fleet.service  # desks that draw the timetable (the train graph) take the line's clock from this
+            print(f"service clock {clock.start:.3f} {clock.speed:g} {clock.offset:.3f}", flush=True)
             if fleet_view is not None:
                 fleet_view.append(fleet)
         started = time.monotonic()

@@ -21,6 +21,7 @@ from typing import Any, Literal, cast
 
 from platformdirs import user_config_dir
 
+from console.core.quality_settings import QualitySettings, read_quality
 from media.commands import IceServer
 from protocols.aio.tls import ssl_context
 
@@ -118,6 +119,14 @@ class LogSettings:
 
 
 @dataclass(frozen=True)
+class RecordingSettings:
+    #: where recordings and their index go (None: ``recordings`` next to the event log)
+    folder: Path | None = None
+    #: days a recording is kept; older ones are deleted at start and daily
+    keep_days: float = 30.0
+
+
+@dataclass(frozen=True)
 class DeskSettings:
     """Everything the settings file can say, with the defaults of a file that says nothing."""
 
@@ -128,6 +137,8 @@ class DeskSettings:
     ptt: PttSettings = field(default_factory=PttSettings)
     ui: UiSettings = field(default_factory=UiSettings)
     logging: LogSettings = field(default_factory=LogSettings)
+    recording: RecordingSettings = field(default_factory=RecordingSettings)
+    quality: QualitySettings = field(default_factory=QualitySettings)
 
 
 @dataclass(frozen=True)
@@ -300,6 +311,17 @@ class _Reader:
             return default
         return value
 
+    def number(self, table: Mapping[str, Any], key: str, default: float, *, minimum: float) -> float:
+        """A number above ``minimum``."""
+        value = table.get(key.rsplit(".", 1)[-1], default)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            self.problem(key, f" must be a number (got {_kind(value)})")
+            return default
+        if not value > minimum:
+            self.problem(key, f" must be above {minimum:g} (got {value:g})")
+            return default
+        return float(value)
+
     def boolean(self, table: Mapping[str, Any], key: str, default: bool) -> bool:
         value = table.get(key.rsplit(".", 1)[-1], default)
         if not isinstance(value, bool):
@@ -350,11 +372,13 @@ class _Reader:
     # ----- the sections -----------------------------------------------------------------------------------
 
     def settings(self, data: Mapping[str, Any]) -> DeskSettings:
-        for extra in sorted(set(data) - {"platform", "dispatcher", "media", "audio", "ptt", "ui", "logging"}):
+        for extra in sorted(set(data) - {"platform", "dispatcher", "media", "audio", "ptt", "ui", "logging",
+                                         "recording", "quality"}):
             what = "section" if isinstance(data[extra], dict) else "key"
             self.problem(extra, f"unknown {what} (ignored)")
         return DeskSettings(platform=self.platform(data), dispatcher=self.dispatcher(data), media=self.media(data),
-                            audio=self.audio(data), ptt=self.ptt(data), ui=self.ui(data), logging=self.logs(data))
+                            audio=self.audio(data), ptt=self.ptt(data), ui=self.ui(data), logging=self.logs(data),
+                            recording=self.recording(data), quality=read_quality(self, data))
 
     def platform(self, data: Mapping[str, Any]) -> PlatformSettings:
         table = self.table(data, "platform", ("urls", "discover_on", "allow_plain", "tls"))
@@ -432,6 +456,12 @@ class _Reader:
         level = self.string(table, "logging.level", "INFO",
                             check=lambda v: None if v.upper() in LOG_LEVELS else f"is not one of {levels}")
         return LogSettings(level=level.upper(), directory=self.path(table, "logging.directory", file=False))
+
+
+    def recording(self, data: Mapping[str, Any]) -> RecordingSettings:
+        table = self.table(data, "recording", ("folder", "keep_days"))
+        return RecordingSettings(folder=self.path(table, "recording.folder", file=False),
+                                 keep_days=self.number(table, "recording.keep_days", 30.0, minimum=0.0))
 
 
 def _url_problem(url: str) -> str | None:
@@ -550,6 +580,7 @@ def _toml_string(text: str) -> str:
 
 
 __all__ = ["CONFIG_NAME", "AudioSettings", "ConfigError", "DeskSettings", "DispatcherSettings", "LoadedSettings",
-           "LogSettings", "MediaSettings", "PlatformSettings", "PttSettings", "TlsSettings", "TurnServer", "UiSettings",
+           "LogSettings", "MediaSettings", "PlatformSettings", "PttSettings", "RecordingSettings",
+           "TlsSettings", "TurnServer", "UiSettings",
            "client_tls", "config_path", "ice_servers", "load_settings", "parse_urls", "read_secret_file",
            "settings_summary", "to_toml", "update_config_file"]

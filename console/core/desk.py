@@ -12,24 +12,31 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sqlite3
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from ssl import SSLContext
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 
 from console.core.changes import Change, ProtocolProblem
+from console.core.command_errors import CommandFailed
 from console.core.config import DeskSettings
+from console.core.desk_recordings import RecordingCommands
 from console.core.eventlog import EventLog
 from console.core.layout import LineLayout
 from console.core.link import DeskLink, PlatformLink
 from console.core.media_desk import DeskMedia, MediaOptions
+from console.core.quality import QualityMonitor
+from console.core.quality_settings import QualitySettings
+from console.core.recordings import DeskRecorder, RecordingOptions
 from console.core.records import record_notification, record_problem
 from console.core.talk import DeskFloors, PttResult
+from console.core.train_graph import TrainTracks
 from console.core.views import PisRecord
 from console.core.world import World
 from protocols import messages as wire
@@ -40,20 +47,14 @@ from protocols.constants import SUPPORTED_VERSIONS, ErrorCode
 from protocols.machines.failover import CommandsFailed, FailoverEvent, Offline, ServingChanged, SplitBrain
 from protocols.machines.floor_terminal import ParticipantState
 
+if TYPE_CHECKING:
+    from console.core.plans import DeskPlans
+
 logger = logging.getLogger(__name__)
 
 AGENT = "trunkdesk-desk/0.1.0"
 #: Seconds between two refreshes of the platform links' state (heartbeat age, rtt) in the world.
 LINK_REFRESH = 0.5
-
-
-class CommandFailed(Exception):
-    """A dispatcher command was refused or could not be carried out; ``code`` is an `ErrorCode` value."""
-
-    def __init__(self, code: int, reason: str) -> None:
-        super().__init__(f"{code} {reason}")
-        self.code = code
-        self.reason = reason
 
 
 class PlainTransportRefused(ConnectionError):
@@ -102,12 +103,14 @@ def _call_soon(callback: Callable[[], None]) -> None:
         callback()
 
 
-class Desk:
+class Desk(RecordingCommands):
     """One dispatcher's desk: `connect`, then give commands; `world` and `log` follow the platform.
-    With ``media`` it also receives video and voice (`DeskMedia`); without, it only signals."""
+    With ``media`` it also receives video and voice (`DeskMedia`); without, it only signals. With ``recording``
+    it records what it hears and who held each floor (`DeskRecorder`), and can replay it."""
 
     def __init__(self, log: EventLog | str | Path, *, layout: LineLayout | None = None,
-                 clock: Callable[[], float] = time.time, media: MediaOptions | None = None) -> None:
+                 clock: Callable[[], float] = time.time, media: MediaOptions | None = None,
+                 recording: RecordingOptions | None = None) -> None:
         self._owns_log = not isinstance(log, EventLog)
         self.log = log if isinstance(log, EventLog) else EventLog(log)
         self.world = World(layout, clock=clock, schedule=_call_soon)
@@ -122,7 +125,29 @@ class Desk:
         #: the settings the desk was started with (for diagnostics; None when started without a settings file)
         self.settings: DeskSettings | None = None
         self.media = DeskMedia(media, world=self.world, me=lambda: self.me, run=self._run, notify=self._notify,
-                               holding=self._holding) if media is not None else None
+                               holding=self._holding, record=self._record,
+                               log_event=lambda kind, summary: self.log.record(kind, actor=self.me or "desk",
+                                                                               summary=summary),
+                               ) if media is not None else None
+        #: the train graph's positions, plan and delays; the links' and media's quality with its warnings
+        self.trains = TrainTracks(self.world.layout, clock=clock)
+        self.quality = QualityMonitor(self.world, self.log, clock=clock, settings=self._quality_settings)
+        if self.media is not None:
+            self.media.on_stats = self.quality.take_media_stats
+        #: the emergency plans this desk proposes (console/core/plans.py), when some were attached
+        self.plans: DeskPlans | None = None
+        self.recorder: DeskRecorder | None = None
+        if recording is not None:
+            voice = self.media.voice if self.media is not None else None
+            try:
+                self.recorder = DeskRecorder(recording, log=self.log, world=self.world,
+                                             heard=voice.heard if voice is not None else dict, clock=clock)
+            except (OSError, sqlite3.Error) as exc:  # the desk runs on without recording, and says so
+                logger.error("recording is off: %s cannot be used: %s", recording.folder, exc)
+                self.log.record("recording_unavailable", actor="desk",
+                                summary={"folder": str(recording.folder), "reason": str(exc)})
+            if voice is not None and self.recorder is not None:
+                voice.listeners.append(self.recorder.take_audio)
 
     # ----- connection -------------------------------------------------------------------------
 
@@ -161,8 +186,11 @@ class Desk:
         self._floors = DeskFloors(user, request=link.request, notify=link.notify, floor_wanted=link.floor_wanted,
                                   floor_released=link.floor_released, clock=self.clock, on_event=self._floor_event)
         self._check_welcome()
+        if self.media is not None:
+            self.media.epoch_seen(link.epoch)  # the era its sessions will belong to
         self._spawn(self._receive(link), "desk-receive")
         self._spawn(self._follow_links(link), "desk-links")
+        self._spawn(self.quality.run(), "desk-quality")
         self.log.record("desk_connected", actor=user, summary={"serving": link.serving, "epoch": link.epoch})
         logger.info("desk %s connected via %s (epoch %d)", user, link.serving, link.epoch)
 
@@ -172,10 +200,14 @@ class Desk:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        if self.plans is not None:
+            await self.plans.close()
         if self._floors is not None:
             await self._floors.close()
         if self.media is not None:
             await self.media.close()
+        if self.recorder is not None:
+            await self.recorder.close()
         link, self.link = self.link, None
         if link is not None:
             await link.close()
@@ -259,6 +291,10 @@ class Desk:
         for change in changes:
             if isinstance(change, ProtocolProblem):
                 self._problem(change.text, data=message, in_world=False)
+        try:
+            self.trains.take(message)
+        except Exception:  # a position the graph cannot use must not stop the desk
+            logger.exception("train graph failed on %s", wire.tag_of(message))
         if self._floors is not None:
             try:
                 self._floors.receive(message)
@@ -275,6 +311,11 @@ class Desk:
             except Exception as exc:
                 logger.exception("media handling of %s failed", wire.tag_of(message))
                 self._problem(f"media handling of {wire.tag_of(message)} failed: {exc!r}", data=message)
+        if self.recorder is not None:
+            try:
+                self.recorder.handle(message)
+            except Exception:  # recording must never stop the desk following the platform
+                logger.exception("recorder failed on %s", wire.tag_of(message))
         return changes
 
     def _floor_event(self, call: str, event: object) -> None:
@@ -315,6 +356,8 @@ class Desk:
 
     def _on_link_change(self, event: FailoverEvent) -> None:
         self._links_changed.set()
+        if self.media is not None and self.link is not None:
+            self.media.epoch_seen(self.link.epoch)  # a new active: the media is set up again on it
         if isinstance(event, ServingChanged | Offline | SplitBrain | CommandsFailed):
             fields = msgspec.to_builtins(event)
             self.log.record(f"link_{type(event).__name__}", actor=self.me or "desk",
@@ -325,6 +368,8 @@ class Desk:
         """Mirror the link layer's view of each instance into the world (on change, and every LINK_REFRESH)."""
         while True:
             self._check_welcome()
+            if self.media is not None:
+                self.media.epoch_seen(link.epoch)
             for url, info in link.links().items():
                 name = info.instance or url
                 if info.instance is not None and url in self.world.links and url != info.instance:
@@ -349,14 +394,16 @@ class Desk:
             raise CommandFailed(ErrorCode.UNAVAILABLE, "not connected")
         return self.link
 
-    async def _run(self, command: str, request: wire.Request, **subjects: str | None) -> wire.Ok:
-        """Send one keyed request, record it with its outcome; `CommandFailed` on any failure."""
+    async def _run(self, command: str, request: wire.Request, *, record: bool = True,
+                   **subjects: str | None) -> wire.Ok:
+        """Send one keyed request, record it with its outcome (unless ``record`` is off: the caller records the
+        outcome of several tries itself); `CommandFailed` on any failure."""
         link = self._require_link(command)
         request = msgspec.structs.replace(request, key=request.key or _key())
-        return await self._outcome(command, link.request(request), request, subjects)
+        return await self._outcome(command, link.request(request), request, subjects, record=record)
 
     async def _outcome(self, command: str, pending: Awaitable[wire.Ok], request: wire.Request | dict[str, Any],
-                       subjects: dict[str, str | None]) -> wire.Ok:
+                       subjects: dict[str, str | None], *, record: bool = True) -> wire.Ok:
         try:
             ok = await pending
         except RequestError as exc:
@@ -366,9 +413,11 @@ class Desk:
         except TimeoutError:
             code, reason = int(ErrorCode.TIMEOUT), "no answer in time"
         else:
-            self._record(command, request, subjects, result=ok.result)
+            if record:
+                self._record(command, request, subjects, result=ok.result)
             return ok
-        self._record(command, request, subjects, error=(code, reason))
+        if record:
+            self._record(command, request, subjects, error=(code, reason))
         logger.info("command %s failed: %d %s", command, code, reason)
         raise CommandFailed(code, reason)
 
@@ -433,6 +482,7 @@ class Desk:
             self._record(command, {}, {}, error=(int(ErrorCode.BAD_MESSAGE), "no group selected"))
             raise CommandFailed(ErrorCode.BAD_MESSAGE, "no group selected")
         result = PttResult("failed", None)
+        pressed = time.monotonic()
         for _attempt in range(2):
             call = await self._group_call(command, link, group)
             self._ptt_call = call
@@ -442,6 +492,8 @@ class Desk:
             # the call ended under us (hang time): forget it and set up the group's call anew
             self._floors.call_ended(call)
             self.world.apply(wire.CallEnded(call=call, reason="released"))
+        if result.outcome == "granted":  # KPI1: floor access time, call set-up included
+            self.quality.floor_access(time.monotonic() - pressed, result.call)
         self._record(command, {"group": group, "override": override}, {"group": group, "call": result.call},
                      outcome=result.outcome, result={"position": result.position, "reason": result.reason,
                                                      "limit": result.limit})
@@ -537,13 +589,25 @@ class Desk:
 
     async def ack_alarm(self, alarm: str) -> str:
         """Acknowledge an alarm; its state (``cleared`` if it cleared meanwhile)."""
+        if self.world.is_local_alarm(alarm):  # one of the desk's own quality warnings
+            return self._local_alarm("ack_alarm", alarm, self.quality.acknowledge)
         ok = await self._run("ack_alarm", wire.AlarmAck(id=0, alarm=alarm), alarm=alarm)
         return str(ok.result.get("state", "acknowledged"))
 
     async def clear_alarm(self, alarm: str) -> str:
         """Clear an alarm."""
+        if self.world.is_local_alarm(alarm):
+            return self._local_alarm("clear_alarm", alarm, self.quality.clear)
         ok = await self._run("clear_alarm", wire.AlarmClear(id=0, alarm=alarm), alarm=alarm)
         return str(ok.result.get("state", "cleared"))
+
+    def _local_alarm(self, command: str, alarm: str, action: Callable[[str, str], str]) -> str:
+        state = action(alarm, self.me or "desk")
+        self._record(command, {"alarm": alarm}, {"alarm": alarm}, result={"state": state, "local": True})
+        return state
+
+    def _quality_settings(self) -> QualitySettings:
+        return self.settings.quality if self.settings is not None else QualitySettings()
 
     # ----- commands: short data and passenger information ---------------------------------------
 
@@ -600,8 +664,10 @@ class Desk:
     async def push_video(self, session: str | None = None, *, source: str | None = None, to: Iterable[str] = (),
                          group: str | None = None) -> list[str]:
         """Send a feed (of a session, or of a terminal) to terminals or a group; the new sessions' ids."""
+        shown = self.world.video.get(session) if session is not None else None
         ok = await self._run("push_video", wire.VideoPush(id=0, session=session, source=source, to=list(to),
-                                                          group=group), terminal=source, group=group)
+                                                          group=group),
+                             terminal=source or (shown.source if shown is not None else None), group=group)
         return [str(s) for s in ok.result.get("sessions", [])]
 
     async def stop_video(self, session: str) -> bool:

@@ -100,7 +100,17 @@ def _media(desk: Any) -> list[str]:
         stats = stats()
     if isinstance(stats, Mapping):
         lines += [f"{key}: {value}" for key, value in stats.items()]
-    return lines or ["(no media session)"]
+    return _media_setup(desk) + (lines or ["(no media session)"])
+
+
+def _media_setup(desk: Any) -> list[str]:
+    """Where the desk's media may flow and its STUN/TURN servers: addresses and user names, never credentials."""
+    options = getattr(getattr(desk, "media", None), "settings", None)
+    if options is None:
+        return []
+    servers = [f"{', '.join(s.urls)}" + (f" (user {s.username})" if s.username else "") for s in options.ice_servers]
+    return [f"media addresses {', '.join(options.allowed_addresses)}",
+            f"ICE servers {'; '.join(servers) if servers else 'none (no STUN or TURN configured)'}"]
 
 
 __all__ = ["PACKAGES", "collect_diagnostics"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 PlaceKind = Literal["station", "depot", "control_centre"]
 
@@ -47,6 +47,8 @@ class LineLayout:
     name_zh: str = ""
     places: tuple[Place, ...] = ()
     trains: tuple[TrainPlan, ...] = ()
+    #: the line's timetable (`testbed.line.Timetable` or alike: `console.core.train_graph.TimetableLike`), if known
+    timetable: Any = field(default=None, compare=False, repr=False)
     _by_code: dict[str, Place] = field(default_factory=dict, init=False, repr=False, compare=False)
     _train_of_radio: dict[str, TrainPlan] = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -180,7 +182,7 @@ def layout_from_line(line: LineLike) -> LineLayout:
         places.append(Place(centre.code, "control_centre", centre.name, centre.name_zh, None, False,
                             tuple(centre.radios)))
     trains = _trains(line.trains.values())
-    return LineLayout(line.name, line.name_zh, tuple(places), trains)
+    return LineLayout(line.name, line.name_zh, tuple(places), trains, getattr(line, "timetable", None))
 
 
 def _trains(trains: Iterable[_TrainLike]) -> tuple[TrainPlan, ...]:

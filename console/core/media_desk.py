@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import dataclasses
 import logging
 import os
 import time
@@ -29,17 +30,20 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from console.core.config import ConfigError, MediaSettings, ice_servers
+from console.core.media_restore import MediaRestoring, Record
 from console.core.video_wall import TILES, Quality, VideoTile, VideoWall, WallFull
 from console.core.voice import DeskVoice
 from console.core.world import World
-from media.commands import IceServer
+from media.audio import Pcm
+from media.commands import IceServer, SessionStats
 from media.engine import MediaEngine, MediaWorkerError
 from media.frames import TileFrame
 from protocols import messages as wire
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["AUDIO_TICK", "DeskMedia", "MediaOptions", "default_media_workers"]
+__all__ = ["AUDIO_TICK", "DeskMedia", "MediaOptions", "default_media_workers", "media_options"]
 
 #: seconds between two reads of the voice links' audio (and renders of the mix)
 AUDIO_TICK = 0.04
@@ -79,6 +83,29 @@ class MediaOptions:
     log_level: int = logging.WARNING
 
 
+def media_options(settings: MediaSettings | None, **overrides: Any) -> tuple[MediaOptions, list[str]]:
+    """The desk's `MediaOptions` from its settings (``media.*``), and the problems met making them.
+
+    Media flows on the allowed addresses and interfaces (loopback when none is configured); the STUN and TURN
+    servers are the configured ones, none by default. A TURN server whose credential file cannot be read is left
+    out and named among the problems (the desk runs on without it). ``overrides`` set other `MediaOptions` fields.
+    """
+    if settings is None:
+        return MediaOptions(**overrides), []
+    servers: list[IceServer] = list(ice_servers(dataclasses.replace(settings, turn_servers=())))
+    problems: list[str] = []
+    for index, turn in enumerate(settings.turn_servers):
+        try:
+            servers += ice_servers(dataclasses.replace(settings, stun_servers=(), turn_servers=(turn,)))
+        except ConfigError as exc:
+            problems.append(f"media.turn_servers[{index}] ({turn.url}) left out: {exc}")
+    options: dict[str, Any] = {"ice_servers": tuple(servers)}
+    if settings.allowed:
+        options["allowed_addresses"] = settings.allowed
+    options.update(overrides)
+    return MediaOptions(**options), problems
+
+
 @dataclass
 class _Pull:
     """A pull in flight: what the desk asked a source for."""
@@ -87,6 +114,8 @@ class _Pull:
     quality: Quality = "thumb"
     tile: int | None = None
     session: str | None = None
+    #: asked for before a switch of the platform's active instance (its session is of the old era)
+    stale: bool = False
 
 
 @dataclass
@@ -103,20 +132,26 @@ class _Session:
     closed: bool = False
 
 
-class DeskMedia:
+class DeskMedia(MediaRestoring):
     """Video wall and voice links of one desk (see the module docstring).
 
-    ``run(command, request, **subjects)`` sends a keyed request and records it (the desk's command plumbing);
-    ``notify`` sends a notification; ``me()`` is the dispatcher's id; ``holding()`` the calls whose floor the
-    desk holds now.
+    ``run(command, request, **subjects)`` sends a keyed request and records it (the desk's command plumbing;
+    ``record=False`` leaves the recording to the caller, who then calls ``record``); ``notify`` sends a
+    notification; ``me()`` is the dispatcher's id; ``holding()`` the calls whose floor the desk holds now;
+    ``log_event(kind, summary)`` writes an event of the desk's log. After a failover of the platform pair the media
+    is set up again on the new active (`MediaRestoring`, media_restore.py).
     """
 
     def __init__(self, settings: MediaOptions, *, world: World, me: Callable[[], str], run: Run,
-                 notify: Callable[[wire.Notification], None], holding: Callable[[], list[str]]) -> None:
+                 notify: Callable[[wire.Notification], None], holding: Callable[[], list[str]],
+                 record: Record | None = None, log_event: Callable[[str, dict[str, Any]], None] | None = None) -> None:
         self.settings = settings
         self.world = world
         self._me = me
         self._run = run
+        self._record = record
+        self._log_event = log_event
+        self._init_restoring()
         self._notify = notify
         self.wall = VideoWall(settings.tiles)
         self.voice = DeskVoice(world, me, holding)
@@ -128,7 +163,10 @@ class DeskMedia:
         self._voice_changed = asyncio.Event()
         self._activity_sent: dict[str, float] = {}
         self._voice_task: asyncio.Task[None] | None = None
+        self._audio_running = False
         self._closed = False
+        #: hears every session's stats once a second (the desk's quality monitor)
+        self.on_stats: Callable[[dict[str, SessionStats]], None] | None = None
 
     # ----- the engine -------------------------------------------------------------------------
 
@@ -160,7 +198,7 @@ class DeskMedia:
             raise RuntimeError("the desk's media closed while starting")
         self.engine = engine
         self._spawn(self._picture_loop(engine), "desk-media-pictures")
-        self._spawn(self._audio_loop(engine), "desk-media-audio")
+        self.ensure_audio()
         logger.info("media engine started: %d workers on %s", workers, ", ".join(settings.allowed_addresses))
         return engine
 
@@ -194,18 +232,36 @@ class DeskMedia:
                          tile: int | None = None) -> str:
         """Pull a terminal's (or one of its cameras') video onto ``tile`` (default: the first free one)."""
         target = camera or source
-        placed = self.wall.place(target, quality, tile, asked=source)
+        return await self._pull_onto(self.wall.place(target, quality, tile, asked=source))
+
+    async def _pull_onto(self, placed: VideoTile, *, until: float | None = None) -> str:
+        """Pull the feed a reserved tile is for (its source, at its quality); with ``until``, transient refusals
+        are asked again until then (after a failover). A refused pull empties the tile."""
+        target = placed.source
+        camera = placed.source if placed.asked != placed.source else None
         pull = _Pull("video", placed.quality, placed.index)
         self._pulls[target].append(pull)
         try:
-            ok = await self._run("pull_video", wire.VideoPull(id=0, source=source, camera=camera,
-                                                              quality=placed.quality), terminal=target)
+            ok = await self._ask("pull_video", wire.VideoPull(id=0, source=placed.asked, camera=camera,
+                                                              quality=placed.quality), until=until, terminal=target)
+        except Exception:
+            self._forget_pull(target, pull)
+            if pull.stale:  # asked before a failover: the tile's pull after it answers instead
+                again = await self._pulled_again(placed.index)
+                if again is not None:
+                    return again
+            elif self.wall.tiles.get(placed.index) is placed:
+                self.wall.release(placed.index)
+            raise
         except BaseException:
             self._forget_pull(target, pull)
-            if self.wall.tiles.get(placed.index) is placed:
+            if not pull.stale and self.wall.tiles.get(placed.index) is placed:
                 self.wall.release(placed.index)
             raise
         session = str(ok.result["session"])
+        if pull.stale:
+            self._stale_answer(session, "stop_video")
+            return await self._pulled_again(placed.index) or session
         if pull.session is None:
             pull.session = session
             if self.wall.tiles.get(placed.index) is placed and not placed.hidden:
@@ -239,10 +295,11 @@ class DeskMedia:
         camera = placed.source if placed.asked != placed.source else None
         return await self.pull_video(placed.asked, placed.quality, camera=camera, tile=tile)
 
-    async def _stop(self, session: str, command: str, *, quiet: bool = False) -> None:
-        """End a session on the platform (and here at once); ``quiet``: a failure is only logged."""
+    async def _stop(self, session: str, command: str, *, quiet: bool = False, record: bool = True) -> None:
+        """End a session on the platform (and here at once); ``quiet``: a failure is only logged; ``record``: in the
+        event log (not the sessions a failover ended)."""
         try:
-            await self._run(command, wire.VideoStop(id=0, session=session))
+            await self._run(command, wire.VideoStop(id=0, session=session), record=record)
         except Exception as exc:
             if not quiet:
                 raise
@@ -292,6 +349,8 @@ class DeskMedia:
 
     def _new_session(self, message: wire.VideoSession) -> _Session | None:
         name, source = message.session, message.source
+        if self._is_unwanted(name):
+            return None  # asked for before a failover: being stopped
         pull = next((p for p in self._pulls.get(source, ()) if p.session in (None, name)), None)
         if pull is not None:
             self._forget_pull(source, pull)
@@ -331,6 +390,8 @@ class DeskMedia:
         """Offer as the session's sink (SPEC: the sink offers)."""
         try:
             engine = await self.start()
+            if found.tile is not None:
+                await self._free_engine_tile(engine, found.tile)
             offer = await engine.open_session(found.session, tile=found.tile, video=found.kind == "video",
                                               audio=found.kind == "voice", quality=found.quality,
                                               send_audio=found.kind == "voice")
@@ -348,6 +409,14 @@ class DeskMedia:
         if found.kind == "voice":
             self._voice_changed.set()  # it can be keyed now
         logger.info("session %s from %s: offered (%s)", found.session, found.source, found.kind)
+
+    async def _free_engine_tile(self, engine: MediaEngine, tile: int) -> None:
+        """Close what the engine still shows on ``tile`` of sessions that ended here (their close may still be on
+        its way: a feed shown again, or pulled again after a failover, must not find the tile taken)."""
+        leftovers = [name for name in engine.sessions if engine.tile_of(name) == tile and name not in self._sessions]
+        for name in leftovers:
+            with contextlib.suppress(MediaWorkerError, TimeoutError):
+                await engine.close_session(name)
 
     async def _accept(self, found: _Session, sdp: str) -> None:
         async with asyncio.timeout(OFFER_WAIT):
@@ -416,13 +485,22 @@ class DeskMedia:
         await self.start()
         pull = _Pull("voice")
         self._pulls[terminal].append(pull)
-        try:
-            ok = await self._run("voice_link", wire.VideoPull(id=0, source=terminal, media="audio"),
-                                 terminal=terminal)
+        now = time.monotonic()
+        try:  # just after a failover the talker may not be back on the new active yet: patience
+            ok = await self._ask("voice_link", wire.VideoPull(id=0, source=terminal, media="audio"),
+                                 until=self.restoring_until if now < self.restoring_until else None, terminal=terminal)
         except Exception as exc:  # a refused or lost request: the next plan asks again if still wanted
             logger.info("voice link to %s not opened: %s", terminal, exc)
             self._forget_pull(terminal, pull)
-            self.voice.failed(terminal, time.monotonic())
+            if not pull.stale:
+                self.voice.failed(terminal, time.monotonic())
+            return
+        if pull.stale:  # asked before a failover: the plan asks the new active afresh
+            self._stale_answer(str(ok.result["session"]), "voice_stop")
+            link = self.voice.links.get(terminal)
+            if link is not None and link.session is None:
+                del self.voice.links[terminal]
+            self._voice_changed.set()
             return
         if pull.session is None:
             pull.session = str(ok.result["session"])
@@ -438,15 +516,27 @@ class DeskMedia:
                 self._activity_sent[call] = now
                 self._send(wire.MediaActivity(call=call, sending=True))
 
-    async def _audio_loop(self, engine: MediaEngine) -> None:
+    def ensure_audio(self) -> None:
+        """Run the audio loop (from the engine's start, or from the first playback without an engine)."""
+        if not self._audio_running and not self._closed:
+            self._audio_running = True
+            self._spawn(self._audio_loop(), "desk-media-audio")
+
+    def play(self, name: str, pcm: Pcm, gain: float) -> None:
+        """Play ``pcm`` once into the mix under the live audio (a replay, a recording); replaces ``name``'s."""
+        self.voice.mixer.overlay(name, pcm, gain)
+        self.ensure_audio()
+
+    async def _audio_loop(self) -> None:
         """Read the voice links' audio into the mixer and render the mix, paced by the clock."""
         loop = asyncio.get_running_loop()
         rendered_until = loop.time()
         while True:
             await asyncio.sleep(AUDIO_TICK)
+            engine = self.engine
             positions = {link.session: link.position for link in self.voice.links.values()
-                         if link.session is not None and link.session in engine.sessions}
-            if positions:
+                         if engine is not None and link.session is not None and link.session in engine.sessions}
+            if positions and engine is not None:
                 try:
                     drained = await engine.drain_audio(positions)
                 except (MediaWorkerError, TimeoutError) as exc:
@@ -483,6 +573,11 @@ class DeskMedia:
                     continue
                 for entry in stats.values():
                     self.wall.take_stats(entry)
+                if self.on_stats is not None:
+                    try:
+                        self.on_stats(stats)
+                    except Exception:  # a bug of the listener must not stop the pictures
+                        logger.exception("media stats listener failed")
 
     # ----- plumbing ---------------------------------------------------------------------------
 

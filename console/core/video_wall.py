@@ -175,6 +175,17 @@ class VideoWall:
         placed.last_change = placed.connected_at = None
         return session
 
+    def restart(self, tile: int) -> VideoTile:
+        """The platform's active instance changed: the tile's feed is set up again (same place, source, quality and
+        focus); until its new session runs the tile is ``restoring`` and shows nothing."""
+        placed = self.tiles[tile]
+        placed.session = None
+        placed.state = "restoring"
+        placed.media_state = "new"
+        placed.frames, placed.fps, placed.last_frame_age, placed.frozen = 0, 0.0, None, False
+        placed.last_change = placed.connected_at = None
+        return placed
+
     # ----- what the platform and the engine report ----------------------------------------------
 
     def session_state(self, session: str, state: str, quality: Quality) -> None:

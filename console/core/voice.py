@@ -124,6 +124,8 @@ class DeskVoice:
         self.links: dict[str, VoiceLink] = {}
         #: terminals whose link could not be opened, with the monotonic time to try again
         self._retry_at: dict[str, float] = {}
+        #: told ``(terminal, pcm)`` of every chunk of received audio after the mixer took it (the recorder)
+        self.listeners: list[Callable[[str, Pcm], None]] = []
 
     def holding(self) -> list[str]:
         """The calls whose floor the desk holds now."""
@@ -230,6 +232,11 @@ class DeskVoice:
         link.position = position
         if len(pcm):
             self.mixer.push(session, pcm)
+            for listener in self.listeners:
+                try:
+                    listener(link.terminal, pcm)
+                except Exception:  # a listener's bug must not silence the desk
+                    logger.exception("voice listener failed on audio of %s", link.terminal)
 
     def floor_event(self, call: str, event: object) -> Pcm | None:
         """A floor event of our own participant: the tone to play, if any."""

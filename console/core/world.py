@@ -95,6 +95,8 @@ class World:
         #: voice links: media sessions of media "audio" (talk bursts over the direct plane)
         self.voice_links: dict[str, wire.VideoSession] = {}
         self.links: dict[str, InstanceLink] = {}
+        #: ids of the alarms this desk raised itself (quality warnings): kept across snapshots
+        self._local_alarms: set[str] = set()
         #: who we are and what we may do (from the welcome)
         self.me = ""
         self.dispatcher_role: str | None = None
@@ -238,6 +240,20 @@ class World:
             self._out.append(LinkChanged(name))
         return self._emit()
 
+    def set_local_alarm(self, alarm: wire.AlarmInfo) -> list[Change]:
+        """Raise, update or (state ``cleared``) drop an alarm the desk raised itself (`console.core.quality`)."""
+        if alarm.state == "cleared":
+            self._local_alarms.discard(alarm.id)
+            self.alarms.pop(alarm.id, None)
+        else:
+            self._local_alarms.add(alarm.id)
+            self.alarms[alarm.id] = alarm
+        self._out.append(AlarmChanged(alarm.id))
+        return self._emit()
+
+    def is_local_alarm(self, alarm_id: str) -> bool:
+        return alarm_id in self._local_alarms
+
     def record_pis(self, record: PisRecord) -> list[Change]:
         """We pushed a PIS message (consoles get no copy of `pis.message`: the desk records its own)."""
         self.pis_sent.append(record)
@@ -307,7 +323,7 @@ class World:
         for alert_id in [a for a in self.alerts if a not in seen["alerts"]]:
             del self.alerts[alert_id]
             self._out.append(AlertChanged(alert_id))
-        for alarm_id in [a for a in self.alarms if a not in seen["alarms"]]:
+        for alarm_id in [a for a in self.alarms if a not in seen["alarms"] and a not in self._local_alarms]:
             del self.alarms[alarm_id]
             self._out.append(AlarmChanged(alarm_id))
 

@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 from console.core.desk import Desk
 from console.core.layout import layout_from_line
+from console.core.plans import DeskPlans
+from console.core.train_graph import PlanClock
 from console.headless.actions import ActionFailed, ConsoleActions, TerminalActions, set_speed
 from console.headless.checks import (
     Check,
@@ -33,6 +35,7 @@ from console.headless.checks import (
     media_unavailable_reason,
     platform_active,
 )
+from console.headless.plans import attach_plans
 from console.headless.scenario import PlatformKind, Scenario, TerminalsSetup
 from console.headless.wall import WallChecks
 from testbed.line import SAMPLE_PASSWORD, SAMPLE_TERMINAL_SECRET, Line, default_line_path, load_line
@@ -82,6 +85,8 @@ class SessionOptions:
     media: bool = False
     #: the addresses media may flow on
     media_addresses: tuple[str, ...] = LOOPBACK
+    #: propose emergency plans (docs/plans.md): True for resources/plans, or a folder of plan files
+    plans: bool | Path = False
 
 
 class Expectations:
@@ -213,12 +218,14 @@ class Session:
     def embedded(cls, *, pair: bool = False, terminals: Iterable[str] = (), start_later: Iterable[str] = (),
                  line: Path | None = None, user: str = "chief", password: str = SAMPLE_PASSWORD, rate: float = 0.0,
                  seed: int = 0, speed: float = 1.0, answer_calls: bool = True, monitor: Iterable[str] = (),
-                 select: str | None = None, log_path: Path | None = None, media: bool = False) -> Session:
+                 select: str | None = None, log_path: Path | None = None, media: bool = False,
+                 plans: bool | Path = False) -> Session:
         """The testbed in this process (or, with ``pair``, the dual-live pair and witness as processes) with
         ``terminals`` (ids or kinds) simulated; the desk logs in as ``user``; with ``media`` video flows."""
         return cls(SessionOptions("pair" if pair else "embedded", line, (), user, password, SAMPLE_TERMINAL_SECRET,
                                   TerminalsSetup(tuple(terminals), tuple(start_later), rate, seed, speed,
-                                                 answer_calls), tuple(monitor), select, log_path, media))
+                                                 answer_calls), tuple(monitor), select, log_path, media,
+                                  plans=plans))
 
     @classmethod
     def external(cls, urls: Sequence[str], user: str, password: str, *, terminals: Iterable[str] = (),
@@ -282,6 +289,8 @@ class Session:
             log_path = self._tmp / "events.db"
         desk = Desk(log_path, layout=layout_from_line(self.line), media=self._desk_media())
         self._desk = desk
+        if options.plans:
+            attach_plans(desk, self.line, None if options.plans is True else options.plans)
         try:
             await desk.connect(list(self.urls), options.user, options.password, wait_serving=CONNECT_TIMEOUT)
         except Exception as exc:
@@ -296,6 +305,7 @@ class Session:
                                speed=terminals.speed, include=chosen, answer_calls=terminals.answer_calls,
                                secret=options.terminal_secret, secrets={} if options.platform == "external" else
                                _sample_overrides(), media=self._feed_settings())
+            desk.trains.plan_clock = PlanClock.of(self.fleet.service)  # the train graph follows the simulated line
             later = {t.id for t in self.line.terminals.values()
                      if t.id in terminals.start_later or t.kind in terminals.start_later}
             now = [t for t in self.fleet.terminals if t not in later]
@@ -404,6 +414,14 @@ class Session:
         return set_speed([self.sim(t) for t in self._started], speed)
 
     # ----- what checks and actions look at -----------------------------------------------------------------
+
+    @property
+    def plans(self) -> DeskPlans:
+        """The desk's emergency plans (a session made with ``plans``)."""
+        plans = self.desk.plans
+        if plans is None:
+            raise RuntimeError("the session was made without plans (Session.embedded(..., plans=True))")
+        return plans
 
     @property
     def desk(self) -> Desk:

@@ -223,7 +223,8 @@ async def desk_main(app: QApplication, languages: Languages, options: DeskOption
     from PySide6.QtWidgets import QMessageBox
 
     from console.core.desk import Desk
-    from console.core.media_desk import MediaOptions
+    from console.core.media_desk import media_options
+    from console.core.recordings import RecordingOptions
     from console.ui.demo import DEMO_PASSWORD, DEMO_USER, DemoTestbed, DemoTestbedError
     from console.ui.session import DeskSession
 
@@ -239,10 +240,18 @@ async def desk_main(app: QApplication, languages: Languages, options: DeskOption
             line = default_line_path()
     log_path = options.log_path or data_dir() / ("demo-events.sqlite" if options.demo else "events.sqlite")
     settings = options.settings
-    # the video wall needs the desk's media: ICE only on the configured addresses (loopback unless configured)
-    allowed = settings.media.allowed if settings is not None and settings.media.allowed else ("127.0.0.1",)
-    desk = Desk(log_path, layout=_layout(line), media=MediaOptions(allowed_addresses=allowed))
+    # the video wall needs the desk's media: ICE only on the configured addresses (loopback unless configured),
+    # STUN/TURN servers only when configured
+    media, media_problems = media_options(settings.media if settings is not None else None)
+    for problem in media_problems:
+        logger.warning("%s", problem)
+    recording = settings.recording if settings is not None else None
+    desk = Desk(log_path, layout=_layout(line), media=media, recording=RecordingOptions(
+        folder=recording.folder if recording is not None and recording.folder is not None
+        else log_path.parent / ("demo-recordings" if options.demo else "recordings"),
+        keep_days=recording.keep_days if recording is not None else 30.0))
     desk.settings = settings
+    _attach_plans(desk, line)  # before the window: its plans pane follows them
     _apply_ptt_keys(settings)
     bench = _test_bench(options, line) if options.test_mode is not None else None  # its pane, before the window
     session = DeskSession(desk, languages, user=user)
@@ -256,6 +265,8 @@ async def desk_main(app: QApplication, languages: Languages, options: DeskOption
         from console.ui.panes.test_mode import show_pane
 
         show_pane(window)
+    if media_problems:  # a TURN server left out: said once, the desk runs on without it
+        QMessageBox.warning(window, "trunkdesk", "\n".join(media_problems))
     logger.info("desk window shown")  # start-up timing (bench/bench_package.py reads it at -v)
     closed = asyncio.Event()
     window.closed.connect(closed.set)
@@ -265,6 +276,7 @@ async def desk_main(app: QApplication, languages: Languages, options: DeskOption
     ticker.timeout.connect(lambda: None)
     code = 0
     ready: asyncio.Future[str] | None = None
+    plan_clock: asyncio.Future[bool] | None = None
     bench_terminals: asyncio.Future[None] | None = None
     try:
         if bench is not None and bench.own_pair:
@@ -302,6 +314,8 @@ async def desk_main(app: QApplication, languages: Languages, options: DeskOption
             await bench.attach(desk, user, password)
             bench_terminals = asyncio.ensure_future(bench.start_terminals())  # the panel shows them coming
         ready = asyncio.ensure_future(announce_ready(desk, len(urls)))  # does not hold up the desk
+        if testbed is not None:  # the train graph's plan follows the simulated line's clock
+            plan_clock = asyncio.ensure_future(testbed.apply_service_clock(desk))
         if options.quit_after is not None:
             QTimer.singleShot(int(options.quit_after * 1000), window.close)
         if options.script is not None:
@@ -319,6 +333,8 @@ async def desk_main(app: QApplication, languages: Languages, options: DeskOption
     finally:
         if ready is not None:
             ready.cancel()
+        if plan_clock is not None:
+            plan_clock.cancel()
         signal.signal(signal.SIGINT, previous_sigint)
         ticker.stop()
         window.close()
@@ -380,6 +396,20 @@ def _apply_ptt_keys(settings: DeskSettings | None) -> None:
     for name, key in (("ptt", settings.ptt.key), ("ptt_pedal", settings.ptt.pedal)):
         if key:
             set_key(name, key)
+
+
+def _attach_plans(desk: Any, line: Path | None) -> None:
+    """The emergency plans of resources/plans, checked against the line (docs/plans.md); a desk started without a
+    line file has none. A broken plan file is logged and left out; nothing here stops the desk."""
+    if line is None:
+        return
+    from console.headless.plans import attach_plans
+    from testbed.line import load_line
+
+    try:
+        attach_plans(desk, load_line(line))
+    except Exception:
+        logger.exception("emergency plans could not be loaded")
 
 
 def _layout(line: Path | None) -> Any:

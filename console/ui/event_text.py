@@ -39,6 +39,8 @@ KIND_NAMES: dict[str, str] = {
     "floor_granted": QT_TRANSLATE_NOOP("EventText", "Floor granted"),
     "floor_taken": QT_TRANSLATE_NOOP("EventText", "Floor taken"),
     "floor_revoked": QT_TRANSLATE_NOOP("EventText", "Floor revoked"),
+    "talk_burst": QT_TRANSLATE_NOOP("EventText", "Talk burst (recorded)"),
+    "recording_unavailable": QT_TRANSLATE_NOOP("EventText", "Recording off"),
     "emergency_alerted": QT_TRANSLATE_NOOP("EventText", "Emergency"),
     "emergency_acknowledged": QT_TRANSLATE_NOOP("EventText", "Emergency acknowledged"),
     "emergency_cancelled": QT_TRANSLATE_NOOP("EventText", "Emergency cancelled"),
@@ -65,6 +67,12 @@ KIND_NAMES: dict[str, str] = {
     "link_Offline": QT_TRANSLATE_NOOP("EventText", "Platform unreachable"),
     "link_SplitBrain": QT_TRANSLATE_NOOP("EventText", "Split brain"),
     "link_CommandsFailed": QT_TRANSLATE_NOOP("EventText", "Commands unanswered"),
+    "plan_proposed": QT_TRANSLATE_NOOP("EventText", "Plan proposed"),
+    "plan_run": QT_TRANSLATE_NOOP("EventText", "Plan run"),
+    "plan_step": QT_TRANSLATE_NOOP("EventText", "Plan step"),
+    "plan_acknowledged": QT_TRANSLATE_NOOP("EventText", "Plan acknowledged"),
+    "plan_escalated": QT_TRANSLATE_NOOP("EventText", "Plan escalated"),
+    "plan_dismissed": QT_TRANSLATE_NOOP("EventText", "Plan dismissed"),
 }
 
 #: how a kind reads in a sentence; %n are filled by the kind's argument function below
@@ -77,6 +85,9 @@ SENTENCES: dict[str, str] = {
     "floor_granted": QT_TRANSLATE_NOOP("EventText", "%1 got the floor (%2)"),
     "floor_taken": QT_TRANSLATE_NOOP("EventText", "%1 holds the floor (%2)"),
     "floor_revoked": QT_TRANSLATE_NOOP("EventText", "The floor was revoked: %1"),
+    "talk_burst": QT_TRANSLATE_NOOP("EventText", "%1 talked in %2 for %3 s (recorded: Play)"),
+    "talk_burst_private": QT_TRANSLATE_NOOP("EventText", "%1 talked in a private call for %2 s (recorded: Play)"),
+    "recording_unavailable": QT_TRANSLATE_NOOP("EventText", "Nothing is recorded: the folder %1 cannot be used (%2)"),
     "emergency_alerted": QT_TRANSLATE_NOOP("EventText", "%1 raised by %2 in %3"),
     "emergency_acknowledged": QT_TRANSLATE_NOOP("EventText", "Emergency of %1 acknowledged by %2"),
     "emergency_cancelled": QT_TRANSLATE_NOOP("EventText", "Emergency of %1 cancelled"),
@@ -104,6 +115,12 @@ SENTENCES: dict[str, str] = {
     "link_Offline": QT_TRANSLATE_NOOP("EventText", "No platform instance can serve: commands wait"),
     "link_SplitBrain": QT_TRANSLATE_NOOP("EventText", "Split brain: %1 both claim to be active"),
     "link_CommandsFailed": QT_TRANSLATE_NOOP("EventText", "Commands got no answer: %1"),
+    "plan_proposed": QT_TRANSLATE_NOOP("EventText", "Plan “%1” proposed for: %2"),
+    "plan_run": QT_TRANSLATE_NOOP("EventText", "%1 ran plan “%2”"),
+    "plan_step": QT_TRANSLATE_NOOP("EventText", "Plan “%1”, step %2 (%3): %4"),
+    "plan_acknowledged": QT_TRANSLATE_NOOP("EventText", "Plan “%1” acknowledged: %2"),
+    "plan_escalated": QT_TRANSLATE_NOOP("EventText", "Plan “%1” escalated: nobody acknowledged it in %2 s"),
+    "plan_dismissed": QT_TRANSLATE_NOOP("EventText", "%1 dismissed plan “%2”"),
 }
 
 COMMANDS: dict[str, str] = {
@@ -131,6 +148,8 @@ COMMANDS: dict[str, str] = {
     "enable": QT_TRANSLATE_NOOP("EventText", "enable terminal"),
     "pull_video": QT_TRANSLATE_NOOP("EventText", "pull video"),
     "stop_video": QT_TRANSLATE_NOOP("EventText", "stop video"),
+    "replay": QT_TRANSLATE_NOOP("EventText", "replay"),
+    "play_recording": QT_TRANSLATE_NOOP("EventText", "play a recording"),
 }
 
 OUTCOMES: dict[str, str] = {
@@ -142,12 +161,13 @@ OUTCOMES: dict[str, str] = {
     "has_no_permission": QT_TRANSLATE_NOOP("EventText", "released"),
     "error": QT_TRANSLATE_NOOP("EventText", "refused (%1)"),
     "active": QT_TRANSLATE_NOOP("EventText", "active"),
+    "skipped": QT_TRANSLATE_NOOP("EventText", "skipped"),
     "standby": QT_TRANSLATE_NOOP("EventText", "standby"),
 }
 _NOBODY = QT_TRANSLATE_NOOP("EventText", "everyone")
 #: the request fields worth naming after a command, in this order
 _SUBJECTS = ("group", "groups", "callee", "terminal", "to", "call", "alert", "alarm", "target", "subsystem", "trains",
-             "status", "text")
+             "status", "text", "seconds")
 
 
 def _t(source: str) -> str:
@@ -165,10 +185,16 @@ def severity_of(event: Any) -> str:
     kind = event.kind
     if kind in ("emergency_alerted", "presence_emergency"):
         return "emergency"
-    if kind in ("protocol_error", "desk_connect_failed", "link_SplitBrain", "link_Offline", "link_CommandsFailed"):
+    if kind in ("protocol_error", "desk_connect_failed", "recording_unavailable", "link_SplitBrain", "link_Offline",
+                "link_CommandsFailed"):
         return "error"
-    if kind == "alarm_raised":
+    if kind in ("alarm_raised", "plan_proposed"):
         return "alarm"
+    if kind == "plan_escalated":
+        return "emergency"
+    if kind == "plan_step" and isinstance(event.summary, dict) and event.summary.get("outcome") in (
+            "refused", "failed"):
+        return "refused"
     if kind == "command" and isinstance(event.summary, dict) and event.summary.get("outcome") in (
             "error", "denied", "failed"):
         return "refused"
@@ -218,6 +244,13 @@ def _render(event: Any, world: Any) -> str:
         "floor_granted": lambda: ("floor_granted", [who(s["holder"]), word(PRIORITIES, s.get("priority"))]),
         "floor_taken": lambda: ("floor_taken", [who(s["holder"]), word(PRIORITIES, s.get("priority"))]),
         "floor_revoked": lambda: ("floor_revoked", [str(s.get("reason", ""))]),
+        "talk_burst": lambda: (("talk_burst", [who(s.get("talker")) or event.actor, group(s["group"]),
+                                               f"{float(s.get('seconds', 0)):.1f}"])
+                               if s.get("group") else
+                               ("talk_burst_private", [who(s.get("talker")) or event.actor,
+                                                       f"{float(s.get('seconds', 0)):.1f}"])),
+        "recording_unavailable": lambda: ("recording_unavailable", [str(s.get("folder", "")),
+                                                                    str(s.get("reason", ""))]),
         "emergency_alerted": lambda: ("emergency_alerted", [word(ALERT_KINDS, s.get("alert_kind", "emergency")),
                                                             who(event.terminal or event.actor),
                                                             group(s.get("group")) or "—"]),
@@ -254,6 +287,13 @@ def _render(event: Any, world: Any) -> str:
         "link_SplitBrain": lambda: ("link_SplitBrain", [", ".join(map(str, (event.data or {}).get("instances", ())))
                                                         or "?"]),
         "link_CommandsFailed": lambda: ("link_CommandsFailed", [str(s.get("reason", ""))]),
+        "plan_proposed": lambda: ("plan_proposed", [_plan(s), str(s.get("why", ""))]),
+        "plan_run": lambda: ("plan_run", [event.actor, _plan(s)]),
+        "plan_step": lambda: ("plan_step", [_plan(s), str(s.get("step", "?")), str(s.get("step_kind", "")),
+                                            _step_outcome(s)]),
+        "plan_acknowledged": lambda: ("plan_acknowledged", [_plan(s), str(s.get("by", ""))]),
+        "plan_escalated": lambda: ("plan_escalated", [_plan(s), f"{float(s.get('after_s') or 0):.0f}"]),
+        "plan_dismissed": lambda: ("plan_dismissed", [event.actor, _plan(s)]),
     }
     maker = arguments.get(kind)
     if maker is None:
@@ -264,6 +304,17 @@ def _render(event: Any, world: Any) -> str:
     for number in range(len(values), 0, -1):  # %10 before %1
         text = text.replace(f"%{number}", values[number - 1])
     return text
+
+
+def _plan(s: dict[str, Any]) -> str:
+    return local_name(str(s.get("name") or ""), str(s.get("name_zh") or "")) or str(s.get("plan", "?"))
+
+
+def _step_outcome(s: dict[str, Any]) -> str:
+    outcome = str(s.get("outcome", ""))
+    text = _outcome("error").replace("%1", str(s.get("reason", ""))) if outcome == "refused" else _outcome(outcome)
+    reason = s.get("reason")
+    return f"{text}: {reason}" if reason and outcome != "refused" else text
 
 
 def _alarm_text(s: dict[str, Any]) -> str:

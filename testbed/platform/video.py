@@ -104,7 +104,9 @@ class VideoDesk:
             if request.group not in self.state.groups:
                 return Error(re=request.id, code=int(ErrorCode.NOT_FOUND), reason=f"unknown group {request.group}"), []
             targets |= self.state.group_members(request.group)
-        targets = {t for t in targets if t != source and t in self.state.principals
+        # neither the source nor the pushing console itself (it has the feed already: a group it monitors
+        # would otherwise send the feed back to it)
+        targets = {t for t in targets if t not in (source, principal.id) and t in self.state.principals
                    and self.state.principals[t].connected}
         if not targets:
             return Error(re=request.id, code=int(ErrorCode.CONFLICT), reason="no reachable receivers"), []

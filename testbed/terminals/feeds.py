@@ -144,6 +144,17 @@ class TerminalFeeds:
         self.views: dict[str, View] = {}
         #: closing senders and video.stop requests, awaited by `close`
         self._background: set[asyncio.Task[None]] = set()
+        #: share of RTP packets this terminal's senders drop (a lossy radio link; `set_rtp_loss`)
+        self.rtp_loss = 0.0
+
+    def set_rtp_loss(self, share: float) -> None:
+        """Drop ``share`` (0 to 1) of the RTP packets of every feed this terminal sends, now and from now on."""
+        if not 0.0 <= share <= 1.0:
+            raise ValueError(f"rtp loss is a share between 0 and 1, got {share}")
+        self.rtp_loss = share
+        for feed in self.feeds.values():
+            if feed.sender is not None:
+                feed.sender.rtp_loss = share
 
     # ----- what a test reads ------------------------------------------------------------------
 
@@ -281,7 +292,8 @@ class TerminalFeeds:
         # a sink that offers send-receive audio (a dispatcher's voice link) wants to be heard too
         hear = audio is not None and "a=sendrecv" in offer
         return VideoSender(clip, allowed_addresses=self.settings.allowed_addresses, audio=audio, hear=hear,
-                           name=f"{self.id}/{feed.session}", on_state=lambda state: self._media_state(feed, state))
+                           name=f"{self.id}/{feed.session}", on_state=lambda state: self._media_state(feed, state),
+                           rtp_loss=self.rtp_loss)
 
     async def _switch(self, feed: Feed) -> None:
         quality = feed.quality

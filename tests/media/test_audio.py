@@ -64,6 +64,23 @@ def test_the_mixer_sums_streams_and_plays_tones_one_after_another_clipping_at_fu
     assert mixer.streams == ["B"]
 
 
+def test_an_overlay_plays_once_alongside_streams_and_tones_at_its_gain_and_can_be_stopped() -> None:
+    mixer = VoiceMixer(prebuffer=0.0)
+    mixer.push("A", np.full(100, 1000, dtype=np.int16))
+    mixer.play(np.full(50, 7, dtype=np.int16))
+    mixer.overlay("replay", np.full(150, 2000, dtype=np.int16), gain=0.5)
+    assert mixer.overlay_left("replay") == 150 / AUDIO_RATE
+    out = mixer.render(120)
+    assert (out[:50] == 2007).all() and (out[50:100] == 2000).all() and (out[100:] == 1000).all(), "mixed, not queued"
+    assert mixer.overlay_left("replay") == 30 / AUDIO_RATE
+    assert (mixer.render(40)[:30] == 1000).all() and mixer.overlay_left("replay") == 0, "played once"
+    mixer.overlay("replay", np.full(100, 2000, dtype=np.int16))
+    mixer.overlay("replay", np.full(100, 300, dtype=np.int16))  # replaces what played
+    assert (mixer.render(10) == 300).all()
+    assert mixer.stop_overlay("replay") and not mixer.stop_overlay("replay")
+    assert not mixer.render(10).any()
+
+
 def test_the_tone_detector_tells_frequencies_apart() -> None:
     t = np.arange(AUDIO_RATE // 2) / AUDIO_RATE
     mix = (8000 * np.sin(2 * np.pi * 600 * t) + 4000 * np.sin(2 * np.pi * 1100 * t)).astype(np.int16)

@@ -116,7 +116,7 @@ def test_every_data_file_pattern_of_the_wheel_matches_files() -> None:
     """A renamed resource folder would silently vanish from `pip install .`: each pattern must match."""
     config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     data_files: dict[str, list[str]] = config["tool"]["setuptools"]["data-files"]
-    for target in ("icons", "themes", "lines", "scenarios", "translations"):
+    for target in ("icons", "themes", "lines", "scenarios", "plans", "translations"):
         assert f"share/trunkdesk/resources/{target}" in data_files
     for target, patterns in data_files.items():
         for pattern in patterns:

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QWidget
 
 from console.core.desk import Desk
 from console.core.layout import layout_from_line
+from console.headless.plans import attach_plans
 from console.ui.i18n import Languages
 from console.ui.main_window import DeskWindow
 from console.ui.session import DeskSession
@@ -73,8 +74,11 @@ class LiveDesk:
 
 @contextlib.asynccontextmanager
 async def live_desk(tmp_path: Path, languages: Languages, settings: QSettings, *terminals: str,
-                    install_ptt: bool = False, **fleet_options: Any) -> AsyncIterator[LiveDesk]:
-    """Platform, desk, window and the simulated ``terminals`` (ids or kinds), torn down in reverse order."""
+                    install_ptt: bool = False, media: Any = None, plans: bool | Path = False,
+                    feeds: Any = None, **fleet_options: Any) -> AsyncIterator[LiveDesk]:
+    """Platform, desk, window and the simulated ``terminals`` (ids or kinds), torn down in reverse order. With
+    ``media`` (`MediaOptions`) the desk receives media too (``feeds``, `FeedSettings`: the terminals' media); with
+    ``plans`` it proposes emergency plans (True: resources/plans, or a folder of plan files)."""
     line = sample_line()
     app = QCoreApplication.instance()
     assert isinstance(app, QGuiApplication)
@@ -82,7 +86,9 @@ async def live_desk(tmp_path: Path, languages: Languages, settings: QSettings, *
     app.setQuitOnLastWindowClosed(False)  # closing the window must not stop the loop the test runs on
     platform = PlatformServer(line, host="127.0.0.1", port=0)
     await platform.start()
-    desk = Desk(tmp_path / "events.sqlite", layout=layout_from_line(line))
+    desk = Desk(tmp_path / "events.sqlite", layout=layout_from_line(line), media=media)
+    if plans:
+        attach_plans(desk, line, None if plans is True else plans)
     session = DeskSession(desk, languages, user="chief", settings=settings, install_ptt=install_ptt)
     window = session.window
     fleet: Fleet | None = None
@@ -92,6 +98,8 @@ async def live_desk(tmp_path: Path, languages: Languages, settings: QSettings, *
         await desk.connect(platform.url, "chief", PASSWORD)
         await until(lambda: len(desk.world.terminals) == len(line.terminals))
         await session.start()
+        if feeds is not None:
+            fleet_options["media"] = feeds
         fleet = Fleet(line, platform.url, rate=0, include=terminals, **fleet_options)
         await fleet.start()
         yield LiveDesk(platform, desk, session, fleet, line)

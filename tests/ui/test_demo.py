@@ -36,7 +36,8 @@ def test_the_demo_desk_signs_in_to_both_instances_and_sees_the_line(plain_app: Q
         bar = session.window.status
         await until(lambda: all(b.link_state == "up" for b in bar.badges.values()), 5)
         seen.update(me=world.me, role=world.dispatcher_role, badges=sorted(bar.badges),
-                    dispatcher=bar.dispatcher_label.text(), trains=len(world.of_kind("train")))
+                    dispatcher=bar.dispatcher_label.text(), trains=len(world.of_kind("train")),
+                    plans=len(session.desk.plans.plans) if session.desk.plans is not None else 0)
         session.window.close()
 
     code = run_desk([], "", "", demo=True, testbed_args=["--rate", "0.2"], language="en",
@@ -45,4 +46,5 @@ def test_the_demo_desk_signs_in_to_both_instances_and_sees_the_line(plain_app: Q
     assert seen["me"] == "chief" and seen["role"] == "chief_dispatcher"
     assert seen["badges"] == ["A", "B"]
     assert seen["dispatcher"] == "chief · Chief dispatcher"
+    assert seen["plans"] == 5  # the emergency plans of resources/plans, checked against the demo line
     assert (tmp_path / "events.sqlite").is_file()

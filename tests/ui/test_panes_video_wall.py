@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import os
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -15,16 +14,16 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QPoint, QSettings, Qt
 from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QDialogButtonBox
 
-from console.core.desk import Desk
 from console.core.media_desk import MediaOptions
 from console.ui.i18n import Languages
 from console.ui.panes.terminal_look import local_name
+from console.ui.panes.video_push import PushFeedDialog
 from console.ui.panes.video_wall import VideoWallPane
 from media import ice
 from media.stamp import read_frame_stamp
 from testbed.terminals.feeds import FeedSettings
-from tests.ui import live_desk as live_desk_module
 from tests.ui.conftest import RunAsync, until
 from tests.ui.live_desk import LiveDesk, live_desk
 
@@ -44,11 +43,10 @@ def clips(tmp_path_factory: pytest.TempPathFactory) -> Path:
 async def media_desk(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, languages: Languages, settings: QSettings,
                      clips: Path, *terminals: str) -> AsyncIterator[LiveDesk]:
     """`live_desk` with media on both ends: the desk's engine (one worker) and the terminals' cameras."""
-    monkeypatch.setattr(live_desk_module, "Desk",
-                        functools.partial(Desk, media=MediaOptions(allowed_addresses=LOOPBACK, workers=1)))
+    desk_media = MediaOptions(allowed_addresses=LOOPBACK, workers=1)
     feeds = FeedSettings(allowed_addresses=LOOPBACK, clip_cache=clips, clip_seconds=4.0)
     try:
-        async with live_desk(tmp_path, languages, settings, *terminals, media=feeds) as live:
+        async with live_desk(tmp_path, languages, settings, *terminals, media=desk_media, feeds=feeds) as live:
             await asyncio.gather(*(live.fleet.terminal(t).feeds.prepare("thumb") for t in terminals))
             live.window.raise_pane("video_wall")
             dock = live.window.docks["video_wall"]
@@ -164,6 +162,83 @@ def test_hiding_stops_a_tiles_pictures_and_a_silent_sender_is_flagged_frozen(
             pane.close_tile(0)
             await until(lambda: 0 not in media.wall.tiles and not pane.tiles[0].isVisible(), 10.0)
             assert sessions[0] not in live.platform.state.video.sessions
+
+    run_async(scenario)
+
+
+def screen_shows(live: LiveDesk, handset: str, source: str) -> int:
+    """Pictures the handset's screen got of ``source``'s feed (its newest one carries the source's stamp), else 0."""
+    number = live.fleet.media_numbers[source]
+    viewers = [v.viewer for v in live.fleet.terminal(handset).feeds.views.values() if v.source == source]
+    return max((v.frames for v in viewers if v is not None and v.last is not None
+                and (read_frame_stamp(v.last) or (0, 0))[0] == number), default=0)
+
+
+def test_push_to_shows_a_tiles_feed_on_the_screens_of_chosen_terminals_and_of_a_group(
+        run_async: RunAsync, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, languages: Languages,
+        settings: QSettings, clips: Path) -> None:
+    camera, receivers = "CAM-S05-1", ["HS-001", "HS-002", "HS-003"]
+
+    async def scenario() -> None:
+        async with media_desk(monkeypatch, tmp_path, languages, settings, clips, camera, *receivers) as live:
+            pane = wall_of(live)
+            pane.add_feed(camera)
+            await until(shows(live, pane, {0: camera}), 30.0)
+            assert not pane.push_button.isEnabled()  # no tile chosen yet
+            pane.choose(0)
+            assert pane.push_button.isEnabled() and pane.push_button.text() == "Push to…"
+            assert "Push to…" in [action.text() for action in pane.menu_for(0).actions()]
+
+            # the button opens the picker: terminals with a screen, several of them checked
+            pane.push_button.click()
+            dialog = pane.findChild(PushFeedDialog)
+            assert isinstance(dialog, PushFeedDialog) and dialog.isVisible()
+            assert camera in dialog.heading.text() or local_name(live.world.terminals[camera]) in dialog.heading.text()
+            ok = dialog.buttons.button(QDialogButtonBox.StandardButton.Ok)
+            assert not ok.isEnabled()  # nothing chosen
+            ids = dialog.terminals.model.ids()
+            assert {"HS-001", "HS-002"} <= set(ids) and camera not in ids
+            dialog.terminals.choose(["HS-001", "HS-002"])
+            assert ok.isEnabled()
+            ok.click()
+            await pane.status.wait_idle()
+            assert not pane.status.failed and "2 screen(s)" in pane.status.text()
+
+            # each handset's screen receives the camera's pictures (their stamps carry its number), and keeps on
+            await until(lambda: all(screen_shows(live, h, camera) > 0 for h in receivers[:2]), 20.0)
+            seen = {h: screen_shows(live, h, camera) for h in receivers[:2]}
+            await until(lambda: all(screen_shows(live, h, camera) > seen[h] + 10 for h in receivers[:2]), 10.0)
+            assert screen_shows(live, "HS-003", camera) == 0  # not chosen, shows nothing
+            pushed = [s for s in live.platform.state.video.sessions.values() if s.sink in receivers]
+            assert sorted(s.sink for s in pushed) == ["HS-001", "HS-002"]
+            assert all(s.source == camera and s.state == "live" for s in pushed)
+
+            # the event log holds the command, filed under the camera, with its outcome
+            logged = [e for e in live.desk.log.search(kind="command", terminal=camera)
+                      if e.summary["command"] == "push_video"]
+            assert len(logged) == 1 and logged[0].summary["outcome"] == "ok"
+            assert logged[0].summary["to"] == ["HS-001", "HS-002"] and logged[0].actor == "chief"
+
+            # the tile's menu pushes to a group: TG-S02's connected member HS-003 gets it
+            dialog = pane.open_push(0)
+            assert dialog is not None
+            dialog.tabs.setCurrentIndex(1)
+            assert not dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).isEnabled()
+            dialog.groups.choose(["TG-S02"])
+            dialog.accept()
+            await pane.status.wait_idle()
+            assert not pane.status.failed and "1 screen(s)" in pane.status.text()
+            await until(lambda: screen_shows(live, "HS-003", camera) > 0, 20.0)
+            # the desk monitors TG-S02 too, but is not sent back the feed it pushes: the wall still holds one tile
+            assert "TG-S02" in live.world.affiliations and list(live.desk.media.wall.tiles) == [0]
+            assert [s.sink for s in live.platform.state.video.sessions.values()].count("chief") == 1  # its pull
+            assert live.desk.log.search(kind="command", group="TG-S02")[0].summary["command"] == "push_video"
+
+            # a push nobody can receive is refused, said in red, and logged as an error
+            pane.push(0, [], "TG-S09")
+            await pane.status.wait_idle()
+            assert pane.status.failed and "refused" in pane.status.text()
+            assert live.desk.log.search(kind="command", group="TG-S09")[0].summary["outcome"] == "error"
 
     run_async(scenario)
 

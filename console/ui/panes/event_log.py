@@ -3,7 +3,8 @@ and time range. Every event reads as a sentence in the desk's language (`console
 
 Reading the log always happens off the event loop (`EventLog.arecent`, `EventLog.asearch` run in a thread); the
 live view re-reads at most a few times a second, after the world changed or a command was recorded. Errors the
-platform caused (``protocol_error``) stand out in red; emergencies in red, alarms in amber.
+platform caused (``protocol_error``) stand out in red; emergencies in red, alarms in amber. An event linked to a
+recording (a talk burst) plays with "Play" or a double click (event_playback.py).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from console.ui.colours import ALARM, EMERGENCY_TEXT, MUTED_TEXT, brush
 from console.ui.event_text import KIND_NAMES, kind_name, render, severity_of
 from console.ui.i18n import QT_TRANSLATE_NOOP
 from console.ui.panes import PaneContext, pane
+from console.ui.panes.event_playback import EventPlayback
 
 logger = logging.getLogger(__name__)
 
@@ -209,6 +211,9 @@ class EventLogPane(QWidget):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(EventsModel.TEXT, QHeaderView.ResizeMode.Stretch)
 
+        self.playback = EventPlayback(self.table, self.model, context.desk, commands=context.commands, parent=self,
+                                      say=self._show_mode)
+
         filters = QHBoxLayout()
         filters.addWidget(self.search_box, 3)
         filters.addWidget(self.kind_box, 2)
@@ -217,6 +222,8 @@ class EventLogPane(QWidget):
         buttons.addWidget(self.mode_label, 1)
         buttons.addWidget(self.search_button)
         buttons.addWidget(self.live_button)
+        buttons.addWidget(self.playback.play_button)
+        buttons.addWidget(self.playback.stop_button)
         layout = QVBoxLayout(self)
         layout.addLayout(filters)
         layout.addLayout(buttons)
@@ -338,6 +345,7 @@ class EventLogPane(QWidget):
         self.search_button.setText(self.tr("Search"))
         self.live_button.setText(self.tr("Live"))
         self.live_button.setToolTip(self.tr("Back to the latest events as they come"))
+        self.playback.retranslate()
         self.model.retranslate()
         if self.live:
             self._show_mode(self.tr("Live: the latest %1 events").replace("%1", str(len(self.model.events))))

@@ -2,7 +2,8 @@
 who waits in its queue, and the big push-to-talk button.
 
 A click on a group makes it the talk group (``Desk.select``); "Monitored groups…" picks which of the groups the
-role allows the desk listens to (``Desk.monitor``). The rows are numbered like the Ctrl+1…9 keys that select them.
+role allows the desk listens to (``Desk.monitor``); "Replay" (and a right click on a group) plays its last seconds
+under the live audio (replay.py). The rows are numbered like the Ctrl+1…9 keys that select them.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QPersistentModelIndex, QPoint, Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -31,6 +32,7 @@ from console.core.views import GroupActivity
 from console.ui.colours import CALL, EMERGENCY, EMERGENCY_TEXT, GRANTED, IDLE, TEXT, WAITING, brush, light
 from console.ui.command_runner import CommandRunner
 from console.ui.panes import PaneContext, pane
+from console.ui.panes.replay import ReplayControl
 from console.ui.pickers import Picker, group_choices
 from console.ui.ptt_panel import PttPanel
 from console.ui.vocabulary import PRIORITIES, group_name, party_name, word
@@ -247,6 +249,9 @@ class GroupsPane(QWidget):
         header.setSectionResizeMode(GroupsModel.FLOOR, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(GroupsModel.QUEUE, QHeaderView.ResizeMode.ResizeToContents)
         self.table.clicked.connect(self._on_clicked)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._on_context_menu)
+        self.replay = ReplayControl(self.world, self.desk, self.runner, self)
 
         self.talk_group = QFrame(self)
         self.talk_group.setObjectName("talkGroupBox")
@@ -279,6 +284,7 @@ class GroupsPane(QWidget):
 
         top = QHBoxLayout()
         top.addWidget(self.title, 1)
+        top.addWidget(self.replay.button)
         top.addWidget(self.monitor_button)
         self.table.setMinimumHeight(100)
         layout = QVBoxLayout(self)
@@ -287,6 +293,7 @@ class GroupsPane(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.talk_group)
+        layout.addWidget(self.replay.line)
         layout.addWidget(self.failure)
         layout.addWidget(self.ptt)
 
@@ -304,6 +311,11 @@ class GroupsPane(QWidget):
         group = index.data(ID_ROLE)
         if group is not None:
             self.select(str(group))
+
+    def _on_context_menu(self, where: QPoint) -> None:
+        group = self.table.indexAt(where).data(ID_ROLE)
+        if group is not None:
+            self.replay.show_menu_for(str(group), self.table.viewport().mapToGlobal(where), self.table)
 
     def select(self, group: str) -> None:
         """Make ``group`` the talk group."""
@@ -380,6 +392,7 @@ class GroupsPane(QWidget):
         self.title.setText(self.tr("Monitored groups"))
         self.monitor_button.setText(self.tr("Monitored groups…"))
         self.monitor_button.setToolTip(self.tr("Choose the groups this desk listens to"))
+        self.replay.retranslate()
         self.model.retranslate()
         self.refresh()
 

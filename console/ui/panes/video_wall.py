@@ -7,7 +7,8 @@ sequence number moved; the GUI thread converts and paints, the media workers dec
 
 Click a tile to choose it; double-click to focus it (it takes the whole pane and switches to HD) and again to go
 back to the grid (thumbnail). Hide stops the tile's stream but keeps its place (Show pulls it anew); Close ends
-the feed. A tile without a new picture for over a second shows FROZEN on an amber border.
+the feed; "Push to…" shows the tile's feed on the screens of chosen terminals or of a group (video_push.py). A
+tile without a new picture for over a second shows FROZEN on an amber border.
 """
 
 from __future__ import annotations
@@ -33,8 +34,10 @@ from PySide6.QtWidgets import (
 from console.ui.panes import PaneContext, pane
 from console.ui.panes.pane_parts import CommandStatus
 from console.ui.panes.terminal_look import local_name
+from console.ui.panes.video_push import PushFeedDialog
 from console.ui.pickers import Picker, terminal_choices
 from console.ui.resources import icon
+from console.ui.vocabulary import group_name
 from console.ui.widgets.video_tile import BAR_HEIGHT, TileInfo, VideoTileView
 
 logger = logging.getLogger(__name__)
@@ -113,6 +116,9 @@ class VideoWallPane(QWidget):
         self.close_button = QPushButton(icon("dock-close"), "", self)
         self.close_button.setObjectName("closeTileButton")
         self.close_button.clicked.connect(lambda: self.chosen is not None and self.close_tile(self.chosen))
+        self.push_button = QPushButton("", self)
+        self.push_button.setObjectName("pushTileButton")
+        self.push_button.clicked.connect(lambda: self.chosen is not None and self.open_push(self.chosen))
         self.status = CommandStatus(self)
         self.empty = QLabel(self)
         self.empty.setObjectName("videoWallEmpty")
@@ -121,7 +127,7 @@ class VideoWallPane(QWidget):
         tools = QHBoxLayout()
         tools.setContentsMargins(6, 4, 6, 2)
         tools.setSpacing(8)
-        for button in (self.add_button, self.focus_button, self.hide_button, self.close_button):
+        for button in (self.add_button, self.focus_button, self.hide_button, self.push_button, self.close_button):
             tools.addWidget(button)
         tools.addWidget(self.status, 1)
         layout = QVBoxLayout(self)
@@ -288,6 +294,36 @@ class VideoWallPane(QWidget):
             return
         self._run(self.tr("Closing %1…").replace("%1", self._name(index)), self.desk.stop_video(tile.session))
 
+    def open_push(self, index: int) -> PushFeedDialog | None:
+        """"Push to…": choose terminals or a group; on OK the tile's feed is pushed to them (`push`)."""
+        tile = self.media.wall.tiles.get(index) if self.media is not None else None
+        if tile is None:
+            return None
+        dialog = PushFeedDialog(self.world, tile.source, self._name(index), self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self.push(index, *dialog.choice()))
+        dialog.open()
+        return dialog
+
+    def push(self, index: int, to: list[str], group: str | None = None) -> None:
+        """Show the tile's feed on the screens of ``to`` (terminal ids) or of ``group``: the platform opens one
+        session per receiver from the feed's source; the outcome shows on the status line and in the event log."""
+        tile = self.media.wall.tiles.get(index) if self.media is not None else None
+        if tile is None or (not to and group is None):
+            return
+        name = self._name(index)
+        if group is not None:
+            where = group_name(self.world, group)
+        else:
+            names = [local_name(self.world.terminals[t]) if t in self.world.terminals else t for t in to]
+            where = ", ".join(names[:3]) + ("…" if len(names) > 3 else "")
+        doing = self.tr("Pushing %1 to %2…").replace("%1", name).replace("%2", where)
+        # by session while the tile receives it; a hidden tile's feed by its source (the platform starts it anew)
+        pushing = (self.desk.push_video(tile.session, to=to, group=group) if tile.session is not None
+                   else self.desk.push_video(source=tile.source, to=to, group=group))
+        self.status.run(doing, pushing, lambda sessions: self.tr("%1 pushed to %2 screen(s)").replace(
+            "%1", name).replace("%2", str(len(sessions or ()))))
+
     def _menu_at(self, index: int, where: QPoint) -> None:
         menu = self.menu_for(index)
         if menu.isEmpty():
@@ -297,7 +333,7 @@ class VideoWallPane(QWidget):
         menu.popup(where)
 
     def menu_for(self, index: int) -> QMenu:
-        """The actions on one tile: focus or back to the grid, hide or show, close."""
+        """The actions on one tile: focus or back to the grid, hide or show, push to terminals, close."""
         menu = QMenu(self)
         tile = self.media.wall.tiles.get(index) if self.media is not None else None
         if tile is None:
@@ -306,6 +342,7 @@ class VideoWallPane(QWidget):
             focus_text = self.tr("Back to the grid") if tile.focused else self.tr("Focus (HD)")
             menu.addAction(icon("camera"), focus_text, lambda: self.toggle_focus(index))
         menu.addAction(self.tr("Show") if tile.hidden else self.tr("Hide"), lambda: self.toggle_hidden(index))
+        menu.addAction(self.tr("Push to…"), lambda: self.open_push(index))
         menu.addAction(icon("dock-close"), self.tr("Close"), lambda: self.close_tile(index))
         return menu
 
@@ -316,6 +353,7 @@ class VideoWallPane(QWidget):
         self.focus_button.setEnabled(tile is not None and not tile.hidden)
         self.hide_button.setEnabled(tile is not None)
         self.close_button.setEnabled(tile is not None)
+        self.push_button.setEnabled(tile is not None)
         hidden = tile is not None and tile.hidden
         text = self.tr("Show") if hidden else self.tr("Hide")
         if self.hide_button.text() != text:
@@ -332,6 +370,8 @@ class VideoWallPane(QWidget):
         self.focus_button.setToolTip(self.tr("Show the chosen tile alone, in HD (or double-click it)"))
         self.hide_button.setToolTip(self.tr("Stop the chosen tile's stream but keep its place"))
         self.close_button.setText(self.tr("Close"))
+        self.push_button.setText(self.tr("Push to…"))
+        self.push_button.setToolTip(self.tr("Show the chosen tile's feed on the screens of terminals or a group"))
         self.close_button.setToolTip(self.tr("End the chosen tile's feed"))
         self.empty.setText(self.tr("No video on the wall. Add a feed, or use Video on a station, train or handset.")
                            if self.media is not None else

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from console.core.desk import Desk
+from console.core.train_graph import PlanClock
 from console.headless.actions import ActionFailed, TerminalActions
 from console.headless.checks import media_unavailable_reason
 from console.headless.scenario import TerminalsSetup
@@ -165,6 +166,7 @@ class TestBench:
         self.fleet = Fleet(self.line, self.urls, seed=options.seed, rate=options.rate, speed=options.speed,
                            secret=self.terminal_secret, secrets=SAMPLE_OVERRIDE_SECRETS if self.own_pair else {},
                            ssl=self.ssl, media=FeedSettings() if media else None)
+        desk.trains.plan_clock = PlanClock.of(self.fleet.service)  # the train graph follows the simulated line
         session.fleet = self.fleet
         self.session = session
         self.user = user

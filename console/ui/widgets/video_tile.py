@@ -113,6 +113,8 @@ class VideoTileView(QWidget):
         if info.hidden:
             return self.tr("Hidden (not receiving)")
         quality = self.tr("HD") if info.quality == "hd" else self.tr("Thumbnail")
+        if info.state == "restoring":  # the platform switched to its standby: the feed is being set up again
+            return "  ·  ".join([quality, self.tr("reconnecting after the platform switch…")])
         parts = [quality, self.tr("%1 fps").replace("%1", f"{info.fps:.0f}")]
         if info.age is not None:
             parts.append(self.tr("%1 s ago").replace("%1", f"{info.age:.1f}"))

@@ -1,0 +1,431 @@
+"""The desk with its live plots: event-loop latency while the train graph and the quality plots update live, with
+20 trains on the line and 30 video feeds received.
+
+The reference platform with the whole simulated sample line (`trunkdesk testbed --rate 0`: 20 train radios moving
+on the timetable and reporting once a second, cameras that answer video pulls with their stamped clips over real
+WebRTC) runs in one process; the real desk (`DeskWindow` with every pane, through `Desk` and `DeskSession` as
+`trunkdesk` starts it, offscreen Qt, its media engine in worker processes) in another, signed in as `chief`, with
+the train graph in front in the top dock area and the quality plots in a dock of their own below, both in view.
+The desk's train graph follows the testbed's service clock (the ``service clock`` line it prints).
+
+Windows: the two panes updating with the trains only (``graph``), then with 30 camera feeds pulled onto the wall
+(thumbnails) and all 30 feeds chosen in the quality pane, so that every feed's four curves are drawn (``load``).
+The probe of bench/_desk.py (a 10 ms precise `QTimer`) measures how late the GUI thread serves a due event:
+p50/p99/max and freezes (gaps over 200 ms); target p99 < 50 ms. Screenshots of both panes under load go to
+docs/screenshots/train-graph.png and quality.png.
+
+Run from the repository root: ``.venv/bin/python -m bench.bench_plots`` (about 2 minutes; ``--quick`` for a
+smoke run that records nothing).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import math
+import multiprocessing
+import os
+import select
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from collections import Counter
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):  # run as a file: make the repository importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench._desk import FREEZE_GAP, PROBE_PERIOD, DeskRun, cpu_seconds, rss_mib
+from bench._report import ROOT, record
+from testbed.line import SAMPLE_PASSWORD, default_line_path, load_line
+
+logger = logging.getLogger(__name__)
+
+SECTION = "Desk: live train graph and quality plots"
+TARGET_P99_MS = 50.0
+DESK_USER = "chief"
+FEEDS = 30
+SHOTS = {"train_graph": ROOT / "docs" / "screenshots" / "train-graph.png",
+         "quality": ROOT / "docs" / "screenshots" / "quality.png"}
+QUICK_DIR = Path(tempfile.gettempdir())
+WINDOW_SIZE = (1920, 1050)
+READY_TIMEOUT = 120.0
+ANSWER_TIMEOUT = 90.0
+
+
+# ----- the testbed process --------------------------------------------------------------------------------------
+
+
+class Testbed:
+    """`trunkdesk testbed --rate 0`: the platform and the whole simulated line, its URL and service clock."""
+
+    def __init__(self, log: Path) -> None:
+        self.log = log
+        self._log_file = log.open("w", encoding="utf-8")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "console.cli", "testbed", "--port", "0", "--rate", "0", "--quiet"], cwd=ROOT,
+            stdout=subprocess.PIPE, stderr=self._log_file, text=True)
+        self.url = ""
+        self.clock: tuple[float, float, float] | None = None
+
+    def wait_ready(self, timeout: float = READY_TIMEOUT) -> None:
+        """Read the output until the URL and the service clock are known (the fleet has then started)."""
+        stdout = self.process.stdout
+        assert stdout is not None
+        deadline = time.monotonic() + timeout
+        while self.clock is None:
+            ready, _, _ = select.select([stdout], [], [], max(0.0, deadline - time.monotonic()))
+            line = stdout.readline().strip() if ready else ""
+            if not ready or (not line and self.process.poll() is not None):
+                raise RuntimeError(f"the testbed did not start; log: {self.log.read_text()[-800:]}")
+            if line.startswith("listening "):
+                self.url = line.split(" ", 1)[1]
+            elif line.startswith("service clock "):
+                start, speed, offset = (float(x) for x in line.split()[2:5])
+                self.clock = (start, speed, offset)
+
+    def cpu_seconds(self) -> float:
+        return _cpu_of(self.process.pid)
+
+    def stop(self) -> None:
+        for stop in (lambda: self.process.send_signal(signal.SIGINT), self.process.terminate, self.process.kill):
+            if self.process.poll() is not None:
+                break
+            stop()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(15)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+        self._log_file.close()
+
+
+def _cpu_of(pid: int) -> float:
+    """User + system CPU seconds of a process (nan once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return math.nan
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+# ----- the desk process -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlotsRun:
+    desk: DeskRun
+    clock: tuple[float, float, float]
+
+
+def _arrange(session: Any) -> None:
+    """The train graph in front in the top area; the quality plots in a dock of their own below, both in view."""
+    from PySide6.QtCore import Qt
+
+    window = session.window
+    window.resize(*WINDOW_SIZE)
+    docks = window.docks
+    window.removeDockWidget(docks["quality"])
+    window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, docks["quality"], Qt.Orientation.Horizontal)
+    docks["quality"].show()
+    docks["train_graph"].show()
+    docks["train_graph"].raise_()
+    window.resizeDocks([docks["train_graph"], docks["quality"]], [430, 470], Qt.Orientation.Vertical)
+
+
+def _script(conn: Connection, run: PlotsRun) -> Any:
+    async def obey(session: Any) -> None:
+        from bench._desk import Measurer, Probe, Received, WarningCounter
+        from console.core.train_graph import PlanClock
+
+        desk = session.desk
+        desk.trains.plan_clock = PlanClock(*run.clock)
+        warnings = WarningCounter()
+        logging.getLogger().addHandler(warnings)
+        probe = Probe()
+        probe.start()
+        measurer = Measurer(session, probe, run.desk, Received(desk), warnings)
+        _arrange(session)
+        await asyncio.sleep(1.5)
+        _arrange(session)  # again, once the window has laid itself out
+        await asyncio.sleep(0.5)
+        window = session.window
+        graph, quality = window.pane("train_graph"), window.pane("quality")
+        probe.watch("train_graph", graph)
+        probe.watch("quality", quality)
+        paints_at: dict[str, Counter[str]] = {}
+        cpu_at: dict[str, tuple[float, list[float]]] = {}
+        conn.send(("ready", {"pid": os.getpid(), "window": [window.width(), window.height()],
+                             "graph": [graph.width(), graph.height()], "quality": [quality.width(), quality.height()],
+                             "visible": [graph.isVisible(), quality.isVisible()]}))
+        try:
+            while True:
+                if not conn.poll():
+                    await asyncio.sleep(0.02)
+                    continue
+                order = conn.recv()
+                if order[0] == "begin":
+                    measurer.begin(order[1])
+                    paints_at[order[1]] = Counter(probe.paints)
+                    cpu_at[order[1]] = (time.perf_counter(), _media_cpu(desk))
+                elif order[0] == "end":
+                    result = measurer.end(order[1])
+                    since = paints_at.pop(order[1])
+                    began, media_before = cpu_at.pop(order[1])
+                    seconds = time.perf_counter() - began
+                    media_now = _media_cpu(desk)
+                    result.update(
+                        plot_paints={n: probe.paints[n] - since[n] for n in ("train_graph", "quality")},
+                        media_cpu=[(b - a) / seconds for a, b in zip(media_before, media_now, strict=False)],
+                        trains=len(desk.trains.tracks), feeds=_live_feeds(desk),
+                        curves=_curves(graph, quality), visible=[graph.isVisible(), quality.isVisible()])
+                    conn.send(("measured", order[1], result))
+                elif order[0] == "pull":
+                    conn.send(("pulled", await _pull(desk, quality, order[1])))
+                elif order[0] == "shoot":
+                    pane = window.pane(order[2])
+                    pane.grab().save(order[1])
+                    conn.send(("shot", order[1]))
+                else:
+                    break
+        finally:
+            probe.stop()
+
+    return obey
+
+
+def _media_cpu(desk: Any) -> list[float]:
+    engine = desk.media.engine if desk.media is not None else None
+    return [_cpu_of(pid) for pid in (engine.worker_pids if engine is not None else [])]
+
+
+def _live_feeds(desk: Any) -> int:
+    return sum(1 for feed in desk.quality.feeds.values() if feed.ended is None and len(feed.frame_rate)
+               and (feed.frame_rate.last_value() or 0) > 0)
+
+
+def _curves(graph: Any, quality: Any) -> dict[str, int]:
+    return {"train lines": len(graph.curves), "feed curves": sum(len(c) for c in quality.feed_curves.values()),
+            "link curves": 2 * len(quality.link_curves)}
+
+
+async def _pull(desk: Any, quality: Any, count: int) -> dict[str, Any]:
+    """Pull ``count`` station and train cameras onto the wall, wait until they show pictures, choose them all in
+    the quality pane."""
+    cameras = [t.id for t in desk.world.terminals.values() if t.kind == "camera"][:count]
+    began = time.monotonic()
+    results = await asyncio.gather(*(desk.pull_video(camera) for camera in cameras), return_exceptions=True)
+    failed = [repr(r) for r in results if isinstance(r, BaseException)]
+    deadline = time.monotonic() + 60
+    while _live_feeds(desk) < len(cameras) - len(failed) and time.monotonic() < deadline:
+        await asyncio.sleep(0.5)
+    took = time.monotonic() - began
+    quality.table.selectAll()
+    return {"asked": len(cameras), "failed": failed[:3], "live": _live_feeds(desk), "seconds": took}
+
+
+def run_desk_process(run: PlotsRun, conn: Connection) -> None:
+    """Process entry point: the desk until ``("stop",)``; a failure is reported as ``("error", traceback)``."""
+    logging.basicConfig(level=logging.WARNING, format="desk %(process)d %(levelname)s %(name)s: %(message)s")
+    os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    try:
+        from bench._desk import _settings_in
+        from console.ui.app import DeskOptions, check_environment, create_application, run_on_loop
+
+        check_environment()
+        _settings_in(tempfile.mkdtemp(prefix="settings-", dir=run.desk.folder))
+        app, languages = create_application(language="en")
+        options = DeskOptions(urls=[run.desk.url], user=run.desk.user, password=run.desk.password, language="en",
+                              line=Path(run.desk.line), log_path=Path(run.desk.folder) / "desk-events.sqlite",
+                              script=_script(conn, run))
+        code = run_on_loop(app, languages, options)
+        if code:
+            conn.send(("error", f"the desk exited with {code}"))
+    except BaseException:
+        with contextlib.suppress(OSError):
+            conn.send(("error", traceback.format_exc()))
+        raise
+    finally:
+        conn.close()
+
+
+class DeskProcess:
+    def __init__(self, run: PlotsRun) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.conn, theirs = context.Pipe()
+        self.process = context.Process(target=run_desk_process, args=(run, theirs), name="bench-plots-desk")
+        self.process.start()
+        theirs.close()
+
+    async def ask(self, order: tuple[Any, ...] | None, what: str, timeout: float = ANSWER_TIMEOUT) -> Any:
+        if order is not None:
+            self.conn.send(order)
+
+        def wait() -> tuple[Any, ...]:
+            try:
+                if self.conn.poll(timeout):
+                    message: tuple[Any, ...] = self.conn.recv()
+                    return message
+            except (EOFError, OSError):
+                return ("error", "the desk process ended without a word")
+            return ("error", f"no {what} within {timeout:.0f} s")
+
+        answer = await asyncio.to_thread(wait)
+        if answer[0] == "error":
+            raise RuntimeError(f"desk failed ({what}): {answer[1]}")
+        return answer[-1]
+
+    async def measure(self, name: str, seconds: float) -> dict[str, Any]:
+        self.conn.send(("begin", name))
+        await asyncio.sleep(seconds)
+        result: dict[str, Any] = await self.ask(("end", name), f"measurement {name}")
+        return result
+
+    def stop(self) -> None:
+        with contextlib.suppress(OSError):
+            self.conn.send(("stop",))
+        self.process.join(30)
+        for end in (self.process.terminate, self.process.kill):
+            if self.process.is_alive():
+                end()
+                self.process.join(5)
+
+
+# ----- the run --------------------------------------------------------------------------------------------------
+
+
+async def measure(settings: argparse.Namespace, folder: Path) -> dict[str, Any]:
+    load_average = os.getloadavg()
+    testbed = Testbed(folder / "testbed.log")
+    desk: DeskProcess | None = None
+    out: dict[str, Any] = {"load_average": load_average}
+    try:
+        await asyncio.to_thread(testbed.wait_ready)
+        assert testbed.clock is not None
+        print(f"testbed pid {testbed.process.pid} on {testbed.url}", flush=True)
+        run = PlotsRun(DeskRun(url=testbed.url, user=DESK_USER, password=SAMPLE_PASSWORD,
+                               line=str(default_line_path()), folder=str(folder)), testbed.clock)
+        desk = DeskProcess(run)
+        out["ready"] = await desk.ask(None, "sign-in", READY_TIMEOUT)
+        print(f"desk up: {out['ready']}; {settings.idle:.0f} s with the trains only ...", flush=True)
+        out["graph"] = await desk.measure("graph", settings.idle)
+        print(f"pulling {settings.feeds} feeds ...", flush=True)
+        out["pulled"] = await desk.ask(("pull", settings.feeds), "feeds live")
+        print(f"{out['pulled']}; {settings.duration:.0f} s under load ...", flush=True)
+        cpu0, wall0 = testbed.cpu_seconds(), time.perf_counter()
+        out["load"] = await desk.measure("load", settings.duration)
+        out["testbed_cpu"] = (testbed.cpu_seconds() - cpu0) / (time.perf_counter() - wall0)
+        shots = {name: (QUICK_DIR / path.name if settings.quick else path) for name, path in SHOTS.items()}
+        for name, path in shots.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            await desk.ask(("shoot", str(path), name), f"screenshot of {name}")
+        out["shots"] = shots
+    finally:
+        if desk is not None:
+            desk.stop()
+        testbed.stop()
+    return out
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(q / 100 * len(ordered)) - 1))]
+
+
+def _ms(value: float) -> str:
+    return "n/a" if math.isnan(value) else f"{value:.1f} ms"
+
+
+def _row(name: str, w: dict[str, Any]) -> str:
+    late, seconds = w["late_ms"], w["seconds"]
+    media = " + ".join(f"{share * 100:.0f} %" for share in w["media_cpu"]) or "—"
+    paints = " / ".join(f"{w['plot_paints'][n] / seconds:.1f}" for n in ("train_graph", "quality"))
+    return (f"| {name} | {seconds:.0f} | {_ms(percentile(late, 50))} | {_ms(percentile(late, 99))} | "
+            f"{_ms(max(late, default=math.nan))} | {w['freezes']} | {w['cpu_s'] / seconds * 100:.0f} % | {media} | "
+            f"{w['rss_start']:.0f} → {w['rss_end']:.0f} | {w['trains']} | {w['feeds']} | "
+            f"{w['curves']['train lines']} / {w['curves']['feed curves']} | {paints} |")
+
+
+def report_lines(out: dict[str, Any], settings: argparse.Namespace) -> list[str]:
+    load, graph = out["load"], out["graph"]
+    p99 = percentile(load["late_ms"], 99)
+    met = "met" if p99 < TARGET_P99_MS and load["freezes"] == 0 else "NOT met"
+    ready, pulled = out["ready"], out["pulled"]
+    lines = [
+        "The real desk (`DeskWindow` with every pane, through `Desk` and `DeskSession` as `trunkdesk` starts it; Qt "
+        f"offscreen, window {ready['window'][0]}×{ready['window'][1]}) in its own process with its media engine "
+        "(worker processes), signed in as `chief` to `trunkdesk testbed --rate 0` in another process: the reference "
+        "platform and the whole simulated sample line (20 train radios reporting once a second where the timetable "
+        "puts them, cameras answering video pulls over real WebRTC on loopback). The train graph is in front in the "
+        f"top dock area ({ready['graph'][0]}×{ready['graph'][1]}) and the quality plots in a dock of their own below "
+        f"({ready['quality'][0]}×{ready['quality'][1]}), both in view; the graph's plan follows the testbed's service "
+        f"clock. All processes share the same {os.cpu_count()} cores (load average {out['load_average'][0]:.1f} at "
+        "the start).",
+        "",
+        f"Windows: **graph**, the two panes updating with the trains only ({settings.idle:.0f} s); **load**, after "
+        f"{pulled['asked']} camera feeds (thumbnails, 320×180 at 25 fps) were pulled onto the wall ({pulled['live']} "
+        f"showing pictures {pulled['seconds']:.1f} s later) and every feed chosen in the quality pane, so that all "
+        f"{pulled['asked']} feeds' bitrate, frame rate, jitter and loss curves are drawn ({settings.duration:.0f} s). "
+        f"Probe: a precise `QTimer` re-armed every {PROBE_PERIOD * 1000:.0f} ms in the desk; lateness = fired − due; "
+        f"freeze = a gap of more than {FREEZE_GAP * 1000:.0f} ms between two firings.",
+        "",
+        f"**Under load: event-loop lateness p50 {_ms(percentile(load['late_ms'], 50))}, p99 {_ms(p99)}, max "
+        f"{_ms(max(load['late_ms'], default=math.nan))}, {load['freezes']} freezes (target p99 < "
+        f"{TARGET_P99_MS:.0f} ms: {met}).**",
+        "",
+        "| window | s | lateness p50 | p99 | max | freezes | desk CPU (one core) | media workers' CPU | RSS MiB | "
+        "trains | feeds live | curves: train lines / feed curves | paint events/s: graph / quality |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        _row("graph (trains only)", graph),
+        _row(f"load ({pulled['asked']} feeds)", load),
+        "",
+        f"- testbed process (platform, 20 trains, {pulled['asked']} camera senders) under load: "
+        f"{out['testbed_cpu'] * 100:.0f} % of one core",
+        f"- panes in view at the end: train graph {load['visible'][0]}, quality {load['visible'][1]}",
+    ]
+    if pulled["failed"]:
+        lines.append(f"- pulls that failed: {pulled['failed']}")
+    for what, (n, first) in load.get("warnings", {}).items():
+        lines.append(f"- desk log under load: {n}× {what}, the first: `{first[:120]}`")
+    if not settings.quick:
+        lines.append("- screenshots under load: " + ", ".join(f"`{p.relative_to(ROOT)}`" for p in out["shots"].values()))
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--feeds", type=int, default=FEEDS, help=f"video feeds pulled (default {FEEDS})")
+    parser.add_argument("--duration", type=float, default=60.0, help="seconds under load (default 60)")
+    parser.add_argument("--idle", type=float, default=15.0, help="seconds with the trains only (default 15)")
+    parser.add_argument("--quick", action="store_true", help="6 feeds, short windows; records nothing")
+    settings = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if settings.quick:
+        settings.feeds, settings.duration, settings.idle = 6, 8.0, 4.0
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="bench-plots-") as folder:
+        try:
+            out = asyncio.run(measure(settings, Path(folder)))
+        except RuntimeError as exc:
+            print(f"bench_plots: {exc}", file=sys.stderr)
+            return 1
+    lines = report_lines(out, settings)
+    print("\n".join(lines))
+    print(f"\n(run took {time.perf_counter() - started:.0f} s)")
+    if not settings.quick:
+        record(SECTION, lines, packages=("PySide6-Essentials", "pyqtgraph", "numpy", "aiortc"))
+        print("recorded in docs/benchmarks.md")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

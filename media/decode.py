@@ -1,0 +1,129 @@
+"""Decode a received video track on the worker's own loop thread, instead of in aiortc's decoder thread.
+
+aiortc gives every `RTCRtpReceiver` a decoder thread fed through an unbounded `queue.Queue`, and hands each
+decoded frame back to the event loop with `asyncio.run_coroutine_threadsafe` into another unbounded queue that
+the track's reader drains. With 15 feeds in a worker that is 15 threads fighting the loop thread for the GIL at
+every packet (each `recvfrom` and each SRTP call releases it), plus a future, a task and a self-pipe wake-up
+per frame. Measured on the 30-feed wall (docs/benchmarks.md, "Media"), this hand-off cost more CPU than the
+decoding itself.
+
+`InlineDecoder` stands in for that queue: aiortc's receiver `put`s each encoded frame as its jitter buffer
+completes it, and the frame is decoded right there, on the loop thread, with one PyAV codec context per track;
+each picture goes straight to a callback (the session's tile). Nothing queues, no thread wakes up. The decoder
+thread aiortc still starts asks `get` once, is told the stream ended, and exits at once.
+
+This rests on two private details of aiortc's `RTCRtpReceiver` (checked for, not assumed): its decoder queue
+attribute, and that the decoder thread reads only that queue. `take_over` says whether it could install
+itself; when it cannot (another aiortc version), the session keeps aiortc's own path and drains the track.
+Decoding errors are counted here and raise aiortc's decoder-error flag, so the receiver still asks the source
+for a keyframe (RTCP PLI) exactly as aiortc's own thread would make it.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import av
+from aiortc import RTCRtpReceiver
+from aiortc.codecs import get_decoder
+from aiortc.codecs.base import Decoder
+
+log = logging.getLogger(__name__)
+
+__all__ = ["InlineDecoder", "take_over"]
+
+#: the private attributes of aiortc's RTCRtpReceiver this relies on (name-mangled)
+_QUEUE = "_RTCRtpReceiver__decoder_queue"
+_THREAD = "_RTCRtpReceiver__decoder_thread"
+_ERROR = "_RTCRtpReceiver__decoder_error"
+
+
+class InlineDecoder:
+    """Decodes a receiver's encoded frames where they are handed over (see the module docstring).
+
+    ``on_frame(frame)`` gets every decoded picture, on the loop thread; ``on_end()`` is called once when the
+    receiver stops (aiortc's end-of-stream, the `None` it puts).
+    """
+
+    def __init__(self, name: str, on_frame: Callable[[av.VideoFrame], None],
+                 on_end: Callable[[], None] | None = None) -> None:
+        self.name = name
+        self._on_frame = on_frame
+        self._on_end = on_end
+        self._decoder: Decoder | None = None
+        self._codec_name = ""
+        #: aiortc's flag asking the receiver to send a PLI (set by `take_over`)
+        self._error_flag: threading.Event | None = None
+        self.encoded = 0
+        self.decoded = 0
+        self.errors = 0
+        self.ended = False
+        self._callback_failed = False
+
+    # ----- the queue.Queue interface aiortc uses -----------------------------------------------------------
+
+    def put(self, item: tuple[Any, Any] | None) -> None:
+        """An encoded frame ``(codec parameters, JitterFrame)`` to decode now, or None: the stream ended."""
+        if item is None:
+            self._end()
+            return
+        if self.ended:
+            return
+        codec, encoded = item
+        self.encoded += 1
+        if codec.name != self._codec_name or self._decoder is None:
+            self._decoder = get_decoder(codec)
+            self._codec_name = codec.name
+        try:
+            frames = self._decoder.decode(encoded)
+        except av.FFmpegError as exc:
+            # keep the decoder's state (as aiortc does): resetting it would fail every frame until a keyframe
+            self.errors += 1
+            if self._error_flag is not None:
+                self._error_flag.set()  # the receiver sends a PLI with its next packet
+            if self.errors == 1 or self.errors % 100 == 0:
+                log.warning("%s: cannot decode a %s frame (%d so far): %s", self.name, codec.name, self.errors, exc)
+            return
+        for frame in frames:
+            self.decoded += 1
+            try:
+                self._on_frame(frame)  # type: ignore[arg-type]
+            except Exception:  # never into aiortc's packet path: that would end the transport
+                if not self._callback_failed:
+                    log.exception("%s: a decoded frame could not be handed on", self.name)
+                self._callback_failed = True
+
+    def put_nowait(self, item: tuple[Any, Any] | None) -> None:
+        self.put(item)
+
+    def get(self, block: bool = True, timeout: float | None = None) -> None:
+        """What aiortc's decoder thread reads: the end at once, so that the thread exits."""
+        return None
+
+    # ----- ours --------------------------------------------------------------------------------------------
+
+    def _end(self) -> None:
+        if self.ended:
+            return
+        self.ended = True
+        self._decoder = None  # frees the codec context (and its frame pool) now
+        if self._on_end is not None:
+            self._on_end()
+
+
+def take_over(receiver: RTCRtpReceiver, decoder: InlineDecoder) -> bool:
+    """Make ``decoder`` the receiver's decoder queue, before the receiver starts; False (and nothing changed)
+    when this aiortc's receiver is not built the way this module expects, or has already started."""
+    current = getattr(receiver, _QUEUE, None)
+    error_flag = getattr(receiver, _ERROR, None)
+    if (not isinstance(current, queue.Queue) or getattr(receiver, _THREAD, False) is not None
+            or not isinstance(error_flag, threading.Event)):
+        log.warning("%s: aiortc's receiver is not as expected; decoding in aiortc's own thread", decoder.name)
+        return False
+    setattr(receiver, _QUEUE, decoder)
+    decoder._error_flag = error_flag
+    return True

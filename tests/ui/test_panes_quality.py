@@ -1,0 +1,114 @@
+"""The quality pane: a camera whose radio link really loses packets (its simulated sender drops a share of its RTP
+packets before they reach the wire, over real WebRTC through the real platform) shows the loss on its plot and
+raises a quality warning in the alarms pane and the event log; once the loss stops, the warning clears. Link
+round trips and states are plotted per platform instance."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QSettings
+from pytestqt.qtbot import QtBot
+
+from console.core.config import DeskSettings
+from console.core.media_desk import MediaOptions
+from console.core.quality import ALARM_PREFIX
+from console.core.quality_settings import QualitySettings
+from console.ui.i18n import Languages
+from console.ui.panes.emergencies import EmergenciesPane
+from console.ui.panes.quality import QualityPane
+from media import ice
+from testbed.terminals.feeds import FeedSettings
+from tests.ui.conftest import RunAsync, until
+from tests.ui.live_desk import LiveDesk, live_desk
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
+
+CAMERA = "CAM-S03-1"
+LOOPBACK = ("127.0.0.1",)
+#: quicker to raise and clear than the defaults, so that the test is short
+QUALITY = QualitySettings(loss_percent=5.0, raise_after_s=2.0, clear_after_s=3.0, hysteresis=0.2)
+
+
+def quality_pane(live: LiveDesk) -> QualityPane:
+    pane = live.pane("quality")
+    assert isinstance(pane, QualityPane)
+    return pane
+
+
+def test_induced_loss_shows_on_the_feed_plot_and_raises_then_clears_the_warning(
+        qtbot: QtBot, run_async: RunAsync, tmp_path: Path, languages: Languages, settings: QSettings) -> None:
+    async def scenario() -> None:
+        feeds = FeedSettings(allowed_addresses=LOOPBACK, clip_cache=tmp_path / "clips", clip_seconds=4.0)
+        try:
+            desk_media = MediaOptions(allowed_addresses=LOOPBACK, workers=1, voice=False)
+            async with live_desk(tmp_path, languages, settings, CAMERA, media=desk_media, feeds=feeds) as live:
+                await _lossy_camera(live, qtbot)
+        finally:
+            ice.lift_host_restriction()
+
+    run_async(scenario)
+
+
+async def _lossy_camera(live: LiveDesk, qtbot: QtBot) -> None:
+    desk, world = live.desk, live.world
+    desk.settings = DeskSettings(quality=QUALITY)
+    camera = live.fleet.terminal(CAMERA)
+    camera.feeds.set_rtp_loss(0.25)
+    live.window.docks["quality"].show()
+    live.window.docks["quality"].raise_()
+    pane = quality_pane(live)
+    session = await desk.pull_video(CAMERA)
+    alarm_id = f"{ALARM_PREFIX}loss:{session}"
+
+    # the loss is measured by the desk's media engine (the receiver's RTP counters) and raised as a warning
+    await until(lambda: alarm_id in world.alarms, timeout=40)
+    feed = desk.quality.feeds[session]
+    assert (feed.source, feed.kind) == (CAMERA, "video")
+    losses = feed.loss_percent.values[np.isfinite(feed.loss_percent.values)]
+    assert losses.size >= 3 and float(np.median(losses)) > 10.0, losses  # about a quarter of the packets
+    sender = next(f.sender for f in camera.feeds.feeds.values() if f.session == session)
+    assert sender is not None and sender.rtp_dropped > 20
+    alarm = world.alarms[alarm_id]
+    assert (alarm.origin, alarm.code, alarm.severity, alarm.state) == (CAMERA, "quality.loss", "minor", "raised")
+
+    # its plot shows it: the feed's loss curve is the monitor's series
+    pane.choose(session)
+    pane.refresh(force=True)
+    times, values = pane.curve_data(session, "loss")
+    assert times is not None and len(times) >= 3
+    assert np.nanmax(values) > QUALITY.loss_percent
+    kept_times, kept_values = feed.loss_percent.since(float(times[0]))
+    assert np.array_equal(times, kept_times[:len(times)])
+    assert np.array_equal(values, kept_values[:len(values)], equal_nan=True)
+    bitrate = pane.curve_data(session, "bitrate")[1]
+    assert bitrate is not None and np.nanmax(bitrate) > 10.0  # pictures still flow (in part)
+    assert pane.thresholds["loss"].value() == QUALITY.loss_percent
+    row = pane.model.row_of(session)
+    assert row is not None and pane.model.index(row, 6).data() == "warning"
+
+    # the alarms pane shows the warning, the event log has it
+    emergencies = live.pane("emergencies")
+    assert isinstance(emergencies, EmergenciesPane)
+    await until(lambda: emergencies.alarms.row_of(alarm_id) is not None, timeout=5)
+    raised = desk.log.search(kind="alarm_raised", alarm=alarm_id)
+    assert len(raised) == 1 and raised[0].summary["local"] is True and raised[0].terminal == CAMERA
+
+    # the radio link recovers: the warning clears (after clear_after_s under the hysteresis level)
+    camera.feeds.set_rtp_loss(0.0)
+    await until(lambda: alarm_id not in world.alarms, timeout=30)
+    await until(lambda: emergencies.alarms.row_of(alarm_id) is None, timeout=5)
+    assert len(desk.log.search(kind="alarm_cleared", alarm=alarm_id)) == 1
+    recent = feed.loss_percent.values[-3:]
+    assert all(math.isnan(v) or v < QUALITY.loss_percent * (1 - QUALITY.hysteresis) for v in recent)
+
+    # the platform link is plotted too: instance A up, its heartbeat round trip measured
+    await until(lambda: "A" in desk.quality.links and len(desk.quality.links["A"].rtt_ms) >= 2, timeout=10)
+    pane.refresh(force=True)
+    link = desk.quality.links["A"]
+    assert link.state.values[-1] == 2.0
+    rtt_times, rtt_values = pane.link_curves["A"][0].getData()
+    assert rtt_times is not None and np.nanmax(rtt_values) < 300
