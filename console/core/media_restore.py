@@ -172,8 +172,10 @@ class MediaRestoring:
             await ended
             outcomes = await asyncio.gather(*pulls.values(), return_exceptions=True)
         except asyncio.CancelledError:  # the desk closes
+            ended.cancel()
             for pull in pulls.values():
                 pull.cancel()
+            await asyncio.gather(ended, *pulls.values(), return_exceptions=True)
             raise
         for index, outcome in zip(pulls, outcomes, strict=True):
             if isinstance(outcome, LookupError):  # the dispatcher closed or hid the tile meanwhile

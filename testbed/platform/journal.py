@@ -17,7 +17,7 @@ from protocols.messages import Error, Message, Notification, Ok, Request
 from testbed.platform.model import Outbound
 from testbed.platform.state import PlatformState
 
-EntryKind = Literal["attach", "detach", "sessions", "request", "notify", "timer", "instance_lost"]
+EntryKind = Literal["attach", "detach", "sessions", "request", "notify", "timer", "instance_lost", "media_plane"]
 
 
 class Entry(msgspec.Struct, array_like=True, frozen=True, omit_defaults=True):
@@ -35,8 +35,10 @@ class Entry(msgspec.Struct, array_like=True, frozen=True, omit_defaults=True):
     orderly: bool = False
     token: str = ""
     grace: float = 0.0
-    #: how many sessions ``principal`` has on instance ``via`` (sessions)
+    #: how many sessions ``principal`` has on instance ``via`` (sessions); 1 when the SFU is up (media_plane)
     count: int = 0
+    #: why the SFU went or came back (media_plane)
+    text: str = ""
 
 
 def message_entry(index: int, epoch: int, now: float, principal: str, message: Message, *,
@@ -71,6 +73,8 @@ def apply_entry(state: PlatformState, entry: Entry, message: Message | None = No
                                         token=entry.token or None, orderly=entry.orderly)
     if entry.kind == "timer":
         return None, state.handle_timer(entry.now)
+    if entry.kind == "media_plane":
+        return None, state.media_plane(entry.count == 1, entry.text, entry.now)
     if entry.kind == "instance_lost":
         return None, state.instance_lost(entry.via, entry.now, grace=entry.grace)
     raise ValueError(f"unknown journal entry kind {entry.kind!r}")

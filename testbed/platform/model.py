@@ -14,11 +14,16 @@ from protocols.messages import (
     CallInfo,
     Duplex,
     Location,
+    MediaPlane,
     Notification,
     PriorityClass,
     TerminalInfo,
     VideoQuality,
 )
+
+#: the principal id of the platform's SFU (Janus, through the broker in janus_plane.py): the sink of publications,
+#: the party that offers to subscribers and answers publishers in the SFU media plane (SPEC §5.14.9)
+SFU = "sfu"
 
 
 @dataclass(frozen=True)
@@ -97,6 +102,19 @@ class VideoSessionRecord:
     quality: VideoQuality
     state: Literal["requested", "negotiating", "live", "stopped", "failed"] = "requested"
     media: Literal["video", "audio"] = "video"
+    plane: MediaPlane = "direct"
+    #: the SFU relays nothing to the sink (`video.pause`, a hidden tile)
+    paused: bool = False
+
+    @property
+    def publication(self) -> bool:
+        """A source publishing into the SFU (its sink is the SFU itself)."""
+        return self.sink == SFU
+
+    @property
+    def media_end(self) -> str:
+        """The end that exchanges SDP (with the other end, or with the SFU in the SFU plane)."""
+        return self.source if self.sink == SFU else self.sink
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from protocols.messages import (
     Hello,
     LocationReport,
     LocationUpdate,
+    MediaPlane,
     Message,
     Notification,
     Ok,
@@ -52,7 +53,7 @@ from protocols.messages import (
 )
 from testbed.line import Line, verify_password
 from testbed.platform.calls import CallBook
-from testbed.platform.model import Outbound, Principal, TerminalRecord
+from testbed.platform.model import SFU, Outbound, Principal, TerminalRecord
 from testbed.platform.video import VideoDesk
 
 log = logging.getLogger(__name__)
@@ -78,7 +79,7 @@ def ok(request: Request, **result: Any) -> Ok | Error:
 class PlatformState:
     """Registry, presence, affiliations, calls, floor, emergencies, alarms, messages, video sessions."""
 
-    def __init__(self, line: Line) -> None:
+    def __init__(self, line: Line, *, media_plane: MediaPlane = "direct") -> None:
         self.line = line
         self.principals: dict[str, Principal] = {}
         self.terminals: dict[str, TerminalRecord] = {}
@@ -115,7 +116,7 @@ class PlatformState:
                 members=list(group.members),
             )
         self.calls = CallBook(self)
-        self.video = VideoDesk(self)
+        self.video = VideoDesk(self, media_plane)
         self._handlers: dict[type[Request], Callable[[Principal, Any, float], Result]] = {
             SnapshotRequest: self._snapshot_get,
             StatusSet: self._status_set,
@@ -305,7 +306,7 @@ class PlatformState:
         """Handle a notification from a principal (location report, floor ack, media activity)."""
         principal = self.principals.get(principal_id)
         if principal is None:
-            return []
+            return self.video.from_sfu(message, now) if principal_id == SFU else []
         if isinstance(message, LocationReport):
             return self._location_report(principal, message, now)
         return self.calls.notification(principal, message, now) + self.video.notification(principal, message, now)
@@ -317,6 +318,10 @@ class PlatformState:
         deadlines = [d for d in (self.calls.get_timer(), min(self.pending_detach.values(), default=None))
                      if d is not None]
         return min(deadlines) if deadlines else None
+
+    def media_plane(self, up: bool, reason: str, now: float) -> list[Outbound]:
+        """The SFU of the media plane went away or came back (the broker's report, journaled like any input)."""
+        return self.video.media_plane(up, reason, now)
 
     def handle_timer(self, now: float) -> list[Outbound]:
         out = self.calls.handle_timer(now)

@@ -1,7 +1,13 @@
-"""Video dispatch signalling on the reference platform: pull, push, quality, stop, SDP relay.
+"""Video dispatch signalling on the reference platform: pull, push, quality, pause, stop, SDP relay.
 
 Part of `PlatformState`. The platform never touches media: in the direct media plane it relays the SDP
 offer and answer between the two ends of a session (SPEC.md, "Video").
+
+In the SFU media plane (SPEC §5.14.9) every session involves the pseudo-principal `SFU` (the Janus broker beside
+the server, testbed/platform/janus_plane.py): a terminal *publishes* each of its feeds once (a session whose sink
+is the SFU, opened when a first sink wants the feed and stopped when the last one is gone), and each sink
+*subscribes* (a session from the terminal to the sink, which the SFU offers to). SDP goes between the session's
+media end and the SFU. Everything here stays deterministic and replicated; the broker does the Janus I/O.
 """
 
 from __future__ import annotations
@@ -12,19 +18,23 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from protocols.constants import ErrorCode
 from protocols.messages import (
+    AlarmInfo,
+    AlarmUpdate,
     Error,
     MediaAnswer,
     MediaOffer,
+    MediaPlane,
     Notification,
     Ok,
     Request,
+    VideoPause,
     VideoPull,
     VideoPush,
     VideoQualitySet,
     VideoSession,
     VideoStop,
 )
-from testbed.platform.model import Outbound, Principal, VideoSessionRecord
+from testbed.platform.model import SFU, Outbound, Principal, VideoSessionRecord
 
 if TYPE_CHECKING:
     from testbed.platform.state import PlatformState, Result
@@ -33,14 +43,19 @@ log = logging.getLogger(__name__)
 
 #: terminal kinds that carry a camera
 VIDEO_SOURCES = frozenset({"camera", "handset", "recorder", "train", "station"})
+#: the alarm the platform raises while its SFU is unreachable (SPEC §5.14.9)
+MEDIA_PLANE_DOWN = "media_plane_down"
 
 
 class VideoDesk:
-    """Every media session, by id."""
+    """Every media session, by id; ``plane`` is the media plane new sessions use."""
 
-    def __init__(self, state: PlatformState) -> None:
+    def __init__(self, state: PlatformState, plane: MediaPlane = "direct") -> None:
         self.state = state
+        self.plane: MediaPlane = plane
         self.sessions: dict[str, VideoSessionRecord] = {}
+        #: the raised "media plane down" alarm, while the SFU is unreachable
+        self.sfu_alarm: str | None = None
 
     def handlers(self) -> dict[type[Request], Callable[[Principal, Any, float], Result]]:
         return {
@@ -48,12 +63,18 @@ class VideoDesk:
             VideoPush: self._push,
             VideoStop: self._stop,
             VideoQualitySet: self._quality,
+            VideoPause: self._pause,
         }
 
     def _notice(self, session: VideoSessionRecord, reason: str = "") -> Outbound:
         message = VideoSession(session=session.id, source=session.source, sink=session.sink,
-                               quality=session.quality, state=session.state, reason=reason, media=session.media)
-        return Outbound(message, frozenset({session.source, session.sink}), consoles=True)
+                               quality=session.quality, state=session.state, reason=reason, media=session.media,
+                               plane=session.plane, paused=session.paused)
+        if session.plane == "sfu":  # one publication serves every sink: a subscription is not its source's business
+            ends = frozenset({session.media_end, SFU})
+        else:
+            ends = frozenset({session.source, session.sink})
+        return Outbound(message, ends, consoles=True)
 
     def _source_error(self, request: Request, source: str) -> Ok | Error | None:
         record = self.state.terminals.get(source)
@@ -67,12 +88,91 @@ class VideoDesk:
         return None
 
     def _open(self, source: str, sink: str, quality: Any,
-              media: Literal["video", "audio"] = "video") -> tuple[VideoSessionRecord, Outbound]:
+              media: Literal["video", "audio"] = "video") -> tuple[VideoSessionRecord, list[Outbound]]:
+        """A new session from ``source`` to ``sink``; in the SFU plane a subscription, after the publication of
+        the source's feed if it has none yet."""
+        out: list[Outbound] = []
+        if self.plane == "sfu" and self.publication_of(source, media) is None:
+            published = VideoSessionRecord(id=self.state.next_id("V"), source=source, sink=SFU, quality="thumb",
+                                           media=media, plane="sfu")
+            self.sessions[published.id] = published
+            log.info("video %s: %s publishes %s into the SFU", published.id, source, media)
+            out.append(self._notice(published))
         session = VideoSessionRecord(id=self.state.next_id("V"), source=source, sink=sink, quality=quality,
-                                     media=media)
+                                     media=media, plane=self.plane)
         self.sessions[session.id] = session
-        log.info("video %s: %s -> %s (%s)", session.id, source, sink, quality)
-        return session, self._notice(session)
+        log.info("video %s: %s -> %s (%s, %s plane)", session.id, source, sink, quality, self.plane)
+        out.append(self._notice(session))
+        return session, out + self._publication_quality(source, media)
+
+    # ----- the SFU plane: publications follow their subscriptions ------------------------------------
+
+    def publication_of(self, source: str, media: str) -> VideoSessionRecord | None:
+        """The session publishing ``source``'s ``media`` into the SFU, if any."""
+        return next((s for s in self.sessions.values()
+                     if s.publication and s.source == source and s.media == media), None)
+
+    def subscriptions_of(self, source: str, media: str) -> list[VideoSessionRecord]:
+        """The SFU-plane sessions that take ``source``'s published ``media``."""
+        return [s for s in self.sessions.values()
+                if s.plane == "sfu" and not s.publication and s.source == source and s.media == media]
+
+    def _publication_quality(self, source: str, media: str) -> list[Outbound]:
+        """A publication sends HD only while a sink that is not paused watches it in HD (the uplink is finite)."""
+        published = self.publication_of(source, media)
+        if published is None:
+            return []
+        wanted = "hd" if any(s.quality == "hd" and not s.paused for s in self.subscriptions_of(source, media)) \
+            else "thumb"
+        if published.quality == wanted:
+            return []
+        published.quality = wanted  # type: ignore[assignment]
+        return [self._notice(published)]
+
+    def _end(self, session: VideoSessionRecord, state: Literal["stopped", "failed"], reason: str) -> list[Outbound]:
+        """End a session; a publication takes its subscriptions along, and the last subscription its publication."""
+        if self.sessions.pop(session.id, None) is None:
+            return []
+        session.state = state
+        out = [self._notice(session, reason)]
+        if session.plane != "sfu":
+            return out
+        if session.publication:
+            for subscription in self.subscriptions_of(session.source, session.media):
+                out += self._end(subscription, "stopped", f"{session.source} stopped publishing")
+            return out
+        published = self.publication_of(session.source, session.media)
+        if published is not None and not self.subscriptions_of(session.source, session.media):
+            out += self._end(published, "stopped", "nobody watches")
+        return out + self._publication_quality(session.source, session.media)
+
+    def media_plane(self, up: bool, reason: str, now: float) -> list[Outbound]:
+        """The SFU went away (``up`` False: a platform alarm) or is back (the alarm cleared, and every SFU-plane
+        session is negotiated afresh: sources publish again, the SFU offers to every sink again)."""
+        alarms = self.state.alarms
+        if not up:
+            if self.sfu_alarm is not None:
+                return []
+            alarm = AlarmInfo(id=self.state.next_id("AL"), source="equipment", origin=SFU, severity="critical",
+                              code=MEDIA_PLANE_DOWN, text=f"media plane down: {reason}", raised_ms=int(now * 1000))
+            alarms[alarm.id] = alarm
+            self.sfu_alarm = alarm.id
+            log.warning("media plane down: %s", reason)
+            return [Outbound(AlarmUpdate(alarm=alarm), consoles=True)]
+        out: list[Outbound] = []
+        if self.sfu_alarm is not None:
+            raised = alarms.get(self.sfu_alarm)
+            self.sfu_alarm = None
+            if raised is not None and raised.state != "cleared":
+                raised.state = "cleared"
+                out.append(Outbound(AlarmUpdate(alarm=raised), consoles=True))
+        # publications first, so that whoever follows the notices in order knows the feed before its sinks
+        for session in sorted(self.sessions.values(), key=lambda s: (not s.publication, s.id)):
+            if session.plane == "sfu":
+                session.state = "requested"
+                out.append(self._notice(session, reason or "media plane restarted"))
+        log.info("media plane up: %d sessions negotiated again", len(out))
+        return out
 
     def _pull(self, principal: Principal, request: VideoPull, now: float) -> Result:
         if principal.is_console and "video" not in principal.permissions:
@@ -81,8 +181,8 @@ class VideoDesk:
         refused = self._source_error(request, source)
         if refused is not None:
             return refused, []
-        session, notice = self._open(source, principal.id, request.quality, request.media)
-        return Ok(re=request.id, result={"session": session.id}), [notice]
+        session, out = self._open(source, principal.id, request.quality, request.media)
+        return Ok(re=request.id, result={"session": session.id}), out
 
     def _push(self, principal: Principal, request: VideoPush, now: float) -> Result:
         if not principal.is_console or "video" not in principal.permissions:
@@ -112,9 +212,9 @@ class VideoDesk:
             return Error(re=request.id, code=int(ErrorCode.CONFLICT), reason="no reachable receivers"), []
         ids, out = [], []
         for target in sorted(targets):
-            session, notice = self._open(source, target, "thumb")
+            session, opened = self._open(source, target, "thumb")
             ids.append(session.id)
-            out.append(notice)
+            out += opened
         return Ok(re=request.id, result={"sessions": ids}), out
 
     def _stop(self, principal: Principal, request: VideoStop, now: float) -> Result:
@@ -123,9 +223,7 @@ class VideoDesk:
             return Ok(re=request.id, result={"stopped": False}), []
         if principal.id not in (session.source, session.sink) and not principal.is_console:
             return Error(re=request.id, code=int(ErrorCode.FORBIDDEN), reason="not an end of this session"), []
-        session.state = "stopped"
-        del self.sessions[session.id]
-        return Ok(re=request.id, result={"stopped": True}), [self._notice(session, f"stopped by {principal.id}")]
+        return Ok(re=request.id, result={"stopped": True}), self._end(session, "stopped", f"stopped by {principal.id}")
 
     def _quality(self, principal: Principal, request: VideoQualitySet, now: float) -> Result:
         session = self.sessions.get(request.session)
@@ -133,26 +231,59 @@ class VideoDesk:
             return Error(re=request.id, code=int(ErrorCode.NOT_FOUND), reason=f"no session {request.session}"), []
         if principal.id not in (session.source, session.sink):
             return Error(re=request.id, code=int(ErrorCode.FORBIDDEN), reason="not an end of this session"), []
+        if session.publication:
+            return Error(re=request.id, code=int(ErrorCode.CONFLICT),
+                         reason="a publication's quality follows its subscriptions"), []
         session.quality = request.quality
-        return Ok(re=request.id, result={"quality": session.quality}), [self._notice(session)]
+        out = [self._notice(session), *self._publication_quality(session.source, session.media)]
+        return Ok(re=request.id, result={"quality": session.quality}), out
+
+    def _pause(self, principal: Principal, request: VideoPause, now: float) -> Result:
+        session = self.sessions.get(request.session)
+        if session is None:
+            return Error(re=request.id, code=int(ErrorCode.NOT_FOUND), reason=f"no session {request.session}"), []
+        if principal.id != session.sink and not principal.is_console:
+            return Error(re=request.id, code=int(ErrorCode.FORBIDDEN), reason="not the sink of this session"), []
+        if session.plane != "sfu" or session.publication:
+            return Error(re=request.id, code=int(ErrorCode.CONFLICT),
+                         reason="only a subscription of the SFU plane pauses; stop a direct session instead"), []
+        if session.paused == request.paused:
+            return Ok(re=request.id, result={"paused": session.paused}), []
+        session.paused = request.paused
+        out = [self._notice(session), *self._publication_quality(session.source, session.media)]
+        return Ok(re=request.id, result={"paused": session.paused}), out
 
     def notification(self, principal: Principal, message: Notification, now: float) -> list[Outbound]:
-        """Relay SDP between the ends of a session; the answer makes it live."""
+        """Relay SDP between the ends of a session (or its media end and the SFU); the answer makes it live."""
         if not isinstance(message, MediaOffer | MediaAnswer):
             return []
-        session = self.sessions.get(message.session)
-        if session is None or principal.id not in (session.source, session.sink):
+        return self._relay(principal.id, message)
+
+    def from_sfu(self, message: Notification, now: float) -> list[Outbound]:
+        """SDP from the SFU (the broker), for the media end of an SFU-plane session."""
+        if not isinstance(message, MediaOffer | MediaAnswer):
             return []
-        other = session.sink if principal.id == session.source else session.source
-        relayed = type(message)(session=message.session, sdp=message.sdp, sender=principal.id)
+        return self._relay(SFU, message)
+
+    def _relay(self, sender: str, message: MediaOffer | MediaAnswer) -> list[Outbound]:
+        session = self.sessions.get(message.session)
+        if session is None:
+            return []
+        if session.plane == "sfu":
+            if sender not in (session.media_end, SFU):
+                return []
+            other = SFU if sender == session.media_end else session.media_end
+        else:
+            if sender not in (session.source, session.sink):
+                return []
+            other = session.sink if sender == session.source else session.source
+        relayed = type(message)(session=message.session, sdp=message.sdp, sender=sender)
         session.state = "live" if isinstance(message, MediaAnswer) else "negotiating"
         return [Outbound(relayed, frozenset({other})), self._notice(session)]
 
     def party_lost(self, party: str, now: float) -> list[Outbound]:
         out = []
         for session in list(self.sessions.values()):
-            if party in (session.source, session.sink):
-                session.state = "stopped"
-                del self.sessions[session.id]
-                out.append(self._notice(session, f"{party} lost"))
+            if party in (session.source, session.sink) and session.id in self.sessions:
+                out += self._end(session, "stopped", f"{party} lost")
         return out

@@ -81,7 +81,7 @@ def test_live_lines_are_the_reported_positions_and_a_late_train_shows_its_delay(
             pane.refresh(force=True)
 
             for radio in running:
-                times, chainages = pane.curves[radio].getData()
+                times, chainages = pane.curves[radio].xData, pane.curves[radio].yData
                 reports = [(when, c) for when, c in sent[radio] if when >= 0]
                 first_spied = reports[0][0] / 1000
                 plotted = [(t, c) for t, c in zip(times, chainages, strict=True) if t >= first_spied - 1e-6]
@@ -131,7 +131,7 @@ def test_clicking_a_train_line_selects_the_train_in_the_vehicles_pane(
             qtbot.wait(50)
             chosen = None
             for radio, curve in pane.curves.items():
-                times, chainages = curve.getData()
+                times, chainages = curve.xData, curve.yData
                 finite = np.flatnonzero(np.isfinite(chainages))
                 if not finite.size:
                     continue
@@ -148,7 +148,7 @@ def test_clicking_a_train_line_selects_the_train_in_the_vehicles_pane(
             qtbot.mouseClick(pane.plot.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(at.x(), at.y()))
             await until(lambda: vehicles.selected() == radio, timeout=5)
             assert picked == [radio] and pane.selected == radio
-            assert pane.curves[radio].opts["pen"].widthF() == 4.0  # drawn thicker once chosen
+            assert pane.curves[radio].opts["pen"].widthF() == 3.0  # drawn thicker once chosen
             # a click where no train has been yet (the future) selects nothing new
             empty = pane.plot.mapFromScene(pane.scene_point(when + 600, where))
             qtbot.mouseClick(pane.plot.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(empty.x(), empty.y()))

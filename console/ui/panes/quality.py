@@ -262,6 +262,8 @@ class QualityPane(QWidget):
             if curve is None:
                 curve = curves[key] = self.plots[key].plot(pen=pen(self.model.colour_of(session), 1),
                                                            connect="finite")
+                curve.setDownsampling(auto=True, method="peak")
+                curve.setClipToView(True)
             series: Series = getattr(feed, attribute)
             times, values = series.since(start)
             curve.setData(times, values, connect="finite")
@@ -273,8 +275,7 @@ class QualityPane(QWidget):
         curve = self.feed_curves.get(session, {}).get(key)
         if curve is None:
             return None, None
-        times, values = curve.getData()
-        return times, values
+        return curve.xData, curve.yData
 
     # ----- window and language ----------------------------------------------------------------
 

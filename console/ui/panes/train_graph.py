@@ -2,7 +2,7 @@
 
 Time runs left to right (clock time, "now" a yellow vertical line, the window follows the clock: the last and the
 next 15, 30 or 60 minutes), chainage bottom to top with every station a faint horizontal line named on the left
-(in Chinese or English, as the desk speaks). The timetable's planned run lines are dashed grey; each train's
+(in Chinese or English, as the desk speaks). The timetable's planned run lines are thin grey; each train's
 reported positions are its live line, green on time, amber from `LATE_S` late, red from `VERY_LATE_S`, blue when
 its delay is unknown (not timetabled), with its running number (and delay, once late) at its head.
 
@@ -35,8 +35,8 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["DELAY_COLOURS", "TrainGraphPane", "create"]
 
-#: milliseconds between two redraws
-REFRESH_MS = 500
+#: milliseconds between two redraws (trains report about once a second)
+REFRESH_MS = 1000
 #: the window choices: seconds either side of now
 SPANS = (900, 1800, 3600)
 DEFAULT_SPAN = 1800
@@ -91,7 +91,8 @@ class TrainGraphPane(QWidget):
         self.plot.setObjectName("trainGraphPlot")
         self.item = self.plot.getPlotItem()
         self.view = self.item.getViewBox()
-        self.planned_curve = pg.PlotDataItem(pen=pen(PLANNED, 1.2, Qt.PenStyle.DashLine), connect="finite")
+        # thin solid lines: a dashed or wide pen costs Qt's raster engine several times more to draw
+        self.planned_curve = pg.PlotDataItem(pen=pen(PLANNED, 1), connect="finite")
         self.planned_curve.setZValue(-5)
         self.item.addItem(self.planned_curve)
         self.now_line = pg.InfiniteLine(angle=90, movable=False, pen=pen(NOW, 1.5))
@@ -101,6 +102,8 @@ class TrainGraphPane(QWidget):
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.labels: dict[str, pg.TextItem] = {}
         self._station_lines: list[pg.InfiniteLine] = []
+        self._looks: dict[str, tuple[str, bool]] = {}
+        self._label_texts: dict[str, tuple[str, str, bool]] = {}
         self._drawn_version = -1
         self._plan_key: tuple[int, int, int] | None = None
         self._draw_stations()
@@ -179,13 +182,18 @@ class TrainGraphPane(QWidget):
             curve = self.curves.get(radio)
             if curve is None:
                 curve = self.curves[radio] = pg.PlotDataItem(connect="finite")
+                curve.setDownsampling(auto=True, method="peak")  # about a point per pixel: no more to draw
+                curve.setClipToView(True)
                 self.item.addItem(curve)
                 label = self.labels[radio] = pg.TextItem(anchor=(0.0, 1.0))
                 label.setZValue(10)
                 self.item.addItem(label)
             kind = delay_class(track.delay)
             chosen = radio == self.selected
-            curve.setPen(pen(DELAY_COLOURS[kind], 4.0 if chosen else 2.0))
+            look = (DELAY_COLOURS[kind], chosen)
+            if self._looks.get(radio) != look:
+                self._looks[radio] = look
+                curve.setPen(pen(DELAY_COLOURS[kind], 3.0 if chosen else 1.0))
             curve.setZValue(5 if chosen else 0)
             curve.setData(times, chainages, connect="finite")
             self._place_label(radio, track, times, chainages, colour=DELAY_COLOURS[kind], chosen=chosen)
@@ -199,8 +207,10 @@ class TrainGraphPane(QWidget):
             return
         head = finite[-1]
         text = " ".join(p for p in (track.number, delay_text(track.delay)) if p)
-        label.setText(text, color=colour)
-        label.fill = pg.mkBrush("#3a3000" if chosen else "#0e1318c0")
+        if self._label_texts.get(radio) != (text, colour, chosen):
+            self._label_texts[radio] = (text, colour, chosen)
+            label.fill = pg.mkBrush("#3a3000" if chosen else "#0e1318c0")
+            label.setText(text, color=colour)
         label.setPos(float(times[head]), float(chainages[head]))
         label.show()
 
@@ -213,7 +223,7 @@ class TrainGraphPane(QWidget):
             return None
         best, best_px = None, PICK_PX
         for radio, curve in self.curves.items():
-            times, chainages = curve.getData()
+            times, chainages = curve.xData, curve.yData
             if times is None or not len(times):
                 continue
             distance = np.hypot((times - when) / width, (chainages - chainage) / height)

@@ -83,3 +83,23 @@ def test_engine_stats_fill_the_tile_of_their_session() -> None:
                                  video=video, audio=None))
     tile = wall.tiles[0]
     assert (tile.frames, tile.fps, tile.width, tile.height) == (250, 25.0, 1280, 720)
+
+
+def test_a_restarted_tile_keeps_its_place_source_quality_and_focus_and_forgets_its_old_feed() -> None:
+    wall = VideoWall(tiles=3)
+    wall.attach(wall.place("CAM-1").index, "V-1")
+    wall.attach(wall.place("CAM-2", asked="TR-2").index, "V-2")
+    wall.focus(1)
+    wall.media_state("V-2", "connected", 10.0)
+    wall.observe(1, 2, True, 10.5)
+    assert wall.tiles[1].showing
+    placed = wall.restart(1)  # the platform switched to its standby: the feed is pulled again
+    assert placed is wall.tiles[1] and wall.focused == 1
+    assert (placed.source, placed.asked, placed.quality, placed.focused) == ("CAM-2", "TR-2", "hd", True)
+    assert (placed.session, placed.state, placed.media_state) == (None, "restoring", "new")
+    assert not placed.showing and not placed.frozen and placed.last_frame_age is None
+    wall.observe(1, 4, True, 20.0)  # pictures of no session are not the tile's
+    assert not placed.showing
+    assert wall.by_session("V-2") is None and wall.tiles[0].session == "V-1"
+    wall.attach(1, "V-7")  # the new session
+    assert wall.by_session("V-7") is placed and placed.quality == "hd"
