@@ -296,7 +296,7 @@ def report_lines(results: list[Round], setup: dict[str, Any], rounds: int) -> li
         f"{_stats([r.voice_outage for r in done if r.voice_outage])}",
         "- reading: most of the outage is the pair's own failover (the kill seen, the witness's lease run out, the "
         "standby promoted); the desk's part, from the new epoch to every pull answered, is tens of ms; the rest is "
-        "WebRTC set-up and the first keyframe",
+        "WebRTC set-up (ICE, DTLS) and the first picture decoded",
         *([f"- machine load (1-minute average) at start and end: {load[0]:.1f}, {load[1]:.1f} (shared machine)"]
           if load else []),
     ]

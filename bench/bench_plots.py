@@ -5,7 +5,8 @@ The reference platform with the whole simulated sample line (`trunkdesk testbed 
 on the timetable and reporting once a second, cameras that answer video pulls with their stamped clips over real
 WebRTC) runs in one process; the real desk (`DeskWindow` with every pane, through `Desk` and `DeskSession` as
 `trunkdesk` starts it, offscreen Qt, its media engine in worker processes) in another, signed in as `chief`, with
-the train graph in front in the top dock area and the quality plots in a dock of their own below, both in view.
+the train graph in front in the top dock area and the quality plots in a floating dock of their own (as on a second
+screen), both in view.
 The desk's train graph follows the testbed's service clock (the ``service clock`` line it prints).
 
 Windows: the two panes updating with the trains only (``graph``), then with 30 camera feeds pulled onto the wall
@@ -59,6 +60,8 @@ SHOTS = {"train_graph": ROOT / "docs" / "screenshots" / "train-graph.png",
          "quality": ROOT / "docs" / "screenshots" / "quality.png"}
 QUICK_DIR = Path(tempfile.gettempdir())
 WINDOW_SIZE = (1920, 1050)
+QUALITY_SIZE = (1900, 560)
+SHOT_SIZES = {"train_graph": (1700, 760), "quality": (1900, 620)}
 READY_TIMEOUT = 120.0
 ANSWER_TIMEOUT = 90.0
 
@@ -128,19 +131,20 @@ class PlotsRun:
 
 
 def _arrange(session: Any) -> None:
-    """The train graph and the quality plots in docks of their own across the top, one above the other, both in
-    view (the line and the video wall keep their tabs above them); the columns below get the rest."""
+    """The train graph in front of its tab group across the top of the window (the default layout, made taller);
+    the quality plots floated in a window of their own beside it (a second screen), both in view."""
     from PySide6.QtCore import Qt
 
     window = session.window
     window.resize(*WINDOW_SIZE)
     docks = window.docks
-    for name in ("train_graph", "quality"):
-        window.removeDockWidget(docks[name])
-        window.addDockWidget(Qt.DockWidgetArea.TopDockWidgetArea, docks[name], Qt.Orientation.Vertical)
-        docks[name].show()
-    window.resizeDocks([docks["vehicles"], docks["train_graph"], docks["quality"]], [120, 380, 380],
-                       Qt.Orientation.Vertical)
+    docks["train_graph"].show()
+    docks["train_graph"].raise_()
+    window.resizeDocks([docks["train_graph"]], [460], Qt.Orientation.Vertical)
+    quality = docks["quality"]
+    quality.setFloating(True)
+    quality.show()
+    quality.resize(*QUALITY_SIZE)
 
 
 def _script(conn: Connection, run: PlotsRun) -> Any:
@@ -198,8 +202,15 @@ def _script(conn: Connection, run: PlotsRun) -> Any:
                     else:
                         quality.table.clearSelection()
                     conn.send(("selected", len(quality.plotted_feeds())))
-                elif order[0] == "shoot":
+                elif order[0] == "shoot":  # after the measurements: the pane floated at a size that shows it
+                    dock = window.docks[order[2]]
+                    dock.setFloating(True)
+                    dock.show()
+                    dock.resize(*SHOT_SIZES[order[2]])
+                    await asyncio.sleep(1.5)
                     pane = window.pane(order[2])
+                    pane.refresh(force=True)
+                    await asyncio.sleep(0.3)
                     pane.grab().save(order[1])
                     conn.send(("shot", order[1]))
                 else:
@@ -327,7 +338,8 @@ async def measure(settings: argparse.Namespace, folder: Path) -> dict[str, Any]:
         assert testbed.clock is not None
         print(f"testbed pid {testbed.process.pid} on {testbed.url}", flush=True)
         run = PlotsRun(DeskRun(url=testbed.url, user=DESK_USER, password=SAMPLE_PASSWORD,
-                               line=str(default_line_path()), folder=str(folder)), testbed.clock)
+                               line=str(default_line_path()), folder=str(folder),
+                               profile=str(settings.profile or ""), profile_window="all"), testbed.clock)
         desk = DeskProcess(run)
         out["ready"] = await desk.ask(None, "sign-in", READY_TIMEOUT)
         print(f"desk up: {out['ready']}; {settings.idle:.0f} s with the trains only ...", flush=True)
@@ -396,10 +408,10 @@ def report_lines(out: dict[str, Any], settings: argparse.Namespace) -> list[str]
         "(worker processes), signed in as `chief` to `trunkdesk testbed --rate 0` in another process: the reference "
         "platform and the whole simulated sample line (20 train radios reporting once a second where the timetable "
         "puts them, cameras answering video pulls over real WebRTC on loopback). The train graph is in front in the "
-        f"top dock area ({ready['graph'][0]}×{ready['graph'][1]}) and the quality plots in a dock of their own below "
-        f"({ready['quality'][0]}×{ready['quality'][1]}), both in view; the graph's plan follows the testbed's service "
-        f"clock. All processes share the same {os.cpu_count()} cores (load average {out['load_average'][0]:.1f} at "
-        "the start).",
+        f"top dock area ({ready['graph'][0]}×{ready['graph'][1]}) and the quality plots in a floating dock of their "
+        f"own ({ready['quality'][0]}×{ready['quality'][1]}, as on a second screen), both in view; the graph's plan "
+        f"follows the testbed's service clock. All processes share the same {os.cpu_count()} cores (load average "
+        f"{out['load_average'][0]:.1f} at the start).",
         "",
         f"Windows: **graph**, the two panes updating with the trains only ({settings.idle:.0f} s); **load**, after "
         f"{pulled['asked']} camera feeds (thumbnails, 320×180 at 25 fps) were pulled onto the wall ({pulled['live']} "
@@ -441,6 +453,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=60.0, help="seconds under load (default 60)")
     parser.add_argument("--idle", type=float, default=15.0, help="seconds with the trains only (default 15)")
     parser.add_argument("--quick", action="store_true", help="6 feeds, short windows; records nothing")
+    parser.add_argument("--profile", type=Path, default=None,
+                        help="profile the desk's GUI thread in the window with every feed plotted into FILE "
+                             "(records nothing)")
     settings = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     if settings.quick:
@@ -455,7 +470,11 @@ def main(argv: list[str] | None = None) -> int:
     lines = report_lines(out, settings)
     print("\n".join(lines))
     print(f"\n(run took {time.perf_counter() - started:.0f} s)")
-    if not settings.quick:
+    if settings.profile is not None:
+        import pstats
+
+        pstats.Stats(str(settings.profile)).sort_stats("tottime").print_stats(25)
+    elif not settings.quick:
         record(SECTION, lines, packages=("PySide6-Essentials", "pyqtgraph", "numpy", "aiortc"))
         print("recorded in docs/benchmarks.md")
     return 0

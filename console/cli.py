@@ -18,7 +18,13 @@ if TYPE_CHECKING:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from testbed.cli import add_arguments, add_platform_arguments, add_tls_arguments, add_witness_arguments
+    from testbed.cli import (
+        add_arguments,
+        add_media_arguments,
+        add_platform_arguments,
+        add_tls_arguments,
+        add_witness_arguments,
+    )
 
     parser = argparse.ArgumentParser(
         prog="trunkdesk", description="Dispatch console for metro-line 5G trunking. Without a command: open the "
@@ -61,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     testbed = sub.add_parser("testbed", help="run the reference platform and the simulated line, headless")
     add_arguments(testbed)
     add_tls_arguments(testbed)
+    add_media_arguments(testbed)
     demo = sub.add_parser("demo", help="the demo: the dual-live testbed with the simulated line, and the desk "
                                        "signed in to it as the chief dispatcher")
     add_arguments(demo)

@@ -11,9 +11,11 @@ from dataclasses import dataclass
 
 __all__ = [
     "AcceptAnswer",
+    "AnswerReceive",
     "CloseReceive",
     "Command",
     "DrainAudio",
+    "DrainMicrophone",
     "Failure",
     "GetConfiguration",
     "GetStats",
@@ -26,6 +28,7 @@ __all__ = [
     "SetMicrophone",
     "Shutdown",
     "StreamStats",
+    "TapMicrophone",
     "WorkerConfig",
     "WorkerReady",
 ]
@@ -69,6 +72,16 @@ class OpenReceive:
     audio: bool = False
     #: a voice link: also send the worker's microphone on the audio, while keyed with `SetMicrophone`
     send_audio: bool = False
+
+
+@dataclass(frozen=True)
+class AnswerReceive:
+    """Open a receive-only session by answering the SFU's offer (SPEC §5.14.9); the reply is the complete answer."""
+
+    session: str
+    tile: int | None
+    generation: int
+    offer: str
 
 
 @dataclass(frozen=True)
@@ -117,6 +130,21 @@ class DrainAudio:
 
 
 @dataclass(frozen=True)
+class TapMicrophone:
+    """Read the desk's microphone into the worker's tap (``on``: the desk talks) or stop; the reply is whether that
+    changed anything (media/mic_tap.py)."""
+
+    on: bool
+
+
+@dataclass(frozen=True)
+class DrainMicrophone:
+    """The microphone's samples tapped since ``position``; the reply is ``(new position, pcm)``."""
+
+    position: int
+
+
+@dataclass(frozen=True)
 class GetConfiguration:
     """The worker's peer-connection configuration (the `RTCConfiguration` its sessions are made with)."""
 
@@ -126,8 +154,8 @@ class Shutdown:
     """Close every session and exit."""
 
 
-Command = (OpenReceive | AcceptAnswer | CloseReceive | GetStats | RecentAudio | SetMicrophone | DrainAudio
-           | GetConfiguration | Shutdown)
+Command = (OpenReceive | AnswerReceive | AcceptAnswer | CloseReceive | GetStats | RecentAudio | SetMicrophone
+           | DrainAudio | TapMicrophone | DrainMicrophone | GetConfiguration | Shutdown)
 
 
 # ----- replies and events -----------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ for a keyframe (RTCP PLI) exactly as aiortc's own thread would make it.
 
 from __future__ import annotations
 
+import collections
 import logging
 import queue
 import threading
@@ -34,7 +35,7 @@ from aiortc.codecs.base import Decoder
 
 log = logging.getLogger(__name__)
 
-__all__ = ["InlineDecoder", "take_over"]
+__all__ = ["DecodeThread", "InlineDecoder", "take_over"]
 
 #: the private attributes of aiortc's RTCRtpReceiver this relies on (name-mangled)
 _QUEUE = "_RTCRtpReceiver__decoder_queue"
@@ -43,17 +44,23 @@ _ERROR = "_RTCRtpReceiver__decoder_error"
 
 
 class InlineDecoder:
-    """Decodes a receiver's encoded frames where they are handed over (see the module docstring).
+    """Decodes a receiver's encoded frames as they are handed over (see the module docstring).
 
-    ``on_frame(frame)`` gets every decoded picture, on the loop thread; ``on_end()`` is called once when the
-    receiver stops (aiortc's end-of-stream, the `None` it puts).
+    Without ``thread`` each frame is decoded at once, on the loop thread; with one, the frame is queued to that
+    `DecodeThread` (shared by every session of the worker) and decoded there. ``on_frame(frame)`` gets every
+    decoded picture on the thread that decoded it; ``on_end()`` is called once, on the loop thread, when the
+    receiver stops (aiortc's end-of-stream, the `None` it puts). `stop` ends it from our side; once it returns,
+    ``on_frame`` is not called again.
     """
 
     def __init__(self, name: str, on_frame: Callable[[av.VideoFrame], None],
-                 on_end: Callable[[], None] | None = None) -> None:
+                 on_end: Callable[[], None] | None = None, thread: DecodeThread | None = None) -> None:
         self.name = name
         self._on_frame = on_frame
         self._on_end = on_end
+        self._thread = thread
+        #: held while a frame is decoded and handed on, so that `stop` can wait for the one in flight
+        self._busy = threading.Lock()
         self._decoder: Decoder | None = None
         self._codec_name = ""
         #: aiortc's flag asking the receiver to send a PLI (set by `take_over`)
@@ -73,8 +80,20 @@ class InlineDecoder:
             return
         if self.ended:
             return
-        codec, encoded = item
         self.encoded += 1
+        if self._thread is not None:
+            self._thread.submit(self, item)
+        else:
+            self.decode(item)
+
+    def decode(self, item: tuple[Any, Any]) -> None:
+        """Decode one encoded frame and hand on its pictures (on the loop thread, or on the `DecodeThread`)."""
+        with self._busy:
+            if not self.ended:
+                self._decode(item)
+
+    def _decode(self, item: tuple[Any, Any]) -> None:
+        codec, encoded = item
         if codec.name != self._codec_name or self._decoder is None:
             self._decoder = get_decoder(codec)
             self._codec_name = codec.name
@@ -106,13 +125,71 @@ class InlineDecoder:
 
     # ----- ours --------------------------------------------------------------------------------------------
 
+    def stop(self) -> None:
+        """No more pictures: wait for a frame being decoded on the `DecodeThread` (a few ms at most), drop the
+        queued ones. Safe to call more than once; ``on_end`` is not called."""
+        with self._busy:
+            self.ended = True
+            self._decoder = None  # frees the codec context (and its frame pool) now
+
     def _end(self) -> None:
         if self.ended:
             return
-        self.ended = True
-        self._decoder = None  # frees the codec context (and its frame pool) now
+        self.stop()
         if self._on_end is not None:
             self._on_end()
+
+
+class DecodeThread:
+    """One thread per worker process that decodes every session's video, in the order the frames completed.
+
+    The loop thread only appends to a deque (and wakes the thread if it sleeps); decoding runs here, mostly
+    outside the GIL (PyAV releases it inside FFmpeg), so the RTP path keeps its pace while a 720p frame decodes,
+    and a machine under load still gives the worker two threads' worth of CPU share rather than one. One thread
+    rather than aiortc's one per receiver: 15 decoder threads contending for the GIL cost more than they decode.
+    """
+
+    def __init__(self, name: str = "video-decode") -> None:
+        self._queue: collections.deque[tuple[InlineDecoder, tuple[Any, Any]]] = collections.deque()
+        self._wake = threading.Event()
+        self._idle = False
+        self._stopping = False
+        #: the most frames ever waiting (a decoder that cannot keep up shows here first)
+        self.deepest = 0
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    def submit(self, decoder: InlineDecoder, item: tuple[Any, Any]) -> None:
+        """Queue a frame of ``decoder`` (called on the loop thread)."""
+        self._queue.append((decoder, item))
+        depth = len(self._queue)
+        self.deepest = max(self.deepest, depth)
+        if self._idle:
+            self._wake.set()
+
+    def _run(self) -> None:
+        queue_, wake = self._queue, self._wake
+        while not self._stopping:
+            try:
+                decoder, item = queue_.popleft()
+            except IndexError:
+                self._idle = True  # set before looking again: a submit after this look sees it and wakes us
+                if not queue_ and not self._stopping:
+                    wake.wait()
+                wake.clear()
+                self._idle = False
+                continue
+            try:
+                decoder.decode(item)
+            except Exception:  # one session's trouble must not end every session's decoding
+                log.exception("%s: decoding failed", decoder.name)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop after the frame in hand; frames still queued are dropped."""
+        self._stopping = True
+        self._wake.set()
+        self._thread.join(timeout)
+        self._queue.clear()
 
 
 def take_over(receiver: RTCRtpReceiver, decoder: InlineDecoder) -> bool:

@@ -34,9 +34,11 @@ from aiortc import RTCConfiguration
 from media import worker as worker_module
 from media.commands import (
     AcceptAnswer,
+    AnswerReceive,
     CloseReceive,
     Command,
     DrainAudio,
+    DrainMicrophone,
     Failure,
     GetConfiguration,
     GetStats,
@@ -48,6 +50,7 @@ from media.commands import (
     SessionStats,
     SetMicrophone,
     Shutdown,
+    TapMicrophone,
     WorkerConfig,
     WorkerReady,
 )
@@ -139,6 +142,8 @@ class MediaEngine:
         self._sessions: dict[str, _Session] = {}
         self._generations = [0] * tiles
         self._requests = itertools.count(1)
+        #: the worker that taps the microphone for the recorder, and how far its tap was read
+        self._tap: tuple[int, int] | None = None
         self._started = False
         self._closed = False
 
@@ -335,6 +340,48 @@ class MediaEngine:
         log.info("session %s: receiving on worker %d, tile %s", session, worker.index, tile)
         return str(offer)
 
+    async def answer_session(self, session: str, offer: str, *, tile: int | None = None, video: bool = True,
+                             quality: Literal["thumb", "hd"] = "thumb") -> str:
+        """Open a receive-only session by answering an offer (the SFU plane: the SFU offers to sinks); our complete
+        SDP answer, to send as ``media.answer``. Video lands on ``tile`` (the first free one when None); an
+        audio-only session (``video=False``) takes no tile."""
+        wall = self._running()
+        if session in self._sessions:
+            raise ValueError(f"session {session} is already open")
+        tile = self._tile_for(wall, tile) if video else None
+        worker, generation = self._place(session, tile, LOAD.get(quality, 1) if video else 1)
+        try:
+            answer = await self._call(worker, AnswerReceive(session, tile, generation, offer))
+        except BaseException:
+            self._sessions.pop(session, None)
+            worker.sessions.pop(session, None)
+            raise
+        log.info("session %s: receiving on worker %d, tile %s (answered)", session, worker.index, tile)
+        return str(answer)
+
+    def _tile_for(self, wall: FrameWall, tile: int | None) -> int:
+        if tile is None:
+            return self._free_tile(wall)
+        if not 0 <= tile < wall.tiles:
+            raise ValueError(f"tile {tile} is not on the wall (0..{wall.tiles - 1})")
+        if any(s.tile == tile for s in self._sessions.values()):
+            raise ValueError(f"tile {tile} already shows another session")
+        return tile
+
+    def _place(self, session: str, tile: int | None, load: int) -> tuple[_Worker, int]:
+        """The least-loaded live worker for a new session, and the tile's next generation."""
+        live = [w for w in self._workers if not w.lost]
+        if not live:
+            raise MediaWorkerLost("EOFError", "no media worker is running")
+        worker = min(live, key=lambda w: (w.load, w.index))
+        generation = 0
+        if tile is not None:
+            self._generations[tile] += 1
+            generation = self._generations[tile]
+        self._sessions[session] = _Session(session, worker.index, tile)
+        worker.sessions[session] = load
+        return worker, generation
+
     def set_quality(self, session: str, quality: Literal["thumb", "hd"]) -> None:
         """Note a session's new quality, which only re-weighs its worker's load for placing new sessions.
 
@@ -444,6 +491,29 @@ class MediaEngine:
             assert isinstance(reply, dict)
             drained.update(reply)
         return drained
+
+    async def tap_microphone(self, on: bool) -> bool:
+        """Read the microphone into a worker's tap while the desk talks (``on``), for the recorder
+        (media/mic_tap.py); whether that changed anything (False without a microphone)."""
+        if not self.microphone:
+            return False
+        if self._tap is None or self._workers[self._tap[0]].lost:
+            live = [w for w in self._workers if not w.lost]
+            if not live or not on:
+                return False
+            self._tap = (live[0].index, 0)
+        return bool(await self._call(self._workers[self._tap[0]], TapMicrophone(on)))
+
+    async def drain_microphone(self) -> npt.NDArray[np.int16]:
+        """The microphone's samples tapped since the last call (mono 48 kHz int16; empty when none)."""
+        if self._tap is None or self._workers[self._tap[0]].lost:
+            return np.zeros(0, dtype=np.int16)
+        index, position = self._tap
+        reply = await self._call(self._workers[index], DrainMicrophone(position))
+        assert isinstance(reply, tuple)
+        new_position, pcm = reply
+        self._tap = (index, int(new_position))
+        return np.asarray(pcm, dtype=np.int16)
 
     def read_tile(self, tile: int, since: int = -1) -> TileFrame | None:
         """The tile's latest frame if newer than ``since`` (a `TileFrame.seq`), else None; never blocks."""

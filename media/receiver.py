@@ -29,7 +29,7 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from media.audio import AudioTail
 from media.commands import SessionStats, StreamStats
-from media.decode import InlineDecoder, take_over
+from media.decode import DecodeThread, InlineDecoder, take_over
 from media.frames import FrameWall
 from media.sender import h264_preferences
 from media.sources import GatedTrack, microphone_track
@@ -141,10 +141,11 @@ class StreamCounter:
             self._recent.popleft()
 
     def fps(self, now: float) -> float:
-        self._prune(now)
-        if len(self._recent) < 2:
+        # read without pruning: `frame` may run on the decode thread meanwhile (list() copies under the GIL)
+        recent = [t for t in list(self._recent) if t >= now - FPS_WINDOW]
+        if len(recent) < 2:
             return 0.0
-        return (len(self._recent) - 1) / max(now - self._recent[0], 1e-6)
+        return (len(recent) - 1) / max(now - recent[0], 1e-6)
 
     def snapshot(self, now: float, *, decode_errors: int, packets_received: int, packets_lost: int,
                  jitter_ms: float = 0.0, packets_nacked: int = 0) -> StreamStats:
@@ -161,7 +162,7 @@ class ReceiveSession:
     def __init__(self, session: str, *, wall: FrameWall, tile: int | None, generation: int, video: bool,
                  audio: bool, configuration: RTCConfiguration, decode_errors: DecodeErrorCounter,
                  on_state: Callable[[str, str], None], audio_keep: float = 2.0,
-                 microphone: str | None = None) -> None:
+                 microphone: str | None = None, decoding: DecodeThread | None = None) -> None:
         if not video and not audio:
             raise ValueError(f"session {session}: nothing to receive")
         self.session = session
@@ -175,6 +176,8 @@ class ReceiveSession:
         self.mic_open = False
         self._mic: GatedTrack | None = None
         self._decode_errors = decode_errors
+        #: the worker's video decode thread (None: decode on the loop thread as frames complete)
+        self._decoding = decoding
         self._on_state = on_state
         self.video = StreamCounter("video")
         self.audio = StreamCounter("audio")
@@ -206,7 +209,7 @@ class ReceiveSession:
             transceiver = self._pc.addTransceiver("video", direction="recvonly")
             transceiver.setCodecPreferences(h264_preferences())
             self._nacks = NackCounter(transceiver.receiver)
-            decoder = InlineDecoder(f"session {self.session}", self._show)
+            decoder = InlineDecoder(f"session {self.session}", self._show, thread=self._decoding)
             if take_over(transceiver.receiver, decoder):
                 self._video_decoder = decoder
         if self._want_audio and self._microphone:
@@ -215,6 +218,19 @@ class ReceiveSession:
         elif self._want_audio:
             self._pc.addTransceiver("audio", direction="recvonly")
         await self._pc.setLocalDescription(await self._pc.createOffer())
+        return str(self._pc.localDescription.sdp)
+
+    async def answer(self, offer: str) -> str:
+        """Answer the SFU's offer instead of offering (SPEC §5.14.9: the SFU offers to sinks); our complete answer.
+        Whatever the offer sends is received as `offer` would: video onto the tile, decoded inline, audio kept."""
+        await self._pc.setRemoteDescription(RTCSessionDescription(sdp=offer, type="offer"))
+        for transceiver in self._pc.getTransceivers():
+            if transceiver.kind == "video" and self._video_decoder is None:
+                self._nacks = NackCounter(transceiver.receiver)
+                decoder = InlineDecoder(f"session {self.session}", self._show, thread=self._decoding)
+                if take_over(transceiver.receiver, decoder):
+                    self._video_decoder = decoder
+        await self._pc.setLocalDescription(await self._pc.createAnswer())
         return str(self._pc.localDescription.sdp)
 
     async def accept_answer(self, sdp: str) -> None:
@@ -307,6 +323,8 @@ class ReceiveSession:
         self._closed = True
         self.mic_open = False
         await self._pc.close()
+        if self._video_decoder is not None:
+            self._video_decoder.stop()  # no picture lands on the tile after this (it may be given to another)
         if self._mic is not None:
             self._mic.stop()
         drains = set(self._drains)

@@ -141,6 +141,9 @@ class ClipTrack(_PacedTrack):
         self._next_clip: EncodedClip | None = None
         self._time_base = fractions.Fraction(1, VIDEO_CLOCK)
         self._pts = 0
+        self._keyframe_wanted = False
+        #: keyframe requests that made the clip skip ahead to its next keyframe
+        self.keyframe_jumps = 0
 
     @property
     def frames_sent(self) -> int:
@@ -151,12 +154,25 @@ class ClipTrack(_PacedTrack):
         """Continue with ``clip`` (from its first keyframe) at the next frame: a quality switch."""
         self._next_clip = clip if isinstance(clip, EncodedClip) else load_clip(clip)
 
+    def request_keyframe(self) -> None:
+        """A receiver lost the picture (RTCP PLI or FIR, e.g. an SFU's new subscriber): a pre-encoded clip cannot
+        make a keyframe, so the next frame sent is the clip's next keyframe (skipping ahead to it, at most one
+        keyframe interval), rather than the new viewer waiting for it."""
+        self._keyframe_wanted = True
+
     async def recv(self) -> av.Packet:  # type: ignore[type-arg]
         await self._pace()
         if self._next_clip is not None:
             self.clip, self._next_clip, self._index = self._next_clip, None, 0
             self._period = 1 / self.clip.fps
             self._start = asyncio.get_running_loop().time() - self._emitted * self._period
+        if self._keyframe_wanted:
+            self._keyframe_wanted = False
+            if not self.clip.keyframes[self._index]:
+                keyframes = self.clip.keyframes
+                ahead = next((i for i in range(self._index + 1, len(keyframes)) if keyframes[i]), 0)
+                self._index = ahead
+                self.keyframe_jumps += 1
         packet = av.Packet(self.clip.units[self._index])
         packet.pts = self._pts
         packet.time_base = self._time_base

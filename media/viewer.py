@@ -54,6 +54,12 @@ class FeedViewer:
     async def accept_answer(self, sdp: str) -> None:
         await self._pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="answer"))
 
+    async def answer(self, offer: str) -> str:
+        """Answer an offer instead (the SFU media plane: the SFU offers to sinks); our complete answer."""
+        await self._pc.setRemoteDescription(RTCSessionDescription(sdp=offer, type="offer"))
+        await self._pc.setLocalDescription(await self._pc.createAnswer())
+        return str(self._pc.localDescription.sdp)
+
     def _track(self, track: MediaStreamTrack) -> None:
         task = asyncio.get_running_loop().create_task(self._drain(track), name=f"view-{self.name}-{track.kind}")
         self._drains.add(task)

@@ -17,9 +17,11 @@ from aiortc import RTCIceServer
 
 from media.commands import (
     AcceptAnswer,
+    AnswerReceive,
     CloseReceive,
     Command,
     DrainAudio,
+    DrainMicrophone,
     Failure,
     GetConfiguration,
     GetStats,
@@ -30,11 +32,13 @@ from media.commands import (
     SessionStats,
     SetMicrophone,
     Shutdown,
+    TapMicrophone,
     WorkerConfig,
     WorkerReady,
 )
 from media.frames import FrameWall
 from media.ice import ice_configuration, restrict_host_addresses
+from media.mic_tap import MicrophoneTap
 from media.receiver import DecodeErrorCounter, ReceiveSession
 
 log = logging.getLogger(__name__)
@@ -55,6 +59,8 @@ class MediaWorker:
         ])
         self._decode_errors = DecodeErrorCounter()
         self.sessions: dict[str, ReceiveSession] = {}
+        #: the desk's microphone read while the desk talks, for its recorder (media/mic_tap.py)
+        self.mic_tap = MicrophoneTap(config.microphone, config.audio_keep)
         self._tasks: set[asyncio.Task[None]] = set()
         self._stopping = asyncio.Event()
 
@@ -80,6 +86,7 @@ class MediaWorker:
             for session in list(self.sessions.values()):
                 await session.close()
             self.sessions.clear()
+            await self.mic_tap.close()
             self._decode_errors.uninstall()
             self._wall.close()
 
@@ -125,6 +132,21 @@ class MediaWorker:
                 del self.sessions[command.session]
                 await receiver.close()
                 raise
+        if isinstance(command, AnswerReceive):
+            if command.session in self.sessions:
+                raise ValueError(f"session {command.session} is already open")
+            receiver = ReceiveSession(command.session, wall=self._wall, tile=command.tile,
+                                      generation=command.generation, video=command.tile is not None,
+                                      audio=command.tile is None, configuration=self._configuration,
+                                      decode_errors=self._decode_errors, on_state=self._session_state,
+                                      audio_keep=self.config.audio_keep)
+            self.sessions[command.session] = receiver
+            try:
+                return await receiver.answer(command.offer)
+            except BaseException:
+                del self.sessions[command.session]
+                await receiver.close()
+                raise
         if isinstance(command, AcceptAnswer):
             await self._session(command.session).accept_answer(command.sdp)
             return None
@@ -158,6 +180,11 @@ class MediaWorker:
                     pcm, now_at = self.sessions[name].audio_tail.since(position)
                     drained[name] = (now_at, pcm)
             return drained
+        if isinstance(command, TapMicrophone):
+            return self.mic_tap.set(command.on)
+        if isinstance(command, DrainMicrophone):
+            pcm, position = self.mic_tap.since(command.position)
+            return position, pcm
         if isinstance(command, GetConfiguration):
             return self._configuration
         if isinstance(command, Shutdown):

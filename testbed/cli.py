@@ -56,6 +56,63 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="run the platform as a dual-live pair: instances A and B and a witness, as processes")
 
 
+def _port_range(text: str) -> tuple[int, int]:
+    low, sep, high = text.partition("-")
+    try:
+        if not sep:
+            raise ValueError
+        return int(low), int(high)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a port range is LOW-HIGH, e.g. 20000-20999, not {text!r}") from None
+
+
+def add_media_arguments(parser: argparse.ArgumentParser) -> None:
+    """`trunkdesk testbed --media janus`: the SFU media plane, with a Janus the testbed starts and stops itself."""
+    parser.add_argument("--media", choices=("direct", "janus"), default="direct",
+                        help="media plane: direct (peer to peer, the default) or janus (the platform brokers its own "
+                             "Janus SFU: each terminal publishes once, any number of consoles watch)")
+    parser.add_argument("--media-address", action="append", default=[], metavar="ADDR",
+                        help="an address (or interface) the terminals' and Janus's media may use (repeatable); the "
+                             "Janus plane needs one that is not loopback: Janus cannot run ICE over 127.0.0.1")
+    parser.add_argument("--janus-port", type=int, default=0,
+                        help="port of Janus's API, on 127.0.0.1 (default: a free one)")
+    parser.add_argument("--rtp-ports", type=_port_range, default=(20000, 20999), metavar="LOW-HIGH",
+                        help="UDP ports Janus's media may use (default 20000-20999)")
+
+
+async def start_janus(args: argparse.Namespace, command: str) -> Any:
+    """The testbed's own Janus for ``--media janus`` (None for the direct plane), started; prints one ``janus``
+    line. SystemExit(2) with the reason (and the install command when janus is missing)."""
+    if getattr(args, "media", "direct") != "janus":
+        return None
+    from testbed.janus import JanusConfig, JanusNotInstalled, JanusProcess, JanusStartError
+
+    if not args.media_address:
+        print(f"trunkdesk {command}: the Janus plane needs --media-address: an address of this machine other than "
+              "loopback (Janus cannot run ICE over 127.0.0.1), e.g. its LAN address; media between the testbed's "
+              "own processes stays on the machine", file=sys.stderr)
+        raise SystemExit(2)
+    try:
+        config = JanusConfig(api_port=args.janus_port, rtp_ports=args.rtp_ports,
+                             ice_enforce=tuple(args.media_address))
+    except ValueError as exc:
+        print(f"trunkdesk {command}: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    janus = JanusProcess(config)
+    try:
+        await janus.start()
+    except JanusNotInstalled as exc:
+        print(f"trunkdesk {command}: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    except (JanusStartError, OSError) as exc:
+        print(f"trunkdesk {command}: Janus did not start: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    low, high = config.rtp_ports
+    print(f"janus {janus.url} pid {janus.pid} media on {', '.join(args.media_address)} RTP ports {low}-{high}",
+          flush=True)
+    return janus
+
+
 def add_tls_arguments(parser: argparse.ArgumentParser) -> None:
     """`trunkdesk testbed --tls`: serve wss with a certificate from the testbed's own test CA."""
     parser.add_argument("--tls", action="store_true",
@@ -84,6 +141,9 @@ def add_platform_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tls-cert", type=Path, default=None,
                         help="serve wss:// with this certificate chain (PEM); needs --tls-key")
     parser.add_argument("--tls-key", type=Path, default=None, help="private key (PEM) of --tls-cert")
+    parser.add_argument("--janus-url", default=None, metavar="URL",
+                        help="the SFU media plane: broker the Janus whose API is at URL (ws://127.0.0.1:PORT) while "
+                             "active; without it, the direct media plane")
 
 
 def add_witness_arguments(parser: argparse.ArgumentParser) -> None:
@@ -177,7 +237,7 @@ async def run_platform(args: argparse.Namespace) -> int:
         return 2
     try:
         platform = PlatformServer(line, host=args.host, port=args.port, instance=args.instance, pair=pair,
-                                  announce=args.announce, ssl=tls)
+                                  announce=args.announce, ssl=tls, janus_url=args.janus_url)
     except ValueError as exc:  # an --announce address or the instance name does not fit SPEC §8
         print(f"trunkdesk platform: cannot announce: {exc}", file=sys.stderr)
         return 2
@@ -236,12 +296,16 @@ async def run(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as exc:
         print(f"trunkdesk testbed: cannot make the test certificates: {exc}", file=sys.stderr)
         return 2
+    janus = await start_janus(args, "testbed")
     platform = PlatformServer(line, host=args.host, port=args.port, instance="A",
-                              ssl=certs.server_context() if certs is not None else None)
+                              ssl=certs.server_context() if certs is not None else None,
+                              janus_url=janus.url if janus is not None else None)
     try:
         await platform.start()
     except OSError as exc:
         print(f"trunkdesk testbed: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        if janus is not None:
+            await janus.stop()
         return 2
     print(f"listening {platform.url}", flush=True)
     if certs is not None:
@@ -253,10 +317,20 @@ async def run(args: argparse.Namespace) -> int:
         nonlocal last_grants
         figures = platform.summary()
         grants, last_grants = figures["floor_grants"] - last_grants, figures["floor_grants"]
+        media = ""
+        if platform.sfu is not None:
+            feeds = sum(1 for s in platform.state.video.sessions.values() if s.publication)
+            media = f"  media plane {'up' if platform.sfu.up else 'DOWN'} ({feeds} feeds published)"
         return (f"terminals {figures['terminals_registered']:4d}  consoles {figures['consoles']:2d}  "
-                f"calls {figures['calls']:3d}  floor grants/s {grants:4d}  requests {figures['requests']}")
+                f"calls {figures['calls']:3d}  floor grants/s {grants:4d}  requests {figures['requests']}{media}")
 
-    return await _simulate(args, line, platform.url, certs, summary=summary, stop_platform=platform.stop)
+    async def stop_platform() -> None:
+        await platform.stop()
+        if janus is not None:
+            await janus.stop()
+            print("janus stopped", flush=True)
+
+    return await _simulate(args, line, platform.url, certs, summary=summary, stop_platform=stop_platform)
 
 
 async def run_pair(args: argparse.Namespace) -> int:
@@ -273,12 +347,16 @@ async def run_pair(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as exc:
         print(f"trunkdesk testbed: cannot make the test certificates: {exc}", file=sys.stderr)
         return 2
-    pair = PairProcesses(line=args.line, host=args.host, base_port=args.port, tls=certs)
+    janus = await start_janus(args, "testbed")
+    pair = PairProcesses(line=args.line, host=args.host, base_port=args.port, tls=certs,
+                         extra=["--janus-url", janus.url] if janus is not None else None)
     try:
         await pair.start()
     except (OSError, RuntimeError, TimeoutError) as exc:
         print(f"trunkdesk testbed: the pair did not start: {exc}", file=sys.stderr)
         await pair.stop()
+        if janus is not None:
+            await janus.stop()
         return 2
     for url in pair.urls:
         print(f"listening {url}", flush=True)
@@ -291,7 +369,13 @@ async def run_pair(args: argparse.Namespace) -> int:
         registered = getattr(fleet_view[0].stats(), "registered", 0) if fleet_view else 0
         return f"{roles}  terminals {registered}"
 
-    return await _simulate(args, line, pair.urls, certs, summary=summary, stop_platform=pair.stop,
+    async def stop_pair() -> None:
+        await pair.stop()
+        if janus is not None:
+            await janus.stop()
+            print("janus stopped", flush=True)
+
+    return await _simulate(args, line, pair.urls, certs, summary=summary, stop_platform=stop_pair,
                            fleet_view=fleet_view)
 
 
@@ -309,8 +393,13 @@ async def _simulate(args: argparse.Namespace, line: Line, urls: str | list[str],
         if not args.no_terminals:
             from testbed.terminals.fleet import Fleet
 
+            media = None
+            if getattr(args, "media_address", None):
+                from testbed.terminals.feeds import FeedSettings
+
+                media = FeedSettings(allowed_addresses=tuple(args.media_address))
             fleet = Fleet(line, urls, seed=args.seed, rate=args.rate, speed=args.speed,
-                          ssl=certs.client_context() if certs is not None else None)
+                          ssl=certs.client_context() if certs is not None else None, media=media)
             await fleet.start()
             clock = fleet.service  # desks that draw the timetable (the train graph) take the line's clock from this
             print(f"service clock {clock.start:.3f} {clock.speed:g} {clock.offset:.3f}", flush=True)

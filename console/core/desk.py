@@ -141,7 +141,7 @@ class Desk(RecordingCommands):
             voice = self.media.voice if self.media is not None else None
             try:
                 self.recorder = DeskRecorder(recording, log=self.log, world=self.world,
-                                             heard=voice.heard if voice is not None else dict, clock=clock)
+                                             heard=voice.recorded if voice is not None else dict, clock=clock)
             except (OSError, sqlite3.Error) as exc:  # the desk runs on without recording, and says so
                 logger.error("recording is off: %s cannot be used: %s", recording.folder, exc)
                 self.log.record("recording_unavailable", actor="desk",

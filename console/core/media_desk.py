@@ -33,8 +33,8 @@ from typing import Any, Literal
 from console.core.config import ConfigError, MediaSettings, ice_servers
 from console.core.media_restore import MediaRestoring, Record
 from console.core.video_wall import TILES, Quality, VideoTile, VideoWall, WallFull
-from console.core.voice import DeskVoice
-from console.core.world import World
+from console.core.voice import WARM_LINKS, DeskVoice
+from console.core.world import World, media_plane_down
 from media.audio import Pcm
 from media.commands import IceServer, SessionStats
 from media.engine import MediaEngine, MediaWorkerError
@@ -80,6 +80,9 @@ class MediaOptions:
     microphone: str = ""
     #: open voice links at all (hear talkers, talk to parties)
     voice: bool = True
+    #: voice links kept open ahead to members of the monitored groups, so that a first burst is heard whole
+    #: (console/core/voice.py); 0: links open only once a talker takes the floor
+    warm_voice_links: int = WARM_LINKS
     log_level: int = logging.WARNING
 
 
@@ -130,6 +133,10 @@ class _Session:
     offered: asyncio.Event = field(default_factory=asyncio.Event)
     opened: bool = False
     closed: bool = False
+    #: "sfu": the platform's SFU offers and this desk answers (SPEC §5.14.9); hidden tiles are paused, not stopped
+    plane: str = "direct"
+    #: one answer at a time (a new offer, after the SFU came back, replaces the peer connection)
+    answering: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 class DeskMedia(MediaRestoring):
@@ -154,7 +161,7 @@ class DeskMedia(MediaRestoring):
         self._init_restoring()
         self._notify = notify
         self.wall = VideoWall(settings.tiles)
-        self.voice = DeskVoice(world, me, holding)
+        self.voice = DeskVoice(world, me, holding, warm_links=settings.warm_voice_links)
         self.engine: MediaEngine | None = None
         self._starting: asyncio.Future[MediaEngine] | None = None
         self._sessions: dict[str, _Session] = {}
@@ -164,6 +171,9 @@ class DeskMedia(MediaRestoring):
         self._activity_sent: dict[str, float] = {}
         self._voice_task: asyncio.Task[None] | None = None
         self._audio_running = False
+        #: the microphone is tapped for the recorder (the desk talks), and its tap still has samples to read
+        self._mic_tapped = False
+        self._mic_draining = False
         self._closed = False
         #: hears every session's stats once a second (the desk's quality monitor)
         self.on_stats: Callable[[dict[str, SessionStats]], None] | None = None
@@ -282,16 +292,30 @@ class DeskMedia(MediaRestoring):
             self.engine.set_quality(tile.session, tile.quality)
 
     async def hide(self, tile: int) -> None:
-        """Hide a tile: its feed is stopped (nothing is received for it); `show` brings it back."""
+        """Hide a tile: its feed is stopped (nothing is received for it); `show` brings it back. In the SFU plane
+        the session is paused instead (the SFU relays nothing to this desk, and showing it again is immediate)."""
+        placed = self.wall.tiles.get(tile)
+        found = self._sessions.get(placed.session) if placed is not None and placed.session is not None else None
+        if found is not None and found.plane == "sfu":
+            self.wall.hide(tile, keep_session=True)
+            await self._run("pause_video", wire.VideoPause(id=0, session=found.session, paused=True),
+                            terminal=found.source)
+            return
         session = self.wall.hide(tile)
         if session is not None:
             await self._stop(session, "stop_video")
 
     async def show(self, tile: int) -> str:
-        """Show a hidden tile again: its source's feed is pulled anew; the new session id."""
+        """Show a hidden tile again: its source's feed is pulled anew (resumed, in the SFU plane); the session id."""
         placed = self.wall.tiles.get(tile)
         if placed is None or not placed.hidden:
             raise ValueError(f"tile {tile} is not hidden")
+        if placed.session is not None and placed.session in self._sessions:
+            session = placed.session
+            self.wall.unhide(tile, time.monotonic())
+            await self._run("resume_video", wire.VideoPause(id=0, session=session, paused=False),
+                            terminal=placed.source)
+            return session
         camera = placed.source if placed.asked != placed.source else None
         return await self.pull_video(placed.asked, placed.quality, camera=camera, tile=tile)
 
@@ -318,6 +342,10 @@ class DeskMedia(MediaRestoring):
             found = self._sessions.get(message.session)
             if found is not None:
                 self._spawn(self._accept(found, message.sdp), f"desk-media-answer-{message.session}")
+        elif isinstance(message, wire.MediaOffer):
+            found = self._sessions.get(message.session)
+            if found is not None and found.plane == "sfu":
+                self._spawn(self._answer(found, message.sdp), f"desk-media-offer-{message.session}")
         elif isinstance(message, wire.FloorGranted | wire.FloorTaken | wire.FloorIdle | wire.CallStarted
                         | wire.CallEnded | wire.Snapshot | wire.AffiliationUpdate):
             self._voice_changed.set()
@@ -342,7 +370,9 @@ class DeskMedia(MediaRestoring):
             found = self._new_session(message)
             if found is None:
                 return
-            self._spawn(self._open(found), f"desk-media-open-{name}")
+            found.plane = message.plane
+            if found.plane != "sfu":  # in the SFU plane the SFU offers, once the source publishes
+                self._spawn(self._open(found), f"desk-media-open-{name}")
         if found.kind == "video":
             self.wall.session_state(name, message.state, message.quality)
             found.quality = message.quality
@@ -418,6 +448,34 @@ class DeskMedia(MediaRestoring):
             with contextlib.suppress(MediaWorkerError, TimeoutError):
                 await engine.close_session(name)
 
+    async def _answer(self, found: _Session, sdp: str) -> None:
+        """Answer the SFU's offer (SPEC §5.14.9); a later offer for the same session (the SFU came back) replaces the
+        peer connection, on the same tile."""
+        async with found.answering:
+            if found.closed:
+                return
+            try:
+                engine = await self.start()
+                if found.opened:
+                    found.opened = False
+                    with contextlib.suppress(MediaWorkerError, TimeoutError):
+                        await engine.close_session(found.session)
+                if found.tile is not None:
+                    await self._free_engine_tile(engine, found.tile)
+                answer = await engine.answer_session(found.session, sdp, tile=found.tile,
+                                                     video=found.kind == "video", quality=found.quality)
+            except (MediaWorkerError, ValueError, RuntimeError, TimeoutError) as exc:
+                logger.warning("session %s from %s: cannot receive: %s", found.session, found.source, exc)
+                if not found.closed:
+                    await self._stop(found.session, "stop_video", quiet=True)
+                return
+            found.opened = True
+            if found.closed:
+                await engine.close_session(found.session)
+                return
+            self._send(wire.MediaAnswer(session=found.session, sdp=answer))
+            logger.info("session %s from %s: answered the SFU (%s)", found.session, found.source, found.kind)
+
     async def _accept(self, found: _Session, sdp: str) -> None:
         async with asyncio.timeout(OFFER_WAIT):
             await found.offered.wait()
@@ -437,7 +495,7 @@ class DeskMedia(MediaRestoring):
         if found.kind == "video":
             self.wall.session_ended(session, state)
         else:
-            self.voice.session_ended(session)
+            self.voice.session_ended(session, time.monotonic())
             self._voice_changed.set()
         if found.opened and self.engine is not None:
             self._spawn(self.engine.close_session(session), f"desk-media-close-{session}")
@@ -449,6 +507,10 @@ class DeskMedia(MediaRestoring):
         if link is not None:
             link.state = state
             self._voice_changed.set()
+        found = self._sessions.get(session)
+        if state == "failed" and found is not None and found.plane == "sfu" and media_plane_down(self.world):
+            logger.warning("session %s: media failed with the media plane down: kept for its return", session)
+            return
         if state == "failed" and session in self._sessions:
             logger.warning("session %s: media failed, stopping it", session)
             self._spawn(self._stop(session, "stop_video", quiet=True), f"desk-media-failed-{session}")
@@ -479,7 +541,30 @@ class DeskMedia(MediaRestoring):
                     await engine.set_microphone(plan.unkey, False)
                 if plan.key:
                     await engine.set_microphone(plan.key, True)
+            await self._follow_microphone(engine)
             self._report_activity()
+
+    async def _follow_microphone(self, engine: MediaEngine | None) -> None:
+        """Tap the microphone for the recorder while the desk talks, links or not (media/mic_tap.py); the engine
+        is started for it if it is not yet."""
+        wanted = bool(self.settings.microphone) and bool(self.voice.speaking())
+        if wanted == self._mic_tapped:
+            return
+        if engine is None:
+            if wanted:
+                self._spawn(self._start_for_voice(), "desk-media-start-microphone")
+            return
+        try:
+            await engine.tap_microphone(wanted)
+        except (MediaWorkerError, TimeoutError) as exc:
+            logger.warning("the microphone is not %s for recording: %s", "tapped" if wanted else "untapped", exc)
+            return
+        self._mic_tapped = wanted
+        self._mic_draining = True
+
+    async def _start_for_voice(self) -> None:
+        await self.start()
+        self._voice_changed.set()
 
     async def _pull_voice(self, terminal: str) -> None:
         await self.start()
@@ -544,6 +629,12 @@ class DeskMedia(MediaRestoring):
                     drained = {}
                 for session, (position, pcm) in drained.items():
                     self.voice.take_audio(session, position, pcm)
+            if engine is not None and self._mic_draining:
+                self._mic_draining = self._mic_tapped  # once more after the tap stopped: what it still held
+                try:
+                    self.voice.take_own_audio(await engine.drain_microphone())
+                except (MediaWorkerError, TimeoutError) as exc:
+                    logger.warning("the microphone's audio not read: %s", exc)
             now = loop.time()
             count = int((now - rendered_until) * self.voice.mixer.rate)
             if count > 0:

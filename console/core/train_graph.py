@@ -187,7 +187,7 @@ class TrainTracks:
                 return None
             track = self.tracks[radio] = Track(radio, number, Series(self.keep))
         chainage = location.chainage_m
-        if chainage is None:
+        if chainage is None or not math.isfinite(chainage) or not math.isfinite(when):
             if not track.off_line and len(track.positions):
                 track.positions.append(when, math.nan)
                 self.version += 1

@@ -158,8 +158,9 @@ class VideoWall:
                 changed.append(placed)
         return changed
 
-    def hide(self, tile: int) -> str | None:
-        """Hide a tile: its feed is to stop (the session returned, if any); the tile keeps its source."""
+    def hide(self, tile: int, *, keep_session: bool = False) -> str | None:
+        """Hide a tile: its feed is to stop (the session returned, if any); the tile keeps its source. With
+        ``keep_session`` (the SFU plane) the session stays, paused, and showing the tile resumes it (`unhide`)."""
         placed = self.tiles.get(tile)
         if placed is None:
             raise ValueError(f"tile {tile} shows nothing to hide")
@@ -167,13 +168,26 @@ class VideoWall:
             self.focused = None
             placed.focused = False
             placed.quality = "thumb"
-        session, placed.session = placed.session, None
+        session = placed.session
+        if not keep_session:
+            placed.session = None
         placed.hidden = True
         placed.state = "hidden"
-        placed.media_state = "new"
+        if not keep_session:
+            placed.media_state = "new"
         placed.frames, placed.fps, placed.last_frame_age, placed.frozen = 0, 0.0, None, False
         placed.last_change = placed.connected_at = None
         return session
+
+    def unhide(self, tile: int, now: float) -> VideoTile:
+        """Show a tile hidden with its session kept (paused): the same session resumes (frozen again if it does not
+        bring a picture within `FROZEN_AFTER`)."""
+        placed = self.tiles[tile]
+        placed.hidden = False
+        placed.state = "live"
+        if placed.media_state == "connected":
+            placed.connected_at = now
+        return placed
 
     def restart(self, tile: int) -> VideoTile:
         """The platform's active instance changed: the tile's feed is set up again (same place, source, quality and
@@ -191,7 +205,7 @@ class VideoWall:
     def session_state(self, session: str, state: str, quality: Quality) -> None:
         placed = self.by_session(session)
         if placed is not None:
-            placed.state = state
+            placed.state = "hidden" if placed.hidden else state
             placed.quality = quality
 
     def media_state(self, session: str, state: str, now: float) -> None:
@@ -206,8 +220,8 @@ class VideoWall:
         """The frame wall's sequence number of ``tile`` now, and whether it holds a picture: a new sequence number
         with a picture means a new frame (emptying a tile changes the number too, but leaves no picture)."""
         placed = self.tiles.get(tile)
-        if placed is None or placed.session is None:
-            return
+        if placed is None or placed.session is None or placed.hidden:
+            return  # a hidden tile kept paused (SFU plane) is expected to get nothing
         if seq != placed.seq:
             placed.seq = seq
             if has_picture:

@@ -604,4 +604,14 @@ def _coalesce(changes: list[Change]) -> list[Change]:
     return [TerminalChanged(frozenset(terminal_ids)), *merged] if terminal_ids else merged
 
 
-__all__ = ["Observer", "World"]
+#: the code of the alarm the platform raises while its SFU (Janus) is unreachable (SPEC §5.14.9)
+MEDIA_PLANE_DOWN = "media_plane_down"
+
+
+def media_plane_down(world: World) -> wire.AlarmInfo | None:
+    """The platform's "media plane down" alarm while it is raised (not cleared): the SFU's media has stopped and
+    the platform is reconnecting; the desk says so in the status bar and keeps its SFU sessions for the return."""
+    return next((a for a in world.alarms.values() if a.code == MEDIA_PLANE_DOWN and a.state != "cleared"), None)
+
+
+__all__ = ["MEDIA_PLANE_DOWN", "Observer", "World", "media_plane_down"]

@@ -54,8 +54,9 @@ from protocols.messages import (
 from testbed.line import Line
 from testbed.platform import peer as pm
 from testbed.platform.beacon import DiscoveryBeacon
+from testbed.platform.janus_plane import JanusPlane
 from testbed.platform.journal import Entry, apply_entry, message_entry
-from testbed.platform.model import Outbound
+from testbed.platform.model import SFU, Outbound
 from testbed.platform.state import PlatformState
 from testbed.platform.witness import LEASE, RENEW_EVERY, WitnessClient
 
@@ -113,13 +114,17 @@ class PlatformServer:
         pair: PairConfig | None = None,
         clock: Callable[[], float] = time.time,
         announce: Sequence[str] = (),
+        janus_url: str | None = None,
     ) -> None:
         self.line = line
         self.instance = instance
         self.pair = pair
         self.epoch = epoch if pair is None else 0
         self.role = "active" if pair is None else "standby"
-        self.state = PlatformState(line)
+        self.state = PlatformState(line, media_plane="sfu" if janus_url else "direct")
+        #: the SFU media plane's broker (Janus at ``janus_url``), run while this instance is active
+        self.sfu = JanusPlane(janus_url, line, inject=self._sfu_says, report=self._sfu_state,
+                              talkers=self._talkers) if janus_url else None
         self.clock = clock
         self.heartbeat_interval = heartbeat_interval
         self.terminal_heartbeat = terminal_heartbeat
@@ -168,12 +173,16 @@ class PlatformServer:
             self._spawn(self._pair_loop(), "pair-loop")
         if self.beacon is not None:
             self.beacon.start(self.port)
+        if self.sfu is not None and self.role == "active":
+            self.sfu.start()
         log.info("platform %s listening on %s (%s, epoch %d)", self.instance, self.url, self.role, self.epoch)
 
     async def stop(self) -> None:
         if self.beacon is not None:  # withdraw first: consoles stop being pointed at an instance going away
             await self.beacon.stop()
         self._stopping = True
+        if self.sfu is not None:
+            await self.sfu.stop()
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
@@ -413,11 +422,14 @@ class PlatformServer:
 
     def _deliver(self, out: list[Outbound]) -> None:
         consoles: list[Connection] | None = None
+        sfu = self.sfu if self.sfu is not None and self.sfu.running else None
         for item in out:
             if item.via is not None and item.via != self.instance:
                 continue
             if isinstance(item.message, FloorGranted):
                 self.counters["floor_grants"] += 1
+            if sfu is not None:
+                sfu.deliver(item.message, SFU in item.to)
             targets: set[Connection] = set()
             for principal in item.to:
                 targets |= self._conns.get(principal, set())
@@ -491,12 +503,16 @@ class PlatformServer:
         self._sync_all_sessions()
         self._announce()
         self._rearm()
+        if self.sfu is not None:  # the new active owns the media plane: it rebuilds it as after a Janus restart
+            self.sfu.start()
 
     def _step_down(self, active: str | None) -> None:
         if self.role == "active":
             log.warning("%s: stepping down from epoch %d (active now %s)", self.instance, self.epoch, active)
         self.role = "standby"
         self.active_name = active
+        if self.sfu is not None:
+            self._spawn(self.sfu.stop(), "sfu-stop")
         self._report(f"role standby epoch {self.epoch} (active {active})")
         self._fail_pending("stepped down")
         standby, self._standby = self._standby, None
@@ -715,6 +731,34 @@ class PlatformServer:
             lost = Entry(index=0, epoch=0, now=0.0, kind="instance_lost", via=self._standby_name,
                          grace=FAILOVER_GRACE)
             self._spawn(self._commit_quietly(lost), "standby-lost")
+
+    # ----- the SFU media plane's broker -------------------------------------------------------------
+
+    def _sfu_says(self, message: Notification) -> None:
+        """SDP from the SFU: an input of the journal from the `SFU` principal, like a party's notification."""
+        if self._alone_and_active():
+            self._commit_now(self._entry_of(SFU, message), message)
+        else:
+            self._spawn(self._notify(SFU, message), "sfu-notify")
+
+    def _sfu_state(self, up: bool, reason: str) -> None:
+        """The broker lost or regained Janus: journaled, so that the alarm and the new negotiations replicate."""
+        entry = Entry(index=0, epoch=0, now=0.0, kind="media_plane", count=int(up), text=reason)
+        if self._alone_and_active():
+            self._commit_now(entry)
+        else:
+            self._spawn(self._commit_quietly(entry), "media-plane")
+
+    def _talkers(self) -> set[str]:
+        """Terminals that may talk now: floor holders, and both parties of full-duplex calls."""
+        talkers: set[str] = set()
+        for call in self.state.calls.calls.values():
+            if call.floor is not None:
+                if call.floor.holder is not None:
+                    talkers.add(call.floor.holder)
+            elif not call.ringing:
+                talkers |= call.parties
+        return talkers
 
     # ----- introspection for the CLI summary and tests ---------------------------------------------
 

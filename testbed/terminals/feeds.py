@@ -33,6 +33,7 @@ from media.sources import EncodedClip, GatedTrack, ToneTrack, load_clip, tone_fr
 from media.viewer import FeedViewer
 from protocols.aio.client import ConnectionClosed, RequestError
 from protocols.messages import MediaAnswer, MediaOffer, Message, Notification, Ok, Request, VideoSession, VideoStop
+from testbed.terminals.sfu_feeds import SfuFeeds
 
 log = logging.getLogger(__name__)
 
@@ -146,6 +147,8 @@ class TerminalFeeds:
         self._background: set[asyncio.Task[None]] = set()
         #: share of RTP packets this terminal's senders drop (a lossy radio link; `set_rtp_loss`)
         self.rtp_loss = 0.0
+        #: publications and pushed feeds of the SFU media plane (sfu_feeds.py)
+        self.sfu = SfuFeeds(self)
 
     def set_rtp_loss(self, share: float) -> None:
         """Drop ``share`` (0 to 1) of the RTP packets of every feed this terminal sends, now and from now on."""
@@ -193,6 +196,8 @@ class TerminalFeeds:
 
     def handle(self, message: Message) -> bool:
         """Take a media notification; False for anything else."""
+        if self.sfu.handle(message):
+            return True
         if isinstance(message, VideoSession):
             if message.source == self.id:
                 self._on_session(message)
@@ -389,6 +394,7 @@ class TerminalFeeds:
             self._end(feed, "stopped")
         for view in list(self.views.values()):
             self._end_view(view)
+        self.sfu.drop()
 
     async def close(self) -> None:
         """End every session and wait until everything they opened is closed."""

@@ -42,12 +42,13 @@ DURATION_TOLERANCE = 0.4
 @pytest.fixture(name="recording_desk")
 async def recording_desk_fixture(platform: PlatformServer, sample_line: Line,
                                  tmp_path: Path) -> AsyncIterator[MakeDesk]:
-    """``await recording_desk(folder, connect=True)``: the chief's desk with media and recording into ``folder``."""
+    """``await recording_desk(folder, connect=True, **media_options)``: the chief's desk with media and recording into
+    ``folder``."""
     desks: list[Desk] = []
 
-    async def make(folder: Path, *, connect: bool = True) -> Desk:
+    async def make(folder: Path, *, connect: bool = True, **options: object) -> Desk:
         desk = Desk(tmp_path / f"events-{len(desks)}.db", layout=layout_from_line(sample_line),
-                    media=MediaOptions(allowed_addresses=LOOPBACK, workers=1),
+                    media=MediaOptions(allowed_addresses=LOOPBACK, workers=1, **options),  # type: ignore[arg-type]
                     recording=RecordingOptions(folder, keep_days=7))
         desks.append(desk)
         if connect:
@@ -89,7 +90,7 @@ async def test_a_handsets_talk_burst_is_recorded_linked_from_the_log_replayed_un
     def bursts() -> list[dict[str, object]]:
         return [e.summary for e in desk.log.search(kind="talk_burst") if e.group == "TG-S01"]
 
-    # the first burst opens the voice link (its first second may be lost to the set-up); the second one is whole
+    # two bursts (the first one is whole too: the desk keeps a warm link to HS-001, test_voice_warm.py)
     await timed_burst(fleet, "HS-001", 1.5, "TG-S01")
     await until(lambda: len(bursts()) == 1, 8.0, "the first burst in the event log")
     held = await timed_burst(fleet, "HS-001", 2.5, "TG-S01")
@@ -140,3 +141,51 @@ async def test_a_handsets_talk_burst_is_recorded_linked_from_the_log_replayed_un
     assert tone_level(replay_again.pcm, recorded) > 0.9
     played = await again.play_recording(str(newest["recording"]))
     assert abs(len(played) - len(pcm)) <= 960 and again.playback_left > 0, "plays with no sound device"
+
+
+#: the desk's stand-in microphone: a tone no terminal of these tests talks in
+DESK_TONE = 1250.0
+
+
+async def test_the_dispatchers_own_voice_is_recorded_under_its_name_and_replayed_in_order_with_a_handsets_burst(
+        start_fleet: StartFleet, recording_desk: MakeDesk, tmp_path: Path) -> None:
+    fleet = await start_fleet("HS-001")
+    handset_tone = tone_of(fleet, "HS-001")
+    folder = tmp_path / "recordings"
+    desk = await recording_desk(folder, microphone=f"tone:{DESK_TONE:.0f}")
+    assert desk.recorder is not None and desk.media is not None
+    await desk.monitor(["TG-S01"])
+    await desk.select("TG-S01")
+    await until(lambda: desk.media is not None and desk.media.engine is not None, 15.0, "the media engine")
+
+    def bursts() -> list[tuple[str, dict[str, object]]]:
+        return [(e.actor, e.summary) for e in reversed(desk.log.search(kind="talk_burst")) if e.group == "TG-S01"]
+
+    # the desk talks for 1.5 s in TG-S01 (its microphone: a 1250 Hz tone), then HS-001 answers
+    loop = asyncio.get_running_loop()
+    assert (await desk.ptt_press()).outcome == "granted"
+    began = loop.time()
+    await asyncio.sleep(1.5)
+    await desk.ptt_release()
+    held = loop.time() - began
+    await until(lambda: len(bursts()) == 1, 8.0, "the desk's burst in the event log")
+    await timed_burst(fleet, "HS-001", 1.5, "TG-S01")
+    await until(lambda: len(bursts()) == 2, 8.0, "HS-001's burst in the event log")
+
+    (actor, own), (_, answer) = bursts()
+    assert actor == "chief" and own["talker"] == "chief" and answer["talker"] == "HS-001"
+    segment = await asyncio.to_thread(desk.recorder.store.segment, str(own["recording"]))
+    assert segment is not None and segment.talker == "chief" and segment.group == "TG-S01"
+    assert segment.call_kind == "group" and segment.state == "done"
+    pcm = await asyncio.to_thread(read_ogg_opus, folder / segment.file, expected=segment.samples)
+    assert tone_level(pcm, DESK_TONE) > 0.9, "the desk's microphone"
+    assert abs(len(pcm) / AUDIO_RATE - held) < DURATION_TOLERANCE, (len(pcm) / AUDIO_RATE, held)
+    holds = desk.recorder.store.holds(group="TG-S01")
+    assert [h.holder for h in holds] == ["chief", "HS-001"]
+
+    # replay: the desk's words, then the handset's answer, in that order
+    replay = await desk.replay("TG-S01", 15, play=False)
+    assert [s.talker for s in replay.segments] == ["chief", "HS-001"]
+    first = replay.pcm[: int(0.8 * len(pcm))]
+    last = replay.pcm[-int(1.0 * AUDIO_RATE):]
+    assert tone_level(first, DESK_TONE) > 0.9 and tone_level(last, handset_tone) > 0.9

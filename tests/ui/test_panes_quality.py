@@ -112,3 +112,59 @@ async def _lossy_camera(live: LiveDesk, qtbot: QtBot) -> None:
     assert link.state.values[-1] == 2.0
     rtt_times, rtt_values = pane.link_curves["A"][0].getData()
     assert rtt_times is not None and np.nanmax(rtt_values) < 300
+
+
+def _video(session: str, received: int, lost: int, nbytes: int) -> object:
+    from media.commands import SessionStats, StreamStats
+
+    stream = StreamStats(kind="video", frames=0, fps=25.0, last_frame_age=0.0, freezes=0, freeze_seconds=0.0,
+                         decode_errors=0, packets_received=received, packets_lost=lost, jitter_ms=4.0)
+    return SessionStats(session=session, worker=0, tile=0, state="connected", bytes_received=nbytes, video=stream,
+                        audio=None)
+
+
+def test_the_plots_show_warned_feeds_first_then_those_carrying_data_and_follow_the_choice(
+        qtbot: QtBot, tmp_path: Path) -> None:
+    from console.core.desk import Desk
+    from protocols import messages as wire
+
+    desk = Desk(tmp_path / "events.sqlite")
+    clock = [1_700_000_000.0]
+    desk.quality.clock = lambda: clock[0]
+    desk.settings = DeskSettings(quality=QualitySettings(jitter_ms=0))  # no jitter warning: its line is hidden
+    world = desk.world
+    world.apply(wire.VideoSession(session="V1", source="CAM-S01-1", sink="chief", state="live"))
+    world.apply(wire.VideoSession(session="V2", source="CAM-S02-1", sink="chief", state="live"))
+    world.apply(wire.VideoSession(session="A1", source="HS-001", sink="chief", state="live", media="audio"))
+    pane = QualityPane(world, desk)
+    qtbot.addWidget(pane)
+    pane.resize(1600, 500)
+    pane.show()
+    idle = _video("A1", 0, 0, 0)
+    for second in range(1, 7):
+        desk.world.update_link("A", state="up", rtt=0.02)
+        desk.quality.sample_links()
+        desk.quality.take_media_stats({"A1": idle, "V1": _video("V1", 50 * second, 0, 40_000 * second),
+                                       "V2": _video("V2", 40 * second, 10 * second, 30_000 * second)})
+        clock[0] += 1.0
+    assert f"{ALARM_PREFIX}loss:V2" in world.alarms
+    assert pane.plotted_feeds()[:2] == ["V2", "V1"]  # warned, then carrying data; the idle voice link last
+    pane.refresh(force=True)
+    times, values = pane.curve_data("V2", "loss")
+    assert times is not None and list(values) == pytest.approx([20.0] * 5)
+    assert pane.curve_data("V1", "bitrate")[1] == pytest.approx([320.0] * 5)
+    assert pane.thresholds["loss"].value() == 5.0 and pane.thresholds["loss"].isVisible()
+    assert not pane.thresholds["jitter"].isVisible()
+    rtt_times, rtt_values = pane.link_curves["A"][0].getData()
+    assert len(rtt_times) == 6 and rtt_values == pytest.approx([20.0] * 6)
+    assert pane.model.index(pane.model.row_of("V2"), 6).data() == "warning"
+    pane.choose("V1")
+    assert pane.plotted_feeds() == ["V1"] and set(pane.feed_curves) == {"V1"}
+    # one turn at a time: seven ticks redraw every plot once
+    for _ in range(7):
+        pane.refresh()
+    assert set(pane.feed_curves["V1"]) == {"bitrate", "frame_rate", "jitter", "loss"}
+    pane.close()
+    import asyncio
+
+    asyncio.run(desk.close())

@@ -231,7 +231,8 @@ def test_push_to_shows_a_tiles_feed_on_the_screens_of_chosen_terminals_and_of_a_
             await until(lambda: screen_shows(live, "HS-003", camera) > 0, 20.0)
             # the desk monitors TG-S02 too, but is not sent back the feed it pushes: the wall still holds one tile
             assert "TG-S02" in live.world.affiliations and list(live.desk.media.wall.tiles) == [0]
-            assert [s.sink for s in live.platform.state.video.sessions.values()].count("chief") == 1  # its pull
+            videos = [s for s in live.platform.state.video.sessions.values() if s.media == "video"]
+            assert [s.sink for s in videos].count("chief") == 1  # its pull
             assert live.desk.log.search(kind="command", group="TG-S02")[0].summary["command"] == "push_video"
 
             # a push nobody can receive is refused, said in red, and logged as an error

@@ -5,7 +5,7 @@ threshold. Right, the plots over the last 5, 10 or 15 minutes, sharing one clock
 
 - heartbeat round trip to each platform instance, and each instance's link state (up, connecting, down);
 - bitrate, frame rate, jitter and packet loss of the feeds chosen in the table (none chosen: the feeds with a
-  warning, then the first live ones, at most `AUTO_FEEDS`), each feed in its row's colour;
+  warning, then the first ones carrying data, at most `AUTO_FEEDS`), each feed in its row's colour;
 - the floor access time of this desk's PTT presses (KPI1), one dot per press.
 
 Warning thresholds (``quality.*`` settings) are dashed amber lines; a value past one for long enough raises a
@@ -160,12 +160,13 @@ class QualityPane(QWidget):
         return [s for s in (self.model.session_at(row) for row in rows) if s is not None]
 
     def plotted_feeds(self) -> list[str]:
-        """The feeds the plots show: the chosen ones, else the warned ones and the first live ones."""
+        """The feeds the plots show: the chosen ones, else the warned ones, then the first ones carrying data now."""
         chosen = self.chosen_feeds()
         if chosen:
             return chosen
         feeds = list(self.monitor.feeds.values())
-        ranked = sorted(feeds, key=lambda f: (not self.model.warned(f.session), f.ended is not None))
+        ranked = sorted(feeds, key=lambda f: (not self.model.warned(f.session), f.ended is not None,
+                                              not (f.bitrate_kbps.last_value() or 0.0) > 0.0))
         return [f.session for f in ranked[:AUTO_FEEDS]]
 
     def choose(self, session: str) -> None:
@@ -195,6 +196,7 @@ class QualityPane(QWidget):
 
     def redraw(self) -> None:
         """Every plot now (a new choice of feeds, a new window, a test)."""
+        self._drawn.clear()
         self.model.refresh()
         now = self.monitor.clock()
         for key, _row, _column in PLOTS:

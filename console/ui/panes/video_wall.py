@@ -201,6 +201,9 @@ class VideoWallPane(QWidget):
             return
         shown = self._arrange_and_list()
         wall = self.media.wall
+        # a wall behind another tab (or closed) copies no picture: nobody sees it, and 30 feeds' conversions would
+        # take most of the GUI thread; the newest picture is copied as soon as it shows again
+        visible = self.isVisible() and not self.visibleRegion().isEmpty()
         for index in shown:
             tile = wall.tiles.get(index)
             view = self.tiles[index]
@@ -211,6 +214,8 @@ class VideoWallPane(QWidget):
                                    focused=tile.focused, state=tile.state))
             if tile.hidden or tile.session is None:
                 view.clear()
+                continue
+            if not visible:
                 continue
             frame = self.media.read_tile(index, since=view.last_seq)
             if frame is not None:

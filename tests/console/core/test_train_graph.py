@@ -135,3 +135,16 @@ def test_the_default_plan_clock_is_the_time_of_day(line: Line) -> None:
     assert clock.at(T0) == pytest.approx(seconds_of_day - line.timetable.service_start_s, abs=1.0)
     with pytest.raises(ValueError):
         PlanClock(start=T0, speed=0)
+
+
+def test_a_position_that_makes_no_sense_breaks_the_line_and_nothing_else(line: Line) -> None:
+    tracks, service = _tracks(line)
+    radio = line.trains["1903"].radio
+    _report(tracks, line, "1903", train_location(line.timetable, "1903", service.at(T0)), T0)
+    tracks.take(wire.LocationUpdate(terminal=radio, location=wire.Location(chainage_m=math.inf, train_number="1903")))
+    tracks.take(wire.LocationUpdate(terminal="NOT-A-TRAIN", location=wire.Location(chainage_m=5.0)))
+    track = tracks.tracks[radio]
+    assert len(track.positions) == 2 and math.isnan(track.positions.values[-1]) and track.delay is None
+    assert set(tracks.tracks) == {radio}
+    _report(tracks, line, "1903", train_location(line.timetable, "1903", service.at(T0 + 5)), T0 + 5)
+    assert len(track.positions) == 3 and track.delay == pytest.approx(0.0, abs=0.5)
