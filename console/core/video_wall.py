@@ -228,7 +228,10 @@ class VideoWall:
                 placed.last_change = now
         since = placed.last_change if placed.last_change is not None else placed.connected_at
         placed.last_frame_age = None if placed.last_change is None else now - placed.last_change
-        placed.frozen = placed.media_state == "connected" and since is not None and now - since > FROZEN_AFTER
+        # once its media has connected, a live feed is frozen when pictures stop, whatever the media state says
+        # now: a peer connection closed from the far end while the platform still calls the session live is the
+        # case a dispatcher most needs to see
+        placed.frozen = placed.connected_at is not None and since is not None and now - since > FROZEN_AFTER
 
     def take_stats(self, stats: SessionStats) -> None:
         """The engine's receive stats of a tile's session."""

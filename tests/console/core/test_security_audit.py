@@ -44,6 +44,8 @@ COMMANDS: list[tuple[str, Callable[[Desk, dict[str, Any]], Awaitable[object]]]] 
     ("pull_video", lambda d, _s: d.pull_video("CAM-S01-1")),
     ("push_video", lambda d, _s: d.push_video(source="CAM-S01-1", to=["HS-001"])),
     ("stop_video", lambda d, _s: d.stop_video("V-999")),
+    ("replay", lambda d, _s: d.replay("TG-S01", 15, play=False)),
+    ("play_recording", lambda d, _s: d.play_recording("R-999", play=False)),
 ]
 
 

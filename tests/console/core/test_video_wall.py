@@ -74,6 +74,19 @@ def test_a_live_feed_without_a_new_picture_for_a_second_is_frozen() -> None:
     assert wall.frozen == [wall.tiles[0]]
 
 
+def test_a_feed_whose_media_closed_under_a_live_session_is_frozen() -> None:
+    wall = VideoWall(tiles=1)
+    wall.attach(wall.place("CAM-1").index, "V-1")
+    wall.media_state("V-1", "checking", now=10.0)
+    wall.observe(0, seq=1, has_picture=False, now=10.0 + FROZEN_AFTER + 0.5)
+    assert not wall.tiles[0].frozen, "still connecting: not frozen yet"
+    wall.media_state("V-1", "connected", now=11.0)
+    wall.observe(0, seq=3, has_picture=True, now=11.1)
+    wall.media_state("V-1", "closed", now=11.2)  # the far end went away; the platform still says live
+    wall.observe(0, seq=3, has_picture=True, now=11.1 + FROZEN_AFTER + 0.01)
+    assert wall.frozen == [wall.tiles[0]]
+
+
 def test_engine_stats_fill_the_tile_of_their_session() -> None:
     wall = VideoWall(tiles=2)
     wall.attach(wall.place("CAM-1").index, "V-1")
