@@ -138,6 +138,7 @@ def _arrange(session: Any) -> None:
     window = session.window
     window.resize(*WINDOW_SIZE)
     docks = window.docks
+    docks["train_graph"].setFloating(False)
     docks["train_graph"].show()
     docks["train_graph"].raise_()
     window.resizeDocks([docks["train_graph"]], [460], Qt.Orientation.Vertical)
@@ -192,10 +193,16 @@ def _script(conn: Connection, run: PlotsRun) -> Any:
                         plot_paints={n: probe.paints[n] - since[n] for n in ("train_graph", "quality")},
                         media_cpu=[(b - a) / seconds for a, b in zip(media_before, media_now, strict=False)],
                         trains=len(desk.trains.tracks), feeds=_live_feeds(desk),
+                        sessions=len(desk.media.engine.sessions) if desk.media and desk.media.engine else 0,
+                        video=len(desk.world.video),
                         curves=_curves(graph, quality), visible=[graph.isVisible(), quality.isVisible()])
                     conn.send(("measured", order[1], result))
                 elif order[0] == "pull":
                     conn.send(("pulled", await _pull(desk, quality, order[1])))
+                elif order[0] == "arrange":
+                    _arrange(session)
+                    await asyncio.sleep(1.0)
+                    conn.send(("arranged", True))
                 elif order[0] == "select":
                     if order[1]:
                         quality.table.selectAll()
@@ -351,14 +358,19 @@ async def measure(settings: argparse.Namespace, folder: Path) -> dict[str, Any]:
         cpu0, wall0 = testbed.cpu_seconds(), time.perf_counter()
         out["load"] = await desk.measure("load", settings.duration)
         out["testbed_cpu"] = (testbed.cpu_seconds() - cpu0) / (time.perf_counter() - wall0)
-        chosen = await desk.ask(("select", True), "feeds chosen")
-        print(f"{settings.duration:.0f} s with all {chosen} feeds chosen in the quality pane ...", flush=True)
-        out["all"] = await desk.measure("all", settings.duration)
         shots = {name: (QUICK_DIR / path.name if settings.quick else path) for name, path in SHOTS.items()}
-        for name, path in shots.items():
+        for name, path in shots.items():  # under load, each pane floated at a size that shows it
             path.parent.mkdir(parents=True, exist_ok=True)
             await desk.ask(("shoot", str(path), name), f"screenshot of {name}")
         out["shots"] = shots
+        await desk.ask(("arrange",), "the panes back in place")
+        chosen = await desk.ask(("select", True), "feeds chosen")
+        out["chosen"] = chosen
+        print(f"{settings.duration:.0f} s with all {chosen} feeds chosen in the quality pane ...", flush=True)
+        out["all"] = await desk.measure("all", settings.duration)
+        for name in ("graph", "load", "all"):
+            print(name, {k: out[name][k] for k in ("feeds", "sessions", "video")}, flush=True)
+        out["load_end"] = os.getloadavg()
     finally:
         if desk is not None:
             desk.stop()
@@ -386,6 +398,15 @@ def _row(name: str, w: dict[str, Any]) -> str:
             f"{w['waited_s'] / seconds * 100:.0f} % | {media} | "
             f"{w['rss_start']:.0f} → {w['rss_end']:.0f} | {w['trains']} | {w['feeds']} | "
             f"{w['curves']['train lines']} / {w['curves']['feed curves']} | {paints} |")
+
+
+def _long_gaps(w: dict[str, Any]) -> str:
+    """What the GUI thread did in the probe's long gaps (over 5 periods): computed, or waited for a core."""
+    total, cpu = w["long_gaps_s"], w["long_gaps_cpu_s"]
+    if total <= 0:
+        return "no gap of more than 50 ms between two probe firings"
+    return (f"gaps of more than 50 ms between two probe firings took {total:.1f} s in all, of which the GUI thread "
+            f"computed {cpu:.1f} s ({cpu / total * 100:.0f} %; the rest it waited for a core or the GIL)")
 
 
 def _verdict(w: dict[str, Any]) -> str:
@@ -417,8 +438,9 @@ def report_lines(out: dict[str, Any], settings: argparse.Namespace) -> list[str]
         f"{pulled['asked']} camera feeds (thumbnails, 320×180 at 25 fps) were pulled onto the wall ({pulled['live']} "
         f"showing pictures {pulled['seconds']:.1f} s later): every feed sampled and listed in the quality pane, its "
         f"plots showing the default choice (warned feeds first, at most 6; {settings.duration:.0f} s); **all**, "
-        f"every one of the {pulled['asked']} feeds chosen, so that all their bitrate, frame rate, jitter and loss "
-        f"curves are drawn ({settings.duration:.0f} s). Probe: a precise `QTimer` re-armed every "
+        f"every feed in the list chosen ({out['chosen']}: the {pulled['asked']} video feeds and the desk's voice "
+        "links), so that all their bitrate, frame rate, jitter and loss curves are drawn "
+        f"({settings.duration:.0f} s). Probe: a precise `QTimer` re-armed every "
         f"{PROBE_PERIOD * 1000:.0f} ms in the desk; lateness = fired − due; freeze = a gap of more than "
         f"{FREEZE_GAP * 1000:.0f} ms between two firings.",
         "",
@@ -434,13 +456,20 @@ def report_lines(out: dict[str, Any], settings: argparse.Namespace) -> list[str]
         _row(f"all ({pulled['asked']} feeds plotted)", every),
         "",
         f"- testbed process (platform, 20 trains, {pulled['asked']} camera senders) under load: "
-        f"{out['testbed_cpu'] * 100:.0f} % of one core",
+        f"{out['testbed_cpu'] * 100:.0f} % of one core; load average at the end {out['load_end'][0]:.1f}",
+        f"- under load, {_long_gaps(load)}; with every feed plotted, {_long_gaps(every)}",
         f"- panes in view at the end: train graph {load['visible'][0]}, quality {load['visible'][1]}",
     ]
+    for name, w in (("load", load), ("all", every)):
+        if w["feeds"] < pulled["live"]:
+            lines.append(f"- **in the {name} window only {w['feeds']} of the {pulled['live']} feeds were still live at "
+                         "its end** (see the desk log lines below: the platform link dropped, its sessions ended): "
+                         "that window measured less than it should")
     if pulled["failed"]:
         lines.append(f"- pulls that failed: {pulled['failed']}")
-    for what, (n, first) in load.get("warnings", {}).items():
-        lines.append(f"- desk log under load: {n}× {what}, the first: `{first[:120]}`")
+    for name, w in (("graph", graph), ("load", load), ("all", every)):
+        for what, (n, first) in w.get("warnings", {}).items():
+            lines.append(f"- desk log, {name} window: {n}× {what}, the first: `{first[:120]}`")
     if not settings.quick:
         shots = ", ".join(f"`{path.relative_to(ROOT)}`" for path in out["shots"].values())
         lines.append(f"- screenshots under load: {shots}")

@@ -58,7 +58,7 @@ GROUPS = ("TG-S01", "TG-S02")
 #: the talkers of the first-burst rounds, with the group each talks in, and every terminal started (all members of
 #: TG-S01 or TG-S02)
 TALKERS = {"HS-001": "TG-S01", "ST-S01-1": "TG-S01", "HS-003": "TG-S02", "ST-S02-1": "TG-S02"}
-TERMINALS = ("HS-001", "HS-002", "ST-S01-1", "ST-S01-2", "HS-003", "HS-004", "ST-S02-1", "ST-S02-2", "HS-035")
+TERMINALS = ("HS-001", "HS-002", "ST-S01-1", "ST-S01-2", "HS-035", "HS-003", "HS-004", "ST-S02-1")
 DESK_MICROPHONE = "tone:1250"
 WAIT = 60.0
 
@@ -120,15 +120,15 @@ class Burst:
     onset: float | None
     held: float
     recorded: float | None = None
+    #: the grant → the talker's link connected (None: it was up before the grant)
+    link_up: float | None = None
 
 
 @dataclass
 class Idle:
-    links: int
     seconds: float
-    #: CPU as a share of one core: (worker, desk process, world process)
-    baseline: tuple[float, float, float] = (0.0, 0.0, 0.0)
-    warm: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    #: CPU as a share of one core (worker, desk process, world process), by number of warm links
+    shares: dict[int, tuple[float, float, float]] = field(default_factory=dict)
 
 
 @dataclass
@@ -211,19 +211,25 @@ async def _round(desk: Any, world: Connection, numbers: dict[str, int], burst: f
     else:
         await asyncio.sleep(2.0)  # as long as the warm links take, roughly: the same quiet start
     mixer = desk.media.voice.mixer
+    links = desk.media.voice.links
     mine: list[Burst] = []
     for k, (talker, group) in enumerate(TALKERS.items()):
         tone = tone_frequency(numbers[talker])
+        was_up = talker in links and links[talker].state == "connected"
         world.send(("talk", talker, burst, group))
         heard: float | None = None
+        up: float | None = None
         while not world.poll():
             if heard is None and tone_level(mixer.output.last(0.02), tone, bandwidth=100) > 0.5:
                 heard = time.monotonic()
+            if up is None and not was_up and talker in links and links[talker].state == "connected":
+                up = time.monotonic()
             await asyncio.sleep(0.005)
         _, outcome, granted, released = world.recv()
         if outcome != "granted":
             raise BenchError(f"{talker} was not granted the floor: {outcome}")
-        mine.append(Burst(mode, talker, k == 0, None if heard is None else heard - granted, released - granted))
+        mine.append(Burst(mode, talker, k == 0, None if heard is None else heard - granted, released - granted,
+                          link_up=None if up is None else up - granted))
         await asyncio.sleep(1.0)
     await _until(lambda: len(desk.log.search(kind="talk_burst")) >= len(TALKERS), 10, "the bursts in the event log")
     events = desk.log.search(kind="talk_burst")
@@ -244,17 +250,13 @@ async def _cpu(pids: Callable[[], list[int]], seconds: float) -> list[float]:
 
 
 async def idle_cost(desks: Desks, world_pid: int, links: int, seconds: float, out: Result) -> None:
-    idle = out.idle = Idle(links, seconds)
-    for warm in (0, links):
+    idle = out.idle = Idle(seconds)
+    for warm in sorted({0, min(2, links), links}):
         desk = await desks.make(warm)
         try:
-            shares = await _idle(desk, world_pid, warm, seconds)
+            shares = idle.shares[warm] = await _idle(desk, world_pid, warm, seconds)
         finally:
             await desk.close()
-        if warm:
-            idle.warm = shares
-        else:
-            idle.baseline = shares
         print(f"  idle with {warm} links: worker {shares[0]:.1%}, desk {shares[1]:.1%}, world {shares[2]:.1%}",
               flush=True)
 
@@ -335,22 +337,31 @@ def report_lines(result: Result, rounds: int, burst: float) -> list[str]:
                       f"burst but be heard about {(statistics.median(cold) - statistics.median(warm)) * 1000:.0f} ms "
                       f"late (median cold onset minus median warm onset, engine already running), every first burst; "
                       f"warm links cost no delay."]
+    ups = [b.link_up for b in result.bursts if b.mode == "cold" and not b.first and b.link_up is not None]
+    if ups:
+        lines += ["", f"Cold, engine running: the grant → the talker's new link connected (pull, offer and answer "
+                      f"through the platform, ICE, DTLS): p50 {_ms(ups, 50)}, max {_ms(ups, 100)} on loopback; a "
+                      f"radio network adds its round trips to that (several: signalling, ICE checks, DTLS)."]
     idle = result.idle
-    if idle is not None and idle.links:
-        per = [(w - b) / idle.links for w, b in zip(idle.warm, idle.baseline, strict=True)]
+    if idle is not None and len(idle.shares) >= 2:
+        counts = sorted(idle.shares)
+        low, high = counts[-2], counts[-1]
+        per = [(h - lo) / (high - low) for h, lo in zip(idle.shares[high], idle.shares[low], strict=True)]
         lines += [
             "",
             "### Idle cost of a warm link",
             "",
-            f"{idle.links} warm links up, nobody talking, {idle.seconds:g} s, against the same desk with its media "
-            "engine running and no link (share of one core):",
+            f"Warm links up, nobody talking, {idle.seconds:g} s each, the desk's media engine running in every case "
+            f"(share of one core); per link: the slope from {low} to {high} links (what does not grow with the links, "
+            "such as the desk's reads of its links' audio, is left out of it):",
             "",
-            "| | no link | " + f"{idle.links} warm links | per warm link |",
-            "| --- | --- | --- | --- |",
+            "| | " + " | ".join(f"{n} links" for n in counts) + " | per warm link |",
+            "| --- | " + " | ".join("---" for _ in counts) + " | --- |",
         ]
         for n, name in enumerate(("desk media worker", "desk process (event loop)",
                                   "platform + terminals (world process)")):
-            lines.append(f"| {name} | {idle.baseline[n]:.2%} | {idle.warm[n]:.2%} | {per[n]:.3%} |")
+            lines.append(f"| {name} | " + " | ".join(f"{idle.shares[c][n]:.2%}" for c in counts)
+                         + f" | {per[n]:.3%} |")
     lines += ["", f"Load average (1 min): {result.load[0]:.2f} when the run began, {result.load[1]:.2f} when it ended "
                   "(other work shares the machine: onsets and CPU move with it)."]
     return lines

@@ -74,10 +74,16 @@ QUALITIES: dict[Quality, tuple[int, int, int]] = {
 }
 
 
-def clip_spec(quality: Quality, source_id: int, label: str, *, seconds: float = 10.0) -> ClipSpec:
-    """The spec of a source's clip at a quality (320x180 at 0.25 Mbps, or 1280x720 at 2.5 Mbps)."""
+def clip_spec(quality: Quality, source_id: int, label: str, *, seconds: float = 10.0, fps: int = 25) -> ClipSpec:
+    """The spec of a source's clip at a quality (320x180 at 0.25 Mbps, or 1280x720 at 2.5 Mbps, at 25 fps).
+
+    Another ``fps`` keeps the bits per frame and a keyframe a second (tests that run many feeds on two cores
+    send fewer frames)."""
     width, height, bitrate = QUALITIES[quality]
-    return ClipSpec(source_id=source_id, label=label, width=width, height=height, bitrate=bitrate, seconds=seconds)
+    if fps == 25:
+        return ClipSpec(source_id=source_id, label=label, width=width, height=height, bitrate=bitrate, seconds=seconds)
+    return ClipSpec(source_id=source_id, label=label, width=width, height=height, bitrate=bitrate * fps // 25,
+                    fps=fps, gop=fps, seconds=seconds)
 
 
 def default_cache_dir() -> Path:

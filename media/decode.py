@@ -119,7 +119,7 @@ class InlineDecoder:
     def put_nowait(self, item: tuple[Any, Any] | None) -> None:
         self.put(item)
 
-    def get(self, block: bool = True, timeout: float | None = None) -> None:
+    def get(self, block: bool = True, timeout: float | None = None) -> tuple[Any, Any] | None:
         """What aiortc's decoder thread reads: the end at once, so that the thread exits."""
         return None
 

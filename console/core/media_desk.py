@@ -10,7 +10,8 @@ wanted, when the microphone is keyed, and mixes what they bring.
 The `MediaEngine` (media/engine.py) is started on first need, with ``min(2, cores)`` worker processes and ICE
 restricted to the desk's allowed media addresses. While it runs, two loops follow it: the picture loop reads
 the wall's sequence numbers (and the engine's stats each second) for the tiles' health, the audio loop reads
-the voice links' received audio every `AUDIO_TICK` seconds into the mixer and renders the mix.
+the voice links' received audio every `AUDIO_TICK` seconds into the mixer and renders the mix (and, while the desk
+talks, the microphone's tap in a worker for the recorder: media/mic_tap.py).
 
 Which pull a `video.session` answers is told by source: pulls in flight are kept per source, first in first
 out (the platform announces sessions in the order it accepted the pulls); a session nobody here asked for (a
@@ -32,9 +33,10 @@ from typing import Any, Literal
 
 from console.core.config import ConfigError, MediaSettings, ice_servers
 from console.core.media_restore import MediaRestoring, Record
+from console.core.media_sfu import SfuSink
 from console.core.video_wall import TILES, Quality, VideoTile, VideoWall, WallFull
 from console.core.voice import WARM_LINKS, DeskVoice
-from console.core.world import World, media_plane_down
+from console.core.world import World
 from media.audio import Pcm
 from media.commands import IceServer, SessionStats
 from media.engine import MediaEngine, MediaWorkerError
@@ -47,6 +49,8 @@ __all__ = ["AUDIO_TICK", "DeskMedia", "MediaOptions", "default_media_workers", "
 
 #: seconds between two reads of the voice links' audio (and renders of the mix)
 AUDIO_TICK = 0.04
+#: seconds between two reads of idle voice links (nobody heard on them: warm links, links after a burst)
+IDLE_READ_EVERY = 0.5
 #: seconds between two looks at the tiles' sequence numbers; the engine's stats are read every `STATS_EVERY`
 PICTURE_TICK = 0.25
 STATS_EVERY = 1.0
@@ -54,6 +58,8 @@ STATS_EVERY = 1.0
 OFFER_WAIT = 20.0
 #: seconds between two `media.activity` reports while the desk talks (the platform's T1 is 4 s)
 ACTIVITY_EVERY = 1.0
+#: seconds before a failed start of the engine ahead of need (warm links, the microphone's tap) is tried again
+VOICE_START_RETRY = 30.0
 
 Run = Callable[..., Awaitable[wire.Ok]]
 
@@ -139,7 +145,7 @@ class _Session:
     answering: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
-class DeskMedia(MediaRestoring):
+class DeskMedia(MediaRestoring, SfuSink):
     """Video wall and voice links of one desk (see the module docstring).
 
     ``run(command, request, **subjects)`` sends a keyed request and records it (the desk's command plumbing;
@@ -174,6 +180,8 @@ class DeskMedia(MediaRestoring):
         #: the microphone is tapped for the recorder (the desk talks), and its tap still has samples to read
         self._mic_tapped = False
         self._mic_draining = False
+        #: monotonic time before which the engine is not started again ahead of need (after a failed start)
+        self._start_again_at = 0.0
         self._closed = False
         #: hears every session's stats once a second (the desk's quality monitor)
         self.on_stats: Callable[[dict[str, SessionStats]], None] | None = None
@@ -294,12 +302,7 @@ class DeskMedia(MediaRestoring):
     async def hide(self, tile: int) -> None:
         """Hide a tile: its feed is stopped (nothing is received for it); `show` brings it back. In the SFU plane
         the session is paused instead (the SFU relays nothing to this desk, and showing it again is immediate)."""
-        placed = self.wall.tiles.get(tile)
-        found = self._sessions.get(placed.session) if placed is not None and placed.session is not None else None
-        if found is not None and found.plane == "sfu":
-            self.wall.hide(tile, keep_session=True)
-            await self._run("pause_video", wire.VideoPause(id=0, session=found.session, paused=True),
-                            terminal=found.source)
+        if await self._pause_tile(tile):
             return
         session = self.wall.hide(tile)
         if session is not None:
@@ -310,12 +313,9 @@ class DeskMedia(MediaRestoring):
         placed = self.wall.tiles.get(tile)
         if placed is None or not placed.hidden:
             raise ValueError(f"tile {tile} is not hidden")
-        if placed.session is not None and placed.session in self._sessions:
-            session = placed.session
-            self.wall.unhide(tile, time.monotonic())
-            await self._run("resume_video", wire.VideoPause(id=0, session=session, paused=False),
-                            terminal=placed.source)
-            return session
+        resumed = await self._resume_tile(tile)
+        if resumed is not None:
+            return resumed
         camera = placed.source if placed.asked != placed.source else None
         return await self.pull_video(placed.asked, placed.quality, camera=camera, tile=tile)
 
@@ -448,34 +448,6 @@ class DeskMedia(MediaRestoring):
             with contextlib.suppress(MediaWorkerError, TimeoutError):
                 await engine.close_session(name)
 
-    async def _answer(self, found: _Session, sdp: str) -> None:
-        """Answer the SFU's offer (SPEC §5.14.9); a later offer for the same session (the SFU came back) replaces the
-        peer connection, on the same tile."""
-        async with found.answering:
-            if found.closed:
-                return
-            try:
-                engine = await self.start()
-                if found.opened:
-                    found.opened = False
-                    with contextlib.suppress(MediaWorkerError, TimeoutError):
-                        await engine.close_session(found.session)
-                if found.tile is not None:
-                    await self._free_engine_tile(engine, found.tile)
-                answer = await engine.answer_session(found.session, sdp, tile=found.tile,
-                                                     video=found.kind == "video", quality=found.quality)
-            except (MediaWorkerError, ValueError, RuntimeError, TimeoutError) as exc:
-                logger.warning("session %s from %s: cannot receive: %s", found.session, found.source, exc)
-                if not found.closed:
-                    await self._stop(found.session, "stop_video", quiet=True)
-                return
-            found.opened = True
-            if found.closed:
-                await engine.close_session(found.session)
-                return
-            self._send(wire.MediaAnswer(session=found.session, sdp=answer))
-            logger.info("session %s from %s: answered the SFU (%s)", found.session, found.source, found.kind)
-
     async def _accept(self, found: _Session, sdp: str) -> None:
         async with asyncio.timeout(OFFER_WAIT):
             await found.offered.wait()
@@ -507,9 +479,7 @@ class DeskMedia(MediaRestoring):
         if link is not None:
             link.state = state
             self._voice_changed.set()
-        found = self._sessions.get(session)
-        if state == "failed" and found is not None and found.plane == "sfu" and media_plane_down(self.world):
-            logger.warning("session %s: media failed with the media plane down: kept for its return", session)
+        if state == "failed" and self._kept_for_the_sfu(session):
             return
         if state == "failed" and session in self._sessions:
             logger.warning("session %s: media failed, stopping it", session)
@@ -534,6 +504,11 @@ class DeskMedia(MediaRestoring):
             plan = self.voice.plan(time.monotonic(), engine.sessions if engine is not None else ())
             for terminal in plan.open:
                 self._spawn(self._pull_voice(terminal), f"desk-voice-{terminal}")
+            if (engine is None and self._starting is None and self.voice.warm_links and self.world.affiliations
+                    and time.monotonic() >= self._start_again_at):
+                # a desk that keeps warm links has its engine ready before anyone talks, even with no link yet: a
+                # first talker then loses at most its link's set-up, not the engine's start (about half a second)
+                self._spawn(self._start_for_voice(), "desk-media-start-warm")
             for session in plan.close:
                 self._spawn(self._stop(session, "voice_stop", quiet=True), f"desk-voice-stop-{session}")
             if engine is not None:
@@ -563,7 +538,14 @@ class DeskMedia(MediaRestoring):
         self._mic_draining = True
 
     async def _start_for_voice(self) -> None:
-        await self.start()
+        """Start the engine ahead of need (warm links, the microphone's tap); a failed start is tried again after
+        `VOICE_START_RETRY` seconds, not at every turn of the voice loop."""
+        try:
+            await self.start()
+        except (MediaWorkerError, RuntimeError, TimeoutError, OSError) as exc:
+            logger.warning("media engine not started for voice: %s", exc)
+            self._start_again_at = time.monotonic() + VOICE_START_RETRY
+            return
         self._voice_changed.set()
 
     async def _pull_voice(self, terminal: str) -> None:
@@ -616,10 +598,15 @@ class DeskMedia(MediaRestoring):
         """Read the voice links' audio into the mixer and render the mix, paced by the clock."""
         loop = asyncio.get_running_loop()
         rendered_until = loop.time()
+        read_all_at = 0.0
         while True:
             await asyncio.sleep(AUDIO_TICK)
             engine = self.engine
-            positions = {link.session: link.position for link in self.voice.links.values()
+            now = time.monotonic()
+            every = now >= read_all_at
+            if every:
+                read_all_at = now + IDLE_READ_EVERY
+            positions = {link.session: link.position for link in self.voice.to_read(now, every)
                          if engine is not None and link.session is not None and link.session in engine.sessions}
             if positions and engine is not None:
                 try:

@@ -5,7 +5,9 @@ every `AUDIO_TICK` for the mixer (`DeskVoice.take_audio`). The same chunks are h
 on the event loop, which only decides where they belong (a dictionary look-up and a copy into a ring) and
 queues them; the store's writer thread encodes them to Opus and writes the files. Re-encoding costs well under
 one percent of a core per talker (bench/bench_recording.py); taking the received Opus packets as they are would
-need a hook in aiortc's receive path, which the workers do not have.
+need a hook in aiortc's receive path, which the workers do not have. The dispatcher's own voice comes the same way:
+its microphone, tapped in a media worker while the desk talks (media/mic_tap.py), is handed in under the dispatcher's
+id (`DeskVoice.take_own_audio`), and ``heard`` (`DeskVoice.recorded`) names the call it talks in.
 
 What a segment is: one talker's audio in one call, from the first audio the desk hears of a talk burst until the
 talker no longer holds the floor (plus `LINGER`, for audio still in flight), cut every `MAX_SEGMENT` seconds and
@@ -101,7 +103,8 @@ class _Recording:
 class DeskRecorder:
     """Records the talkers the desk hears and the floor holders of the calls it sees (see the module docstring).
 
-    ``heard()`` says which terminal the desk hears in which call now (`DeskVoice.heard`). Call `take_audio` with
+    ``heard()`` says whose voice (a terminal's, or the dispatcher's own) belongs to which call now
+    (`DeskVoice.recorded`). Call `take_audio` with
     each chunk a voice link brought, `handle` after the world applied each notification, and `close` at the end.
     """
 

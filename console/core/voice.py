@@ -170,6 +170,8 @@ class DeskVoice:
         self.links: dict[str, VoiceLink] = {}
         #: terminals whose link could not be opened, with the monotonic time to try again
         self._retry_at: dict[str, float] = {}
+        #: the same for links that were only to be warm (a talker taking the floor is not held back by it)
+        self._warm_retry_at: dict[str, float] = {}
         #: monotonic time each terminal was last heard (the warm links' recency)
         self._last_heard: dict[str, float] = {}
         #: told ``(terminal, pcm)`` of every chunk of received audio after the mixer took it (the recorder)
@@ -261,10 +263,11 @@ class DeskVoice:
             self._last_heard[terminal] = now
         urgent = sorted(set(heard) | addressed)
         warm = [t for t in self.warm() if t not in heard and t not in addressed]
-        for terminal in urgent + warm:
+        for n, terminal in enumerate(urgent + warm):
             link = self.links.get(terminal)
             if link is None or link.closing:
-                if self._retry_at.get(terminal, 0.0) > now:
+                if self._retry_at.get(terminal, 0.0) > now or (
+                        n >= len(urgent) and self._warm_retry_at.get(terminal, 0.0) > now):
                     continue
                 link = self.links[terminal] = VoiceLink(terminal, wanted_at=now)
                 plan.open.append(terminal)
@@ -300,10 +303,12 @@ class DeskVoice:
         """The link could not be asked for: forget it (a plan asks again after `VOICE_RETRY` if still wanted,
         `WARM_RETRY` if it was only to be warm)."""
         link = self.links.get(terminal)
-        warm_only = link is not None and link.warm_only
         if link is not None and link.session is None:
             del self.links[terminal]
-        self._retry_at[terminal] = now + (WARM_RETRY if warm_only else VOICE_RETRY)
+        if link is not None and link.warm_only:
+            self._warm_retry_at[terminal] = now + WARM_RETRY
+        else:
+            self._retry_at[terminal] = now + VOICE_RETRY
 
     def session_ended(self, session: str, now: float | None = None) -> VoiceLink | None:
         """A link's session ended. Given ``now`` (the platform or the terminal ended it), a link that was only warm
@@ -313,7 +318,7 @@ class DeskVoice:
             del self.links[link.terminal]
             self.mixer.remove(session)
             if now is not None and link.warm_only and not link.closing:
-                self._retry_at[link.terminal] = now + WARM_RETRY
+                self._warm_retry_at[link.terminal] = now + WARM_RETRY
             logger.info("voice link to %s (%s) ended", link.terminal, session)
         return link
 
@@ -341,6 +346,15 @@ class DeskVoice:
         if len(pcm):
             self.mixer.push(session, pcm)
             self._tell(link.terminal, pcm)
+
+    def to_read(self, now: float, every: bool) -> list[VoiceLink]:
+        """The links whose received audio to read now: those of terminals heard (or within `LINGER` of it) and those
+        bringing audio the desk does not hear yet (a burst starting, or a call it does not monitor); with ``every``,
+        all of them. An idle link (warm, or after a burst) is read only now and then (``every``): what it brings
+        meanwhile waits in its worker's ring, and nobody talks on it anyway."""
+        heard = self.heard()
+        return [link for link in self.links.values() if link.session is not None and (
+            every or link.terminal in heard or now - link.heard_at <= LINGER or link.early)]
 
     def take_own_audio(self, pcm: Pcm) -> None:
         """Samples of the desk's own microphone while it talks: to the listeners (the recorder) as the

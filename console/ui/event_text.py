@@ -148,6 +148,8 @@ COMMANDS: dict[str, str] = {
     "enable": QT_TRANSLATE_NOOP("EventText", "enable terminal"),
     "pull_video": QT_TRANSLATE_NOOP("EventText", "pull video"),
     "stop_video": QT_TRANSLATE_NOOP("EventText", "stop video"),
+    "pause_video": QT_TRANSLATE_NOOP("EventText", "pause video"),
+    "resume_video": QT_TRANSLATE_NOOP("EventText", "resume video"),
     "replay": QT_TRANSLATE_NOOP("EventText", "replay"),
     "play_recording": QT_TRANSLATE_NOOP("EventText", "play a recording"),
 }

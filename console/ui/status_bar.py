@@ -1,4 +1,4 @@
-"""The status bar: both platform instances, the dispatcher, a split-brain warning and the time.
+"""The status bar: both platform instances, the dispatcher, split-brain and media-plane warnings, and the time.
 
 It redraws on the bridge's ``linkChanged`` and ``sessionChanged`` and once a second (heartbeat ages grow
 without any change being reported).
@@ -13,6 +13,7 @@ from PySide6.QtCore import QEvent, QTimer
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
 from console.core.views import InstanceLink
+from console.core.world import media_plane_down
 from console.ui.bridge import DeskBridge
 from console.ui.clock import ClockLabel
 from console.ui.instance_badge import InstanceBadge
@@ -43,6 +44,10 @@ class DeskStatusBar(QStatusBar):
         self.split_brain_label = QLabel(self)
         self.split_brain_label.setObjectName("splitBrainWarning")
         self.split_brain_label.hide()
+        #: the platform's SFU is unreachable (its "media plane down" alarm): video and voice through it stopped
+        self.media_plane_label = QLabel(self)
+        self.media_plane_label.setObjectName("mediaPlaneWarning")
+        self.media_plane_label.hide()
         self.dispatcher_label = QLabel(self)
         self.dispatcher_label.setObjectName("dispatcherLabel")
         self.clock = ClockLabel(self)
@@ -51,6 +56,7 @@ class DeskStatusBar(QStatusBar):
         for name in instances:
             self._badge(name)
         self.addPermanentWidget(self.split_brain_label)
+        self.addPermanentWidget(self.media_plane_label)
         self.addPermanentWidget(self.dispatcher_label)
         self.addPermanentWidget(self.clock)
         self._split: list[str] = []
@@ -58,6 +64,7 @@ class DeskStatusBar(QStatusBar):
             bridge.linkChanged.connect(self._on_link)
             bridge.sessionChanged.connect(self.refresh)
             bridge.protocolProblem.connect(self._on_problem)
+            bridge.alarmChanged.connect(lambda _alarm: self._show_media_plane())
         self._ticker = QTimer(self)
         self._ticker.setInterval(1000)
         self._ticker.timeout.connect(self.refresh)
@@ -98,7 +105,16 @@ class DeskStatusBar(QStatusBar):
         """Redraw every instance and the dispatcher from the world."""
         self._sync_badges()
         self._show_split_brain()
+        self._show_media_plane()
         self._show_dispatcher()
+
+    def _show_media_plane(self) -> None:
+        if media_plane_down(self.world) is None:
+            self.media_plane_label.hide()
+            return
+        self.media_plane_label.setText(self.tr("Media plane down: video and voice through the SFU stopped; "
+                                               "the platform is reconnecting"))
+        self.media_plane_label.show()
 
     def _show_split_brain(self) -> None:
         self._split = split_brain(dict(self.world.links))
@@ -123,5 +139,6 @@ class DeskStatusBar(QStatusBar):
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:
             self._show_split_brain()
+            self._show_media_plane()
             self._show_dispatcher()
         super().changeEvent(event)

@@ -63,10 +63,11 @@ from protocols.messages import (
 )
 from testbed.line import Line
 from testbed.platform.model import SFU
+from testbed.platform.state import PlatformState
 
 log = logging.getLogger(__name__)
 
-__all__ = ["RECONNECT_EVERY", "JanusPlane", "home_room", "video_descriptions"]
+__all__ = ["RECONNECT_EVERY", "JanusPlane", "home_room", "talkers", "video_descriptions"]
 
 #: seconds between two attempts to reach a lost Janus
 RECONNECT_EVERY = 0.5
@@ -93,6 +94,18 @@ def home_room(line: Line, terminal: str) -> str:
 def room_number(name: str) -> int:
     """A stable VideoRoom id for a group (Janus wants numbers): the same on every instance and after restarts."""
     return 1000 + zlib.crc32(name.encode()) % 1_000_000
+
+
+def talkers(state: PlatformState) -> set[str]:
+    """Who may be heard now: floor holders, and both parties of full-duplex (private) calls."""
+    found: set[str] = set()
+    for call in state.calls.calls.values():
+        if call.floor is not None:
+            if call.floor.holder is not None:
+                found.add(call.floor.holder)
+        elif not call.ringing:
+            found |= call.parties
+    return found
 
 
 _MEDIA = re.compile(r"^m=(\w+) ", re.MULTILINE)
@@ -197,16 +210,19 @@ class JanusPlane:
         if not self.running:
             return
         self.running = False
+        self.up = False
+        self._connected.clear()
         runner, self._runner = self._runner, None
+        client, self.client = self.client, None
+        self._session = self._admin = None
         if runner is not None:
             runner.cancel()
             with contextlib.suppress(BaseException):
                 await runner
-        await self._drop_everything()
-        client, self.client = self.client, None
+        if not self.running:  # not started again meanwhile (a pair that flapped): its records are its own
+            await self._drop_everything()
         if client is not None:
             await client.close()
-        self.up = False
 
     async def wait_up(self, timeout: float = 15.0) -> None:
         """Return once the broker is connected to Janus (TimeoutError otherwise)."""
@@ -230,6 +246,9 @@ class JanusPlane:
                 await client.close()
                 await asyncio.sleep(self.reconnect_every)
                 continue
+            except BaseException:  # stopped meanwhile: the client is not ours to keep
+                await client.close()
+                raise
             reason = await client.wait_lost()
             if not self.running:
                 return

@@ -54,7 +54,7 @@ from protocols.messages import (
 from testbed.line import Line
 from testbed.platform import peer as pm
 from testbed.platform.beacon import DiscoveryBeacon
-from testbed.platform.janus_plane import JanusPlane
+from testbed.platform.janus_plane import JanusPlane, talkers
 from testbed.platform.journal import Entry, apply_entry, message_entry
 from testbed.platform.model import SFU, Outbound
 from testbed.platform.state import PlatformState
@@ -124,7 +124,7 @@ class PlatformServer:
         self.state = PlatformState(line, media_plane="sfu" if janus_url else "direct")
         #: the SFU media plane's broker (Janus at ``janus_url``), run while this instance is active
         self.sfu = JanusPlane(janus_url, line, inject=self._sfu_says, report=self._sfu_state,
-                              talkers=self._talkers) if janus_url else None
+                              talkers=lambda: talkers(self.state)) if janus_url else None
         self.clock = clock
         self.heartbeat_interval = heartbeat_interval
         self.terminal_heartbeat = terminal_heartbeat
@@ -748,17 +748,6 @@ class PlatformServer:
             self._commit_now(entry)
         else:
             self._spawn(self._commit_quietly(entry), "media-plane")
-
-    def _talkers(self) -> set[str]:
-        """Terminals that may talk now: floor holders, and both parties of full-duplex calls."""
-        talkers: set[str] = set()
-        for call in self.state.calls.calls.values():
-            if call.floor is not None:
-                if call.floor.holder is not None:
-                    talkers.add(call.floor.holder)
-            elif not call.ringing:
-                talkers |= call.parties
-        return talkers
 
     # ----- introspection for the CLI summary and tests ---------------------------------------------
 

@@ -64,21 +64,23 @@ class FeedSettings:
     clip_cache: Path | None = None
     #: length of the looping clips, seconds (shorter clips encode faster)
     clip_seconds: float = 10.0
+    #: frames per second of the clips (fewer: cheaper to send and to receive, for tests of many feeds)
+    clip_fps: int = 25
 
 
 class ClipShelf:
     """Clips encoded once per process and kept loaded: concurrent askers for the same clip wait for one encoder."""
 
     def __init__(self) -> None:
-        self._clips: dict[tuple[str, int, str, float], asyncio.Future[EncodedClip]] = {}
+        self._clips: dict[tuple[str, int, str, float, int], asyncio.Future[EncodedClip]] = {}
 
     async def get(self, quality: Quality, number: int, label: str, settings: FeedSettings) -> EncodedClip:
         """The clip of source ``number`` at ``quality``, encoded (in a thread) on first use."""
         cache = settings.clip_cache or default_cache_dir()
-        key = (str(cache), number, quality, settings.clip_seconds)
+        key = (str(cache), number, quality, settings.clip_seconds, settings.clip_fps)
         future = self._clips.get(key)
         if future is None or (future.done() and (future.cancelled() or future.exception() is not None)):
-            spec = clip_spec(quality, number, label, seconds=settings.clip_seconds)
+            spec = clip_spec(quality, number, label, seconds=settings.clip_seconds, fps=settings.clip_fps)
             future = asyncio.ensure_future(asyncio.to_thread(_encode_and_load, spec, cache))
             self._clips[key] = future
         return await asyncio.shield(future)

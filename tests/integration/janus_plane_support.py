@@ -46,6 +46,8 @@ class JanusTestbed:
     janus: JanusProcess
     platform: PlatformServer
     clips: Path
+    #: frames per second of the terminals' clips
+    clip_fps: int = 25
     fleets: list[Fleet] = field(default_factory=list)
     desks: list[Desk] = field(default_factory=list)
     consoles: list[ConsoleProcess] = field(default_factory=list)
@@ -53,7 +55,7 @@ class JanusTestbed:
     async def start_fleet(self, *terminals: str) -> Fleet:
         fleet = Fleet(self.line, self.platform.url, rate=0, include=terminals,
                       media=FeedSettings(allowed_addresses=(PEER_ADDRESS,), clip_cache=self.clips,
-                                         clip_seconds=CLIP_SECONDS))
+                                         clip_seconds=CLIP_SECONDS, clip_fps=self.clip_fps))
         self.fleets.append(fleet)
         await fleet.start()
         return fleet
@@ -101,13 +103,14 @@ class JanusTestbed:
 
 
 @contextlib.asynccontextmanager
-async def janus_testbed(clips: str, *, loss_after: float | None = None) -> AsyncIterator[JanusTestbed]:
+async def janus_testbed(clips: str, *, loss_after: float | None = None, clip_fps: int = 25
+                        ) -> AsyncIterator[JanusTestbed]:
     """Janus and the platform brokering it, inside the namespace; everything stopped at the end.
 
     ``loss_after``: seconds of silence after which the platform and consoles count a session lost (default: the
     protocol's 0.75 s). A test that runs 30 terminals, three consoles and Janus on two cores starves this process's
     event loop now and then for longer than that (sending RTP over a veth pair runs the kernel's receive path in the
-    sender); session liveness is not what such a test is about."""
+    sender); session liveness is not what such a test is about. ``clip_fps``: the terminals' clips' frame rate."""
     peers_on_veth()
     line = load_line(default_line_path())
     janus = JanusProcess(janus_config())
@@ -120,7 +123,7 @@ async def janus_testbed(clips: str, *, loss_after: float | None = None) -> Async
         await platform.start()
         assert platform.sfu is not None
         await platform.sfu.wait_up()
-        bed = JanusTestbed(line, janus, platform, Path(clips))
+        bed = JanusTestbed(line, janus, platform, Path(clips), clip_fps)
         try:
             yield bed
         finally:

@@ -4,6 +4,7 @@ the timetable's planned lines are drawn, and clicking a train's line selects the
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -51,14 +52,15 @@ def graph_of(live: LiveDesk) -> TrainGraphPane:
     return pane
 
 
-def show_big(live: LiveDesk, qtbot: QtBot) -> TrainGraphPane:
-    """The graph in a floating dock of its own, large enough to tell the trains apart."""
+async def show_big(live: LiveDesk) -> TrainGraphPane:
+    """The graph in a floating dock of its own, large enough to tell the trains apart (waited for on the running
+    loop: no nested Qt event loop inside the qasync one)."""
     dock = live.window.docks["train_graph"]
     dock.setFloating(True)
     dock.show()
     dock.resize(1500, 900)
     pane = graph_of(live)
-    qtbot.waitUntil(lambda: pane.isVisible() and pane.plot.height() > 600, timeout=5000)
+    await until(lambda: pane.isVisible() and pane.plot.height() > 600, timeout=5)
     return pane
 
 
@@ -74,7 +76,7 @@ def test_live_lines_are_the_reported_positions_and_a_late_train_shows_its_delay(
             shared = live.fleet.service
             late.service = ServiceClock(start=shared.start, speed=shared.speed, offset=shared.offset - BEHIND_S)
             sent = spy_reports(live)
-            pane = show_big(live, qtbot)
+            pane = await show_big(live)
             running = [t.radio for t in line.trains.values() if t.number in line.timetable.departures]
             await until(lambda: all(len(sent[r]) >= 4 for r in running), timeout=20)
             await until(lambda: all(len(live.desk.trains.tracks[r].positions) >= 5 for r in running), timeout=10)
@@ -121,14 +123,14 @@ def test_clicking_a_train_line_selects_the_train_in_the_vehicles_pane(
         qtbot: QtBot, run_async: RunAsync, tmp_path: Path, languages: Languages, settings: QSettings) -> None:
     async def scenario() -> None:
         async with live_desk(tmp_path, languages, settings, "train") as live:
-            pane = show_big(live, qtbot)
+            pane = await show_big(live)
             vehicles = live.pane("vehicles")
             assert isinstance(vehicles, VehiclesPane)
             tracks = live.desk.trains.tracks
             running = [t.radio for t in live.line.trains.values() if t.number in live.line.timetable.departures]
             await until(lambda: all(r in tracks and len(tracks[r].positions) >= 2 for r in running), timeout=20)
             pane.refresh(force=True)
-            qtbot.wait(50)
+            await asyncio.sleep(0.05)
             chosen = None
             for radio, curve in pane.curves.items():
                 times, chainages = curve.xData, curve.yData
@@ -161,7 +163,6 @@ def test_the_demo_desk_takes_the_simulated_lines_clock_from_the_testbed(run_asyn
     """`trunkdesk testbed` prints its service clock; the demo's desk reads it and its train graph follows it."""
 
     async def scenario() -> None:
-        import asyncio
         import sys
 
         from console.core.layout import layout_from_line

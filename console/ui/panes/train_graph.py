@@ -35,8 +35,9 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["DELAY_COLOURS", "TrainGraphPane", "create"]
 
-#: milliseconds between two redraws (trains report about once a second)
+#: every train's line is redrawn once a second (trains report about once a second), in this many slices
 REFRESH_MS = 1000
+SLICES = 4
 #: the window choices: seconds either side of now
 SPANS = (900, 1800, 3600)
 DEFAULT_SPAN = 1800
@@ -104,7 +105,9 @@ class TrainGraphPane(QWidget):
         self._station_lines: list[pg.InfiniteLine] = []
         self._looks: dict[str, tuple[str, bool]] = {}
         self._label_texts: dict[str, tuple[str, str, bool]] = {}
-        self._drawn_version = -1
+        #: the tracks' version each slice of trains was last drawn at
+        self._drawn = [-1] * SLICES
+        self._tick = 0
         self._plan_key: tuple[int, int, int] | None = None
         self._draw_stations()
 
@@ -118,7 +121,7 @@ class TrainGraphPane(QWidget):
         if bridge is not None:
             bridge.selectTerminal.connect(self._selected_elsewhere)
         self.timer = QTimer(self)
-        self.timer.setInterval(REFRESH_MS)
+        self.timer.setInterval(REFRESH_MS // SLICES)
         self.timer.timeout.connect(self.refresh)
         self.timer.start()
         self.retranslate()
@@ -148,20 +151,28 @@ class TrainGraphPane(QWidget):
         self.item.getAxis("left").setTicks([ticks, []])
 
     def refresh(self, now: float | None = None, *, force: bool = False) -> None:
-        """Move the window to the clock and redraw what changed (only while the pane is shown, unless ``force``)."""
+        """One tick: the window follows the clock once a second; each tick redraws the lines of a quarter of the
+        trains (every train once a second, in `SLICES` short steps rather than one long one). Only while the
+        pane is shown, unless ``force`` (everything now)."""
         if not force and not self.isVisible():
             return
         now = self.tracks.clock() if now is None else now
         start, end = now - self.span, now + self.span
-        self.item.setXRange(start, end, padding=0)
-        self.now_line.setPos(now)
-        plan_key = (int(start // 60), self.span, id(self.tracks.plan_clock))
-        if plan_key != self._plan_key or force:
-            self._plan_key = plan_key
-            self._draw_plan(start - 60, end + 60)
-        if self.tracks.version != self._drawn_version or force:
-            self._drawn_version = self.tracks.version
+        part = self._tick % SLICES
+        self._tick += 1
+        if force or part == 0:
+            self.item.setXRange(start, end, padding=0)
+            self.now_line.setPos(now)
+            plan_key = (int(start // 60), self.span, id(self.tracks.plan_clock))
+            if plan_key != self._plan_key or force:
+                self._plan_key = plan_key
+                self._draw_plan(start - 60, end + 60)
+        if force:
+            self._drawn = [self.tracks.version] * SLICES
             self._draw_tracks(start - 60)
+        elif self._drawn[part] != self.tracks.version:
+            self._drawn[part] = self.tracks.version
+            self._draw_tracks(start - 60, part)
 
     def _draw_plan(self, start: float, end: float) -> None:
         pieces: list[np.ndarray] = []
@@ -176,8 +187,11 @@ class TrainGraphPane(QWidget):
         else:
             self.planned_curve.setData([], [])
 
-    def _draw_tracks(self, start: float) -> None:
-        for radio, track in list(self.tracks.tracks.items()):
+    def _draw_tracks(self, start: float, part: int | None = None) -> None:
+        """The live lines of every train (``part`` None), or of the trains of that slice."""
+        for index, (radio, track) in enumerate(list(self.tracks.tracks.items())):
+            if part is not None and index % SLICES != part:
+                continue
             times, chainages = track.positions.since(start)
             curve = self.curves.get(radio)
             if curve is None:
@@ -263,8 +277,10 @@ class TrainGraphPane(QWidget):
         if radio == self.selected:
             return
         self.selected = radio
-        self._drawn_version = -1
-        self.refresh()
+        if self.isVisible():
+            self.refresh(force=True)
+        else:
+            self._drawn = [-1] * SLICES  # redrawn when shown
 
     # ----- window and language ----------------------------------------------------------------
 

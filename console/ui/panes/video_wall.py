@@ -297,6 +297,8 @@ class VideoWallPane(QWidget):
             self.media.wall.release(index)
             self.refresh()
             return
+        if tile.hidden:  # hidden and paused (SFU plane): the place goes with the session
+            self.media.wall.release(index)
         self._run(self.tr("Closing %1…").replace("%1", self._name(index)), self.desk.stop_video(tile.session))
 
     def open_push(self, index: int) -> PushFeedDialog | None:

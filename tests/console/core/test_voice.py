@@ -264,3 +264,37 @@ def test_the_desks_own_voice_goes_to_the_recorder_as_the_dispatchers_in_the_call
     held.clear()
     world.calls["C-9"] = wire.CallInfo(id="C-9", kind="private", duplex="full", parties=["me", "HS-3"])
     assert [c.id for c in desk.speaking()] == ["C-9"], "a full-duplex private call: the desk talks all along"
+
+
+def test_only_links_that_bring_what_the_desk_hears_are_read_every_tick_idle_ones_now_and_then() -> None:
+    world = world_with_calls()
+    world.calls["C-1"].holder = "HS-1"
+    desk = voice(world)
+    desk.plan(0.0, opened=())
+    desk.attach("HS-1", "V-1")
+    desk.plan(1.0, opened=("V-1",))  # HS-1 last heard at 1.0
+    world.calls["C-1"].holder = None
+    world.calls["C-2"].holder = "HS-3"
+    desk.plan(1.0, opened=("V-1",))
+    desk.attach("HS-3", "V-3")
+    desk.plan(1.0, opened=("V-1", "V-3"))
+    assert [link.terminal for link in desk.to_read(1.0 + LINGER / 2, every=False)] == ["HS-1", "HS-3"], \
+        "HS-1's last audio may still be in flight"
+    assert [link.terminal for link in desk.to_read(1.0 + LINGER + 0.1, every=False)] == ["HS-3"]
+    assert sorted(link.terminal for link in desk.to_read(1.0 + LINGER + 0.1, every=True)) == ["HS-1", "HS-3"]
+    # an idle link that brought audio the desk does not hear (yet) is read every tick until it pauses
+    desk.take_audio("V-1", 960, np.ones(960, dtype=np.int16), now=5.0)
+    assert "HS-1" in [link.terminal for link in desk.to_read(5.04, every=False)]
+    desk.take_audio("V-1", 960, np.zeros(0, dtype=np.int16), now=5.04)
+    assert "HS-1" not in [link.terminal for link in desk.to_read(5.08, every=False)]
+
+
+def test_a_talker_whose_warm_link_was_refused_gets_its_link_at_once_when_it_takes_the_floor() -> None:
+    world = world_with_members()
+    world.calls["C-A"] = wire.CallInfo(id="C-A", kind="group", group="G-A", parties=["HS-1"])
+    desk = DeskVoice(world, lambda: "me", list, warm_links=1)
+    assert desk.plan(0.0, opened=()).open == ["HS-1"]
+    desk.failed("HS-1", 0.0)
+    assert desk.plan(1.0, opened=()).open == []
+    world.calls["C-A"] = wire.CallInfo(id="C-A", kind="group", group="G-A", parties=["HS-1"], holder="HS-1")
+    assert desk.plan(2.0, opened=()).open == ["HS-1"], "heard now: not held back by the warm link's retry"
