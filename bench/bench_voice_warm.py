@@ -361,7 +361,7 @@ def report_lines(result: Result, rounds: int, burst: float) -> list[str]:
         for n, name in enumerate(("desk media worker", "desk process (event loop)",
                                   "platform + terminals (world process)")):
             lines.append(f"| {name} | " + " | ".join(f"{idle.shares[c][n]:.2%}" for c in counts)
-                         + f" | {per[n]:.3%} |")
+                         + f" | {round(per[n], 5) + 0.0:.3%} |")  # + 0.0: no "-0.000 %"
     lines += ["", f"Load average (1 min): {result.load[0]:.2f} when the run began, {result.load[1]:.2f} when it ended "
                   "(other work shares the machine: onsets and CPU move with it)."]
     return lines
