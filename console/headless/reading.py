@@ -1,5 +1,5 @@
 """Reading composed YAML nodes into values for the scenario loader, each problem kept with its file, line and
-column (the way testbed/line.py reads line files)."""
+column (the way testbed/line/reading.py reads line files)."""
 
 from __future__ import annotations
 

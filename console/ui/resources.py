@@ -23,7 +23,7 @@ class ResourcesMissing(FileNotFoundError):
 
 
 def _candidates() -> list[Path]:
-    # one list for the desk and the testbed's line files (testbed/line.py), so both find the same folder
+    # one list for the desk and the testbed's line files (testbed/line/reading.py), so both find the same folder
     from testbed.line import resource_folders
 
     return resource_folders()

@@ -1,369 +1,45 @@
-"""The metro line a testbed runs: stations, depots, trains, terminals, talk groups, dispatcher roles and
-accounts, and a compact timetable, read from a YAML file (format: docs/line-format.md).
-
-`load_line` checks the whole file and raises one `LineError` that lists every problem as file:line:col.
-"""
+"""Reading line files: every problem reported as file:line:col in one `LineError` (format: docs/line-format.md),
+and where the resources folder (with the sample line) is."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import hmac
 import logging
-import math
 import os
 import sys
 import sysconfig
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from itertools import pairwise
 from pathlib import Path
-from typing import Final, Literal, get_args
+from typing import get_args
 
 import yaml
 import yaml.constructor
 
 from protocols.messages import Direction, Subsystem, TerminalKind
+from testbed.line.model import (
+    FORMAT_VERSION,
+    PERMISSIONS,
+    ControlCentre,
+    Departure,
+    Depot,
+    Dispatcher,
+    DispatcherRole,
+    Group,
+    GroupKind,
+    Line,
+    LineError,
+    Station,
+    Terminal,
+    Timetable,
+    Train,
+)
+from testbed.line.nodes import _Reader
 
 logger = logging.getLogger(__name__)
 
-FORMAT_VERSION: Final = 1
-#: What a dispatcher role may be allowed to do beyond talking in its groups.
-PERMISSIONS: Final = frozenset({"override", "force_release", "broadcast", "regroup", "terminal_control",
-                                "pis_push", "emergency_ack", "video"})
-GroupKind = Literal["talk", "all_call", "station"]
-#: Demo-only plain texts behind the hashes in resources/lines/sample-line.yaml (documented, never real).
-SAMPLE_PASSWORD: Final = "demo"
-SAMPLE_TERMINAL_SECRET: Final = "demo-terminal"
-SAMPLE_OVERRIDE_SECRETS: Final = {"HS-040": "demo-police"}
-#: A chainage this close to a station's (metres) counts as at the station.
-STATION_TOLERANCE_M: Final = 100.0
-
-_HASH_SCHEME = "pbkdf2_sha256"
-_TAG = "tag:yaml.org,2002:"
 _POSITION_ZH = {"cab": "司机室", "saloon": "客室", "platform": "站台", "concourse": "站厅", "yard": "场区"}
 _STAFF = {"station_staff": ("Station staff", "站务员"), "maintenance": ("Maintenance", "维修人员"),
           "police": ("Police", "公安"), "depot_staff": ("Depot staff", "场段人员")}
-
-
-class LineError(ValueError):
-    """A problem in a line file at file:line:col. The one `load_line` raises lists all in ``errors``."""
-
-    def __init__(self, file: str, line: int, column: int, message: str,
-                 errors: list[LineError] | None = None) -> None:
-        self.file, self.line, self.column, self.message = file, line, column, message
-        self.errors: list[LineError] = errors if errors is not None else [self]
-        super().__init__(str(self))
-
-    def __str__(self) -> str:
-        return "\n".join(f"{e.file}:{e.line}:{e.column}: {e.message}" for e in self.errors)
-
-
-# ----- the line -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Station:
-    """A passenger station; ``tunnel`` marks an underground station (docs/line-format.md)."""
-
-    code: str
-    name: str
-    name_zh: str
-    chainage_m: float
-    tunnel: bool = False
-    radios: tuple[str, ...] = ()
-    cameras: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Depot:
-    """A depot or stabling yard, joined to the line near ``station`` at ``connection_chainage_m``."""
-
-    code: str
-    name: str
-    name_zh: str
-    station: str
-    connection_chainage_m: float
-    radios: tuple[str, ...] = ()
-    cameras: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class ControlCentre:
-    """The operations control centre (OCC) where the dispatch consoles sit."""
-
-    code: str
-    name: str
-    name_zh: str
-    radios: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Train:
-    """A train by running number, with its cab radio and on-board cameras (terminal ids)."""
-
-    number: str
-    radio: str
-    cameras: tuple[str, ...] = ()
-    depot: str | None = None
-
-
-@dataclass(frozen=True)
-class Terminal:
-    """Any terminal of the line; ``station`` is the home station, depot or OCC of fixed ones and of staff."""
-
-    id: str
-    kind: TerminalKind
-    name: str
-    name_zh: str
-    station: str | None = None
-    train: str | None = None
-    secret_hash: str = ""
-    #: kind of staff carrying a handset or recorder (station_staff, maintenance, police, ...)
-    staff: str | None = None
-    #: where a camera looks (cab, saloon, platform, concourse, ...)
-    position: str | None = None
-
-
-@dataclass(frozen=True)
-class Group:
-    """A talk group: ``members`` are its default members' terminal ids, ``selectors`` as the file says."""
-
-    id: str
-    name: str
-    name_zh: str
-    subsystem: Subsystem
-    kind: GroupKind
-    members: tuple[str, ...]
-    selectors: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class DispatcherRole:
-    """What a dispatcher of this role may use: talk groups (ids) and permissions (see `PERMISSIONS`)."""
-
-    name: str
-    groups: tuple[str, ...]
-    permissions: frozenset[str]
-
-
-@dataclass(frozen=True)
-class Dispatcher:
-    """A dispatcher account; ``password_hash`` comes from `hash_password`."""
-
-    user: str
-    role: str
-    display_name: str
-    password_hash: str
-
-
-@dataclass(frozen=True)
-class TimetablePosition:
-    """Where the timetable puts a train: at ``station``, or past it and heading for ``next_station``."""
-
-    station: str
-    next_station: str | None
-    chainage_m: float
-    direction: Direction
-    at_station: bool
-
-
-@dataclass(frozen=True)
-class Departure:
-    """A train's first departure: from terminus ``origin`` at ``first_s`` seconds after service start."""
-
-    train: str
-    origin: str
-    first_s: float
-    direction: Direction
-
-
-@dataclass(frozen=True)
-class Timetable:
-    """Trains shuttle between the termini: run, dwell, turn round, repeat, from their first departure.
-
-    "up" is the direction of increasing chainage. Times are seconds since service start.
-    """
-
-    stations: tuple[Station, ...]
-    #: run time of each section, ``run_s[i]`` between ``stations[i]`` and ``stations[i + 1]``
-    run_s: tuple[float, ...]
-    #: dwell time at each station (not used at the termini, where ``turnaround_s`` applies)
-    dwell_s: tuple[float, ...]
-    turnaround_s: float
-    departures: dict[str, Departure]
-    #: clock times of service start and end, seconds after midnight
-    service_start_s: int = 6 * 3600
-    service_end_s: int = 23 * 3600
-
-    @property
-    def trip_s(self) -> float:
-        """Time from leaving one terminus to arriving at the other."""
-        return self._trip("up")[1][-1]
-
-    def position(self, train_number: str, t: float) -> TimetablePosition:
-        """Where ``train_number`` should be ``t`` seconds after service start (KeyError: not timetabled).
-
-        Before its first departure a train waits at its origin; the pattern then repeats without end.
-        """
-        departure = self.departures[train_number]
-        direction = departure.direction
-        elapsed = t - departure.first_s
-        if elapsed < 0:
-            return self._at(departure.origin, direction)
-        trip = self.trip_s
-        legs, phase = divmod(elapsed, trip + self.turnaround_s)
-        if int(legs) % 2:
-            direction = _reverse(direction)
-        order, arrive, depart = self._trip(direction)
-        if phase >= trip:  # turning round at the far terminus: already the next trip's direction
-            return self._at(self.stations[order[-1]].code, _reverse(direction))
-        for j in range(len(order) - 1):
-            here, there = self.stations[order[j]], self.stations[order[j + 1]]
-            if phase < depart[j]:
-                return self._at(here.code, direction)
-            if phase < arrive[j + 1]:
-                share = (phase - depart[j]) / (arrive[j + 1] - depart[j])
-                chainage = here.chainage_m + share * (there.chainage_m - here.chainage_m)
-                return TimetablePosition(here.code, there.code, chainage, direction, at_station=False)
-        raise AssertionError("phase beyond the trip")  # pragma: no cover
-
-    def planned(self, train_number: str, until: float | None = None) -> list[tuple[float, float]]:
-        """(time, chainage) at every planned arrival and departure up to ``until`` (default: service end)."""
-        departure = self.departures[train_number]
-        end = self.service_end_s - self.service_start_s if until is None else until
-        points: list[tuple[float, float]] = []
-        start, direction = departure.first_s, departure.direction
-        while start <= end:
-            order, arrive, depart = self._trip(direction)
-            for j, index in enumerate(order):
-                chainage = self.stations[index].chainage_m
-                points.append((start + arrive[j], chainage))
-                if depart[j] > arrive[j]:
-                    points.append((start + depart[j], chainage))
-            start += arrive[-1] + self.turnaround_s
-            direction = _reverse(direction)
-        return [p for p in points if p[0] <= end]
-
-    def _at(self, code: str, direction: Direction) -> TimetablePosition:
-        station = next(s for s in self.stations if s.code == code)
-        return TimetablePosition(code, None, station.chainage_m, direction, at_station=True)
-
-    def _trip(self, direction: Direction) -> tuple[list[int], list[float], list[float]]:
-        """Station indices in running order with arrival and departure times from the trip's start."""
-        n = len(self.stations)
-        order = list(range(n)) if direction == "up" else list(range(n - 1, -1, -1))
-        arrive, depart = [0.0], [0.0]
-        for j in range(1, n):
-            arrive.append(depart[-1] + self.run_s[min(order[j - 1], order[j])])
-            depart.append(arrive[-1] + (self.dwell_s[order[j]] if j < n - 1 else 0.0))
-        return order, arrive, depart
-
-
-def _reverse(direction: Direction) -> Direction:
-    return "down" if direction == "up" else "up"
-
-
-@dataclass(frozen=True)
-class Line:
-    """A whole metro line as loaded from its file; collections are keyed by id in file order."""
-
-    name: str
-    name_zh: str
-    description: str
-    stations: tuple[Station, ...]
-    depots: tuple[Depot, ...]
-    control_centre: ControlCentre | None
-    trains: dict[str, Train]
-    terminals: dict[str, Terminal]
-    groups: dict[str, Group]
-    roles: dict[str, DispatcherRole]
-    dispatchers: dict[str, Dispatcher]
-    timetable: Timetable
-
-    def station(self, code: str) -> Station:
-        """The station with this code (KeyError if none)."""
-        for station in self.stations:
-            if station.code == code:
-                return station
-        raise KeyError(code)
-
-    def terminal(self, terminal_id: str) -> Terminal:
-        return self.terminals[terminal_id]
-
-    def group(self, group_id: str) -> Group:
-        return self.groups[group_id]
-
-    def groups_of(self, terminal_id: str) -> tuple[str, ...]:
-        """Ids of the groups the terminal is a default member of."""
-        return tuple(g.id for g in self.groups.values() if terminal_id in g.members)
-
-    def neighbours(self, code: str) -> tuple[Station | None, Station | None]:
-        """The stations before (lower chainage) and after this one; None past a terminus."""
-        index = self.stations.index(self.station(code))
-        before = self.stations[index - 1] if index > 0 else None
-        after = self.stations[index + 1] if index + 1 < len(self.stations) else None
-        return before, after
-
-    def stations_between(self, chainage_m: float,
-                         tolerance_m: float = STATION_TOLERANCE_M) -> tuple[Station, Station | None]:
-        """(station, None) within ``tolerance_m`` of a station, else the two stations around the chainage
-        in increasing chainage. ValueError outside the line."""
-        for station in self.stations:
-            if abs(station.chainage_m - chainage_m) <= tolerance_m:
-                return station, None
-        for before, after in pairwise(self.stations):
-            if before.chainage_m < chainage_m < after.chainage_m:
-                return before, after
-        raise ValueError(f"chainage {chainage_m:.0f} m is outside line {self.name}")
-
-    def in_tunnel(self, chainage_m: float) -> bool:
-        """True at an underground station, or between two."""
-        here, there = self.stations_between(chainage_m)
-        return here.tunnel and (there is None or there.tunnel)
-
-
-# ----- passwords and secrets ------------------------------------------------------------------
-
-
-def hash_password(password: str, *, salt: bytes | None = None, iterations: int = 200_000) -> str:
-    """A salted PBKDF2-SHA256 hash string, ``pbkdf2_sha256$ITERATIONS$SALT$HASH`` (base64)."""
-    if iterations < 1:
-        raise ValueError("iterations must be positive")
-    salt = os.urandom(16) if salt is None else salt
-    digest = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, iterations)
-    return "$".join((_HASH_SCHEME, str(iterations), _b64(salt), _b64(digest)))
-
-
-def verify_password(password: str, stored: str) -> bool:
-    """True when ``password`` matches a `hash_password` string; False also for a malformed one."""
-    parsed = _parse_hash(stored)
-    if parsed is None:
-        return False
-    iterations, salt, digest = parsed
-    candidate = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, iterations)
-    return hmac.compare_digest(candidate, digest)
-
-
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
-
-
-def _parse_hash(stored: str) -> tuple[int, bytes, bytes] | None:
-    parts = stored.split("$")
-    if len(parts) != 4 or parts[0] != _HASH_SCHEME or not parts[1].isdigit():
-        return None
-    try:
-        salt, digest = base64.b64decode(parts[2], validate=True), base64.b64decode(parts[3], validate=True)
-    except (binascii.Error, ValueError):
-        return None
-    iterations = int(parts[1])
-    if not 1 <= iterations <= 10_000_000 or not salt or not digest:
-        return None
-    return iterations, salt, digest
-
-
-# ----- loading --------------------------------------------------------------------------------
 
 
 def resource_folders() -> list[Path]:
@@ -372,7 +48,7 @@ def resource_folders() -> list[Path]:
     folders = [Path(env)] if (env := os.environ.get("TRUNKDESK_RESOURCES")) else []
     if bundle := getattr(sys, "_MEIPASS", None):
         folders.append(Path(bundle) / "resources")
-    folders.append(Path(__file__).resolve().parent.parent / "resources")
+    folders.append(Path(__file__).resolve().parents[2] / "resources")
     for scheme in (None, f"{os.name}_user"):  # pip install . / pip install --user .
         data = sysconfig.get_path("data", scheme) if scheme else sysconfig.get_path("data")
         folders.append(Path(data) / "share" / "trunkdesk" / "resources")
@@ -384,7 +60,7 @@ def default_line_path() -> Path:
     relative = Path("lines") / "sample-line.yaml"
     folders = resource_folders()
     found = next((folder / relative for folder in folders if (folder / relative).is_file()), None)
-    return found or Path(__file__).resolve().parent.parent / "resources" / relative
+    return found or Path(__file__).resolve().parents[2] / "resources" / relative
 
 
 def load_line(path: str | Path) -> Line:
@@ -421,182 +97,6 @@ def parse_line(text: str, file: str = "<line>") -> Line:
     logger.info("line %s loaded from %s: %d stations, %d trains, %d terminals, %d groups", line_.name, file,
                 len(line_.stations), len(line_.trains), len(line_.terminals), len(line_.groups))
     return line_
-
-
-def _describe(node: yaml.Node) -> str:
-    if isinstance(node, yaml.MappingNode):
-        return "a mapping"
-    if isinstance(node, yaml.SequenceNode):
-        return "a list"
-    if node.tag == _TAG + "null":
-        return "nothing (null)"
-    kind = {"str": "text", "int": "the number", "float": "the number", "bool": "the flag"}
-    return f"{kind.get(node.tag.removeprefix(_TAG), node.tag)} '{_short(node.value)}'"
-
-
-def _short(text: str) -> str:
-    return text if len(text) <= 40 else text[:37] + "..."
-
-
-class _Reader:
-    """Reads composed YAML nodes into values, recording each problem with its position."""
-
-    def __init__(self, file: str) -> None:
-        self.file = file
-        self.errors: list[LineError] = []
-        self._constructor = yaml.constructor.SafeConstructor()
-
-    def error(self, node: yaml.Node, message: str) -> None:
-        mark = node.start_mark
-        self.errors.append(LineError(self.file, mark.line + 1, mark.column + 1, message))
-
-    def label(self, node: yaml.Node, what: str, key: str) -> str:
-        """``what`` named by the value of ``key`` when the node has it, for messages."""
-        if isinstance(node, yaml.MappingNode):
-            for k, v in node.value:
-                if k.value == key and isinstance(v, yaml.ScalarNode):
-                    return f"{what} '{v.value}'"
-        return what
-
-    def pairs(self, node: yaml.Node | None, what: str) -> list[tuple[str, yaml.Node, yaml.Node]]:
-        """(key, key node, value node) of a mapping; duplicate and non-text keys are errors."""
-        if node is None:
-            return []
-        if not isinstance(node, yaml.MappingNode):
-            self.error(node, f"{what}: expected a mapping, got {_describe(node)}")
-            return []
-        seen: dict[str, yaml.Node] = {}
-        out: list[tuple[str, yaml.Node, yaml.Node]] = []
-        for key_node, value in node.value:
-            if not isinstance(key_node, yaml.ScalarNode):
-                self.error(key_node, f"{what}: keys must be text")
-            elif key_node.value in seen:
-                first = seen[key_node.value].start_mark.line + 1
-                self.error(key_node, f"{what}: duplicate key '{key_node.value}' (first at line {first})")
-            else:
-                seen[key_node.value] = key_node
-                out.append((key_node.value, key_node, value))
-        return out
-
-    def fields(self, node: yaml.Node | None, what: str, required: str,
-               optional: str = "") -> dict[str, yaml.Node]:
-        """The values of a mapping with these keys; unknown and missing keys are errors."""
-        if node is None:
-            return {}
-        allowed = required.split() + optional.split()
-        found: dict[str, yaml.Node] = {}
-        if not isinstance(node, yaml.MappingNode):
-            self.error(node, f"{what}: expected a mapping, got {_describe(node)}")
-            return found
-        for key, key_node, value in self.pairs(node, what):
-            if key in allowed:
-                found[key] = value
-            else:
-                self.error(key_node, f"{what}: unknown key '{key}' (expected one of: {', '.join(allowed)})")
-        for key in required.split():
-            if key not in found:
-                self.error(node, f"{what}: missing required key '{key}'")
-        return found
-
-    def items(self, node: yaml.Node | None, what: str) -> list[yaml.Node]:
-        if node is None:
-            return []
-        if not isinstance(node, yaml.SequenceNode):
-            self.error(node, f"{what}: expected a list, got {_describe(node)}")
-            return []
-        return list(node.value)
-
-    def text(self, node: yaml.Node | None, what: str, default: str = "") -> str:
-        """Text (numbers are read as written, so 1901 and 0123 stay as they are)."""
-        if node is None:
-            return default
-        if isinstance(node, yaml.ScalarNode) and node.tag in (_TAG + "str", _TAG + "int"):
-            return str(node.value)
-        self.error(node, f"{what}: expected text, got {_describe(node)}")
-        return default
-
-    def word(self, node: yaml.Node | None, what: str) -> str | None:
-        """Text, or None (after an error) when the value is not text."""
-        if node is None:
-            return None
-        errors = len(self.errors)
-        value = self.text(node, what)
-        return value if len(self.errors) == errors else None
-
-    def ident(self, node: yaml.Node | None, what: str) -> str | None:
-        """An id or code: non-empty text without spaces or ':' (which selectors use)."""
-        value = self.word(node, what)
-        if node is None or value is None:
-            return None
-        if not value or ":" in value or any(c.isspace() for c in value):
-            self.error(node, f"{what}: '{value}' is not a valid id (non-empty, no spaces, no ':')")
-            return None
-        return value
-
-    def idents(self, node: yaml.Node | None, what: str) -> list[tuple[str, yaml.Node]]:
-        out: list[tuple[str, yaml.Node]] = []
-        for item in self.items(node, what):
-            value = self.ident(item, what)
-            if value is not None:
-                out.append((value, item))
-        return out
-
-    def number(self, node: yaml.Node | None, what: str, sign: str = "any") -> float | None:
-        """A finite number; ``sign`` "positive" or "non_negative" restricts it."""
-        if node is None:
-            return None
-        if not (isinstance(node, yaml.ScalarNode) and node.tag in (_TAG + "int", _TAG + "float")):
-            self.error(node, f"{what}: expected a number, got {_describe(node)}")
-            return None
-        try:
-            value = float(self._constructor.construct_object(node))
-        except OverflowError:
-            value = math.inf
-        if not math.isfinite(value):
-            self.error(node, f"{what}: expected a finite number, got {_short(node.value)}")
-        elif sign == "positive" and value <= 0:
-            self.error(node, f"{what}: must be positive, got {_short(node.value)}")
-        elif sign == "non_negative" and value < 0:
-            self.error(node, f"{what}: must not be negative, got {_short(node.value)}")
-        else:
-            return value
-        return None
-
-    def flag(self, node: yaml.Node | None, what: str) -> bool:
-        if node is None:
-            return False
-        if isinstance(node, yaml.ScalarNode) and node.tag == _TAG + "bool":
-            return bool(self._constructor.construct_object(node))
-        self.error(node, f"{what}: expected true or false, got {_describe(node)}")
-        return False
-
-    def choice(self, node: yaml.Node | None, what: str, options: tuple[str, ...], default: str) -> str:
-        value = self.text(node, what, default)
-        if value not in options:
-            assert node is not None
-            self.error(node, f"{what}: '{value}' is not one of: {', '.join(options)}")
-            return default
-        return value
-
-    def clock(self, node: yaml.Node | None, what: str) -> int | None:
-        """A clock time "HH:MM" or "HH:MM:SS" as seconds after midnight (read as written: YAML 1.1
-        would turn an unquoted 23:00 into the number 1380)."""
-        if node is None:
-            return None
-        parts = str(node.value).split(":") if isinstance(node, yaml.ScalarNode) else []
-        if len(parts) in (2, 3) and all(p.isdigit() and len(p) <= 2 for p in parts):
-            h, m, s = (int(p) for p in [*parts, "0"][:3])
-            if h <= 24 and m < 60 and s < 60:
-                return h * 3600 + m * 60 + s
-        self.error(node, f"{what}: expected a clock time like \"06:00\", got {_describe(node)}")
-        return None
-
-    def password_hash(self, node: yaml.Node | None, what: str) -> str:
-        value = self.text(node, what)
-        if node is not None and value and _parse_hash(value) is None:
-            self.error(node, f"{what}: not a hash from hash_password ('{_HASH_SCHEME}$ITERATIONS$SALT$HASH')")
-        return value
-
 
 
 class _Builder:
@@ -939,3 +439,4 @@ class _Builder:
                     departures[number] = Departure(number, terminus, first + k * every, direction)
         return Timetable(stations, tuple(runs), tuple(dwells.values()), turnaround, departures,
                          6 * 3600 if start is None else start, 23 * 3600 if end is None else end)
+
