@@ -6,14 +6,14 @@ on the timetable and reporting once a second, cameras that answer video pulls wi
 WebRTC) runs in one process; the real desk (`DeskWindow` with every pane, through `Desk` and `DeskSession` as
 `trunkdesk` starts it, offscreen Qt, its media engine in worker processes) in another, signed in as `chief`, with
 the train graph in front in the top dock area and the quality plots in a floating dock of their own (as on a second
-screen), both in view.
-The desk's train graph follows the testbed's service clock (the ``service clock`` line it prints).
+screen), both in view. The desk's train graph follows the testbed's service clock (its ``service clock`` line).
 
-Windows: the two panes updating with the trains only (``graph``), then with 30 camera feeds pulled onto the wall
-(thumbnails) and all 30 feeds chosen in the quality pane, so that every feed's four curves are drawn (``load``).
-The probe of bench/_desk.py (a 10 ms precise `QTimer`) measures how late the GUI thread serves a due event:
-p50/p99/max and freezes (gaps over 200 ms); target p99 < 50 ms. Screenshots of both panes under load go to
-docs/screenshots/train-graph.png and quality.png.
+Windows: the two panes updating with the trains only (``graph``); with 30 camera feeds pulled onto the wall
+(thumbnails), every feed sampled and listed in the quality pane, its plots showing the default choice (``load``);
+and with every feed chosen, so that all their curves are drawn (``all``). The probe of bench/_desk.py (a 10 ms
+precise `QTimer`) measures how late the GUI thread serves a due event: p50/p99/max and freezes (gaps over 200 ms);
+target p99 < 50 ms. A window at whose end fewer feeds are live than were pulled is flagged in the report.
+Screenshots of the two panes come from tests/ui/test_panes_quality.py (``TRUNKDESK_SCREENSHOTS=1``).
 
 Run from the repository root: ``.venv/bin/python -m bench.bench_plots`` (about 2 minutes; ``--quick`` for a
 smoke run that records nothing).
@@ -56,12 +56,8 @@ SECTION = "Desk: live train graph and quality plots"
 TARGET_P99_MS = 50.0
 DESK_USER = "chief"
 FEEDS = 30
-SHOTS = {"train_graph": ROOT / "docs" / "screenshots" / "train-graph.png",
-         "quality": ROOT / "docs" / "screenshots" / "quality.png"}
-QUICK_DIR = Path(tempfile.gettempdir())
 WINDOW_SIZE = (1920, 1050)
 QUALITY_SIZE = (1900, 560)
-SHOT_SIZES = {"train_graph": (1700, 760), "quality": (1900, 620)}
 READY_TIMEOUT = 120.0
 ANSWER_TIMEOUT = 90.0
 
@@ -195,31 +191,18 @@ def _script(conn: Connection, run: PlotsRun) -> Any:
                         trains=len(desk.trains.tracks), feeds=_live_feeds(desk),
                         sessions=len(desk.media.engine.sessions) if desk.media and desk.media.engine else 0,
                         video=len(desk.world.video),
+                        states=dict(Counter(desk.media.engine.state_of(s) for s in desk.media.engine.sessions))
+                        if desk.media and desk.media.engine else {},
                         curves=_curves(graph, quality), visible=[graph.isVisible(), quality.isVisible()])
                     conn.send(("measured", order[1], result))
                 elif order[0] == "pull":
                     conn.send(("pulled", await _pull(desk, quality, order[1])))
-                elif order[0] == "arrange":
-                    _arrange(session)
-                    await asyncio.sleep(1.0)
-                    conn.send(("arranged", True))
                 elif order[0] == "select":
                     if order[1]:
                         quality.table.selectAll()
                     else:
                         quality.table.clearSelection()
                     conn.send(("selected", len(quality.plotted_feeds())))
-                elif order[0] == "shoot":  # after the measurements: the pane floated at a size that shows it
-                    dock = window.docks[order[2]]
-                    dock.setFloating(True)
-                    dock.show()
-                    dock.resize(*SHOT_SIZES[order[2]])
-                    await asyncio.sleep(1.5)
-                    pane = window.pane(order[2])
-                    pane.refresh(force=True)
-                    await asyncio.sleep(0.3)
-                    pane.grab().save(order[1])
-                    conn.send(("shot", order[1]))
                 else:
                     break
         finally:
@@ -358,18 +341,12 @@ async def measure(settings: argparse.Namespace, folder: Path) -> dict[str, Any]:
         cpu0, wall0 = testbed.cpu_seconds(), time.perf_counter()
         out["load"] = await desk.measure("load", settings.duration)
         out["testbed_cpu"] = (testbed.cpu_seconds() - cpu0) / (time.perf_counter() - wall0)
-        shots = {name: (QUICK_DIR / path.name if settings.quick else path) for name, path in SHOTS.items()}
-        for name, path in shots.items():  # under load, each pane floated at a size that shows it
-            path.parent.mkdir(parents=True, exist_ok=True)
-            await desk.ask(("shoot", str(path), name), f"screenshot of {name}")
-        out["shots"] = shots
-        await desk.ask(("arrange",), "the panes back in place")
         chosen = await desk.ask(("select", True), "feeds chosen")
         out["chosen"] = chosen
         print(f"{settings.duration:.0f} s with all {chosen} feeds chosen in the quality pane ...", flush=True)
         out["all"] = await desk.measure("all", settings.duration)
         for name in ("graph", "load", "all"):
-            print(name, {k: out[name][k] for k in ("feeds", "sessions", "video")}, flush=True)
+            print(name, {k: out[name][k] for k in ("feeds", "sessions", "video", "states")}, flush=True)
         out["load_end"] = os.getloadavg()
     finally:
         if desk is not None:
@@ -470,9 +447,6 @@ def report_lines(out: dict[str, Any], settings: argparse.Namespace) -> list[str]
     for name, w in (("graph", graph), ("load", load), ("all", every)):
         for what, (n, first) in w.get("warnings", {}).items():
             lines.append(f"- desk log, {name} window: {n}× {what}, the first: `{first[:120]}`")
-    if not settings.quick:
-        shots = ", ".join(f"`{path.relative_to(ROOT)}`" for path in out["shots"].values())
-        lines.append(f"- screenshots under load: {shots}")
     return lines
 
 

@@ -50,7 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
                       help="accept any certificate (isolated test benches only; platform.tls.verify = false)")
     desk.add_argument("--allow-plain", action="store_true",
                       help="allow the password over plain ws:// off loopback (isolated test networks only)")
-    desk.add_argument("--media-plane", choices=("direct", "janus"), default=None, help="media plane (media.plane)")
+    # no longer used (the platform decides the plane); still accepted so that old launchers start, with a warning
+    desk.add_argument("--media-plane", choices=("direct", "janus"), default=None, help=argparse.SUPPRESS)
     desk.add_argument("--allow-address", action="append", default=None, metavar="IP",
                       help="an address media may use (repeatable; media.allowed_addresses)")
     desk.add_argument("--allow-interface", action="append", default=None, metavar="NAME",
@@ -99,7 +100,7 @@ def desk_overrides(args: argparse.Namespace) -> dict[str, object]:
     given: dict[str, object] = {}
     for flag, key in (("url", "platform.urls"), ("user", "dispatcher.user"),
                       ("password_file", "dispatcher.password_file"), ("ca_file", "platform.tls.ca_file"),
-                      ("media_plane", "media.plane"), ("allow_address", "media.allowed_addresses"),
+                      ("allow_address", "media.allowed_addresses"),
                       ("allow_interface", "media.allowed_interfaces"), ("stun", "media.stun_servers"),
                       ("language", "ui.language")):
         value = getattr(args, flag, None)
@@ -201,6 +202,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "desk":
         for problem in loaded.problems:
             print(f"trunkdesk desk: {problem}", file=sys.stderr)
+        if args.media_plane is not None:
+            print("trunkdesk desk: --media-plane is no longer used (ignored): the platform decides the media plane "
+                  "and says so for each media session", file=sys.stderr)
         settings = loaded.settings
         if not settings.platform.urls or not settings.dispatcher.user:
             print(f"trunkdesk desk: give --url and --user, or set platform.urls and dispatcher.user in {loaded.path}",

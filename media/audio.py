@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import collections
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import av
@@ -109,6 +110,8 @@ class VoiceMixer:
         self._tones: collections.deque[Pcm] = collections.deque()
         #: sounds played once alongside everything else (a replay under the live audio), by name
         self._overlays: dict[str, tuple[Pcm, float]] = {}
+        #: told every rendered chunk, in order (a sound device's playout ring: console/core/sound.py)
+        self.sinks: list[Callable[[Pcm], None]] = []
 
     @property
     def streams(self) -> list[str]:
@@ -197,6 +200,8 @@ class VoiceMixer:
                 self._tones.popleft()
         out = np.clip(mix, -32768, 32767).astype(np.int16)
         self.output.add_pcm(out)
+        for sink in self.sinks:
+            sink(out)
         return out
 
 

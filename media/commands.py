@@ -20,6 +20,7 @@ __all__ = [
     "GetConfiguration",
     "GetStats",
     "IceServer",
+    "OpenPublish",
     "OpenReceive",
     "RecentAudio",
     "Reply",
@@ -82,6 +83,14 @@ class AnswerReceive:
     tile: int | None
     generation: int
     offer: str
+
+
+@dataclass(frozen=True)
+class OpenPublish:
+    """Publish the desk's microphone into the SFU (SPEC §5.14.9: a console talks in the SFU plane); the reply is the
+    complete send-only offer. Silent until keyed with `SetMicrophone`, like a voice link."""
+
+    session: str
 
 
 @dataclass(frozen=True)
@@ -154,8 +163,8 @@ class Shutdown:
     """Close every session and exit."""
 
 
-Command = (OpenReceive | AnswerReceive | AcceptAnswer | CloseReceive | GetStats | RecentAudio | SetMicrophone
-           | DrainAudio | TapMicrophone | DrainMicrophone | GetConfiguration | Shutdown)
+Command = (OpenReceive | AnswerReceive | OpenPublish | AcceptAnswer | CloseReceive | GetStats | RecentAudio
+           | SetMicrophone | DrainAudio | TapMicrophone | DrainMicrophone | GetConfiguration | Shutdown)
 
 
 # ----- replies and events -----------------------------------------------------------------------------------

@@ -21,7 +21,6 @@ for a keyframe (RTCP PLI) exactly as aiortc's own thread would make it.
 
 from __future__ import annotations
 
-import collections
 import logging
 import queue
 import threading
@@ -143,17 +142,17 @@ class InlineDecoder:
 class DecodeThread:
     """One thread per worker process that decodes every session's video, in the order the frames completed.
 
-    The loop thread only appends to a deque (and wakes the thread if it sleeps); decoding runs here, mostly
-    outside the GIL (PyAV releases it inside FFmpeg), so the RTP path keeps its pace while a 720p frame decodes,
-    and a machine under load still gives the worker two threads' worth of CPU share rather than one. One thread
-    rather than aiortc's one per receiver: 15 decoder threads contending for the GIL cost more than they decode.
+    The loop thread only puts each encoded frame in a `queue.SimpleQueue` (C code: no Python lock or condition
+    per frame); decoding runs here, mostly outside the GIL (PyAV releases it inside FFmpeg), so the RTP path keeps
+    its pace while a 720p frame decodes, and a machine under load still gives the worker two threads' share of
+    CPU rather than one. One thread rather than aiortc's one per receiver: 15 decoder threads contending for the
+    GIL cost more than they decode.
     """
 
+    _STOP = object()
+
     def __init__(self, name: str = "video-decode") -> None:
-        self._queue: collections.deque[tuple[InlineDecoder, tuple[Any, Any]]] = collections.deque()
-        self._wake = threading.Event()
-        self._idle = False
-        self._stopping = False
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         #: the most frames ever waiting (a decoder that cannot keep up shows here first)
         self.deepest = 0
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
@@ -161,35 +160,25 @@ class DecodeThread:
 
     def submit(self, decoder: InlineDecoder, item: tuple[Any, Any]) -> None:
         """Queue a frame of ``decoder`` (called on the loop thread)."""
-        self._queue.append((decoder, item))
-        depth = len(self._queue)
-        self.deepest = max(self.deepest, depth)
-        if self._idle:
-            self._wake.set()
+        self._queue.put((decoder, item))
+        self.deepest = max(self.deepest, self._queue.qsize())
 
     def _run(self) -> None:
-        queue_, wake = self._queue, self._wake
-        while not self._stopping:
-            try:
-                decoder, item = queue_.popleft()
-            except IndexError:
-                self._idle = True  # set before looking again: a submit after this look sees it and wakes us
-                if not queue_ and not self._stopping:
-                    wake.wait()
-                wake.clear()
-                self._idle = False
-                continue
+        get = self._queue.get
+        while True:
+            work = get()
+            if work is self._STOP:
+                return
+            decoder, item = work
             try:
                 decoder.decode(item)
             except Exception:  # one session's trouble must not end every session's decoding
                 log.exception("%s: decoding failed", decoder.name)
 
     def stop(self, timeout: float = 5.0) -> None:
-        """Stop after the frame in hand; frames still queued are dropped."""
-        self._stopping = True
-        self._wake.set()
+        """Stop once the frames queued before are decoded (each decoder's own `stop` drops its frames)."""
+        self._queue.put(self._STOP)
         self._thread.join(timeout)
-        self._queue.clear()
 
 
 def take_over(receiver: RTCRtpReceiver, decoder: InlineDecoder) -> bool:

@@ -43,6 +43,7 @@ from media.commands import (
     GetConfiguration,
     GetStats,
     IceServer,
+    OpenPublish,
     OpenReceive,
     RecentAudio,
     Reply,
@@ -358,6 +359,23 @@ class MediaEngine:
             raise
         log.info("session %s: receiving on worker %d, tile %s (answered)", session, worker.index, tile)
         return str(answer)
+
+    async def publish_microphone(self, session: str) -> str:
+        """Publish the desk's microphone into the SFU (SPEC §5.14.9: the desk talks in the SFU plane): our complete
+        send-only offer, to send as ``media.offer``. Silent until keyed with `set_microphone`, like a voice link;
+        `accept_answer` and `close_session` take it by its session as any other."""
+        self._running()
+        if session in self._sessions:
+            raise ValueError(f"session {session} is already open")
+        worker, _generation = self._place(session, None, 1)
+        try:
+            offer = await self._call(worker, OpenPublish(session))
+        except BaseException:
+            self._sessions.pop(session, None)
+            worker.sessions.pop(session, None)
+            raise
+        log.info("session %s: the microphone published from worker %d", session, worker.index)
+        return str(offer)
 
     def _tile_for(self, wall: FrameWall, tile: int | None) -> int:
         if tile is None:

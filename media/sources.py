@@ -27,6 +27,7 @@ import numpy.typing as npt
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from media.audio import AUDIO_RATE, Pcm
+from media.mic_feed import FedMicrophoneTrack
 
 log = logging.getLogger(__name__)
 
@@ -298,9 +299,12 @@ def load_pcm(path: Path | str, seconds: float = 60.0) -> Pcm:
     return np.concatenate(chunks)[: int(seconds * AUDIO_RATE)]
 
 
-def microphone_track(spec: str) -> ToneTrack:
-    """A stand-in microphone: ``tone:<Hz>``, ``speech[:<seed>]``, or the path of an audio file to loop."""
+def microphone_track(spec: str) -> MediaStreamTrack:
+    """The desk's microphone: ``feed:<name>`` (the live one the Qt desk captures, media/mic_feed.py), or a stand-in:
+    ``tone:<Hz>``, ``speech[:<seed>]``, or the path of an audio file to loop."""
     kind, _, argument = spec.partition(":")
+    if kind == "feed":
+        return FedMicrophoneTrack.open(argument)
     if kind == "tone":
         return ToneTrack(float(argument or 1000.0))
     if kind == "speech":

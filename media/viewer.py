@@ -3,7 +3,8 @@
 The desk receives through its `MediaEngine` (worker processes, shared-memory wall); a simulated terminal that a
 dispatcher pushes a feed to needs far less: one receive-only peer connection whose offer it sends itself (SPEC
 §5.14: the sink offers), a drain loop (aiortc decodes into unbounded queues: always drain) and the newest
-picture, kept so that a test can read its stamp.
+picture, kept so that a test can read its stamp. In the SFU plane a terminal is also the sink of a dispatcher's
+voice (SPEC §5.14.9, "Consoles talk"): the audio the SFU relays is kept in `heard`, as a voice link's is.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import av
 from aiortc import RTCIceServer, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
+from media.audio import AudioTail
 from media.ice import ice_configuration, require_host_addresses
 from media.sender import h264_preferences
 
@@ -26,15 +28,19 @@ __all__ = ["FeedViewer"]
 
 
 class FeedViewer:
-    """Receives one video feed as its session's sink: `offer`, then `accept_answer`; `frames` and `last` follow."""
+    """Receives one video feed as its session's sink: `offer`, then `accept_answer`; `frames` and `last` follow.
+    Audio it is offered (a dispatcher's voice through the SFU) is kept: the last ``hear_seconds`` in `heard`."""
 
     def __init__(self, *, allowed_addresses: Sequence[str], ice_servers: Sequence[RTCIceServer] = (),
-                 name: str = "") -> None:
+                 name: str = "", hear_seconds: float = 5.0) -> None:
         require_host_addresses(allowed_addresses)
         self.name = name
         #: decoded pictures received so far, and the newest one
         self.frames = 0
         self.last: av.VideoFrame | None = None
+        #: what was heard (mono 48 kHz), and how many audio frames
+        self.heard = AudioTail(hear_seconds)
+        self.frames_heard = 0
         self._pc = RTCPeerConnection(ice_configuration(ice_servers))
         self._pc.on("track", self._track)
         self._drains: set[asyncio.Task[None]] = set()
@@ -74,6 +80,9 @@ class FeedViewer:
             if isinstance(frame, av.VideoFrame):
                 self.frames += 1
                 self.last = frame
+            elif isinstance(frame, av.AudioFrame):
+                self.frames_heard += 1
+                self.heard.add(frame)
 
     async def close(self) -> None:
         """Close the peer connection and wait for the drain to end (idempotent)."""

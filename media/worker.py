@@ -25,6 +25,7 @@ from media.commands import (
     Failure,
     GetConfiguration,
     GetStats,
+    OpenPublish,
     OpenReceive,
     RecentAudio,
     Reply,
@@ -38,6 +39,7 @@ from media.commands import (
 )
 from media.frames import FrameWall
 from media.ice import ice_configuration, restrict_host_addresses
+from media.mic_publisher import MicPublication
 from media.mic_tap import MicrophoneTap
 from media.receiver import DecodeErrorCounter, ReceiveSession
 
@@ -59,6 +61,8 @@ class MediaWorker:
         ])
         self._decode_errors = DecodeErrorCounter()
         self.sessions: dict[str, ReceiveSession] = {}
+        #: the desk's microphone published into the SFU (media/mic_publisher.py), by session
+        self.publications: dict[str, MicPublication] = {}
         #: the desk's microphone read while the desk talks, for its recorder (media/mic_tap.py)
         self.mic_tap = MicrophoneTap(config.microphone, config.audio_keep)
         self._tasks: set[asyncio.Task[None]] = set()
@@ -83,9 +87,12 @@ class MediaWorker:
             await self._stopping.wait()
         finally:
             loop.remove_reader(self._connection.fileno())
-            for session in list(self.sessions.values()):
+            for session in self.sessions.values():
                 await session.close()
+            for publication in self.publications.values():
+                await publication.close()
             self.sessions.clear()
+            self.publications.clear()
             await self.mic_tap.close()
             self._decode_errors.uninstall()
             self._wall.close()
@@ -147,11 +154,25 @@ class MediaWorker:
                 del self.sessions[command.session]
                 await receiver.close()
                 raise
+        if isinstance(command, OpenPublish):
+            if command.session in self.sessions or command.session in self.publications:
+                raise ValueError(f"session {command.session} is already open")
+            publication = MicPublication(command.session, configuration=self._configuration,
+                                         microphone=self.config.microphone, on_state=self._session_state)
+            self.publications[command.session] = publication
+            try:
+                return await publication.offer()
+            except BaseException:
+                del self.publications[command.session]
+                await publication.close()
+                raise
         if isinstance(command, AcceptAnswer):
-            await self._session(command.session).accept_answer(command.sdp)
+            published = self.publications.get(command.session)
+            await (published or self._session(command.session)).accept_answer(command.sdp)
             return None
         if isinstance(command, CloseReceive):
-            closing = self.sessions.pop(command.session, None)
+            closing: ReceiveSession | MicPublication | None = self.sessions.pop(command.session, None)
+            closing = closing or self.publications.pop(command.session, None)
             if closing is not None:
                 await closing.close()
             return closing is not None
@@ -168,7 +189,7 @@ class MediaWorker:
         if isinstance(command, SetMicrophone):
             changed = 0
             for name in command.sessions:
-                link = self.sessions.get(name)
+                link: ReceiveSession | MicPublication | None = self.sessions.get(name) or self.publications.get(name)
                 if link is not None and link.mic_open != command.on:
                     link.mic_open = command.on
                     changed += 1

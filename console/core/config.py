@@ -17,7 +17,7 @@ import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, cast
 
 from platformdirs import user_config_dir
 
@@ -28,13 +28,17 @@ from protocols.aio.tls import ssl_context
 logger = logging.getLogger(__name__)
 
 CONFIG_NAME = "config.toml"
-MediaPlane = Literal["direct", "janus"]
 LANGUAGES = ("zh_CN", "en")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 #: keys that would hold a secret: refused with advice, never read
 _SECRET_KEYS = {"dispatcher.password": "dispatcher.password_file", "platform.token": "a token file",
                 "media.turn_servers[].credential": "credential_file",
                 "media.turn_servers[].password": "credential_file"}
+#: keys that meant something once and are ignored now: a file that still has them loads, with this said about them
+_RETIRED_KEYS = {
+    "media.plane": "the platform decides the media plane (direct or Janus) and says so for each media session",
+    "media.janus_url": "only the platform talks to Janus; the desk needs no address of it",
+}
 
 
 class ConfigError(ValueError):
@@ -77,12 +81,12 @@ class TurnServer:
 
 @dataclass(frozen=True)
 class MediaSettings:
-    plane: MediaPlane = "direct"
-    janus_url: str = ""
     allowed_interfaces: tuple[str, ...] = ()
     allowed_addresses: tuple[str, ...] = ()
     stun_servers: tuple[str, ...] = ()
     turn_servers: tuple[TurnServer, ...] = ()
+    #: voice links kept open ahead to members of the monitored groups (MediaOptions.warm_voice_links); 0: none
+    warm_voice_links: int = 8
 
     @property
     def allowed(self) -> tuple[str, ...]:
@@ -295,6 +299,8 @@ class _Reader:
             full = f"{key}.{extra}"
             if full in _SECRET_KEYS:
                 self.problem(full, f"secrets are never stored in the settings file: use {_SECRET_KEYS[full]}")
+            elif full in _RETIRED_KEYS:
+                self.problem(full, f"no longer used (ignored): {_RETIRED_KEYS[full]}")
             else:
                 self.problem(full, "unknown key (ignored)")
         return value
@@ -321,6 +327,17 @@ class _Reader:
             self.problem(key, f" must be above {minimum:g} (got {value:g})")
             return default
         return float(value)
+
+    def count(self, table: Mapping[str, Any], key: str, default: int) -> int:
+        """A whole number, 0 or more."""
+        value = table.get(key.rsplit(".", 1)[-1], default)
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.problem(key, f" must be a whole number (got {_kind(value)})")
+            return default
+        if value < 0:
+            self.problem(key, f" must be 0 or more (got {value})")
+            return default
+        return value
 
     def boolean(self, table: Mapping[str, Any], key: str, default: bool) -> bool:
         value = table.get(key.rsplit(".", 1)[-1], default)
@@ -398,15 +415,14 @@ class _Reader:
                                   password_file=self.secret_file(table, "dispatcher.password_file"))
 
     def media(self, data: Mapping[str, Any]) -> MediaSettings:
-        table = self.table(data, "media", ("plane", "janus_url", "allowed_interfaces", "allowed_addresses",
-                                           "stun_servers", "turn_servers"))
+        table = self.table(data, "media", ("allowed_interfaces", "allowed_addresses", "stun_servers",
+                                           "turn_servers", "warm_voice_links"))
         return MediaSettings(
-            plane=cast(MediaPlane, self.choice(table, "media.plane", ("direct", "janus"), "direct")),
-            janus_url=self.string(table, "media.janus_url", check=_janus_problem),
             allowed_interfaces=self.strings(table, "media.allowed_interfaces", _interface_problem),
             allowed_addresses=self.strings(table, "media.allowed_addresses", _address_problem),
             stun_servers=self.strings(table, "media.stun_servers", _scheme_problem("stun:", "stuns:")),
             turn_servers=self.turn_servers(table),
+            warm_voice_links=self.count(table, "media.warm_voice_links", 8),
         )
 
     def turn_servers(self, table: Mapping[str, Any]) -> tuple[TurnServer, ...]:
@@ -481,10 +497,6 @@ def _interface_problem(name: str) -> str | None:
     if not name or any(c.isspace() for c in name) or "/" in name or len(name) > 15:
         return "is not an interface name"
     return None
-
-
-def _janus_problem(url: str) -> str | None:
-    return None if url.startswith(("ws://", "wss://", "http://", "https://")) else "is not a ws(s):// or http(s):// URL"
 
 
 def _key_problem(key: str) -> str | None:

@@ -35,6 +35,7 @@ from console.core.quality import QualityMonitor
 from console.core.quality_settings import QualitySettings
 from console.core.recordings import DeskRecorder, RecordingOptions
 from console.core.records import record_notification, record_problem
+from console.core.sound import DeskSound
 from console.core.talk import DeskFloors, PttResult
 from console.core.train_graph import TrainTracks
 from console.core.views import PisRecord
@@ -124,6 +125,8 @@ class Desk(RecordingCommands):
         self._welcome: wire.Welcome | None = None
         #: the settings the desk was started with (for diagnostics; None when started without a settings file)
         self.settings: DeskSettings | None = None
+        #: the sound devices' side of the core, when a desk plays and captures sound (the Qt desk sets it)
+        self.sound: DeskSound | None = None
         self.media = DeskMedia(media, world=self.world, me=lambda: self.me, run=self._run, notify=self._notify,
                                holding=self._holding, record=self._record,
                                log_event=lambda kind, summary: self.log.record(kind, actor=self.me or "desk",

@@ -36,6 +36,8 @@ def collect_diagnostics(desk: Any, *, settings: DeskSettings | None = None,
     out += _section("desk", _desk(desk))
     out += _section("platform links", _links(desk))
     out += _section("media", _media(desk))
+    sound = getattr(desk, "sound", None)
+    out += _section("sound devices", sound.describe() if sound is not None else ["(no sound device: headless)"])
     lines = list(log_lines) if log_lines is not None else recent_log_lines(RECENT_LINES)
     out += _section(f"log (last {min(len(lines), RECENT_LINES)} lines)", lines[-RECENT_LINES:] or ["(nothing logged)"])
     return "\n".join(out).rstrip() + "\n"

@@ -34,6 +34,8 @@ from typing import Any, Literal
 from console.core.config import ConfigError, MediaSettings, ice_servers
 from console.core.media_restore import MediaRestoring, Record
 from console.core.media_sfu import SfuSink
+from console.core.media_talk import SFU, SfuTalk
+from console.core.media_tiles import TileSetup
 from console.core.video_wall import TILES, Quality, VideoTile, VideoWall, WallFull
 from console.core.voice import WARM_LINKS, DeskVoice
 from console.core.world import World
@@ -108,7 +110,7 @@ def media_options(settings: MediaSettings | None, **overrides: Any) -> tuple[Med
             servers += ice_servers(dataclasses.replace(settings, stun_servers=(), turn_servers=(turn,)))
         except ConfigError as exc:
             problems.append(f"media.turn_servers[{index}] ({turn.url}) left out: {exc}")
-    options: dict[str, Any] = {"ice_servers": tuple(servers)}
+    options: dict[str, Any] = {"ice_servers": tuple(servers), "warm_voice_links": settings.warm_voice_links}
     if settings.allowed:
         options["allowed_addresses"] = settings.allowed
     options.update(overrides)
@@ -145,7 +147,7 @@ class _Session:
     answering: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
-class DeskMedia(MediaRestoring, SfuSink):
+class DeskMedia(MediaRestoring, SfuSink, SfuTalk, TileSetup):
     """Video wall and voice links of one desk (see the module docstring).
 
     ``run(command, request, **subjects)`` sends a keyed request and records it (the desk's command plumbing;
@@ -283,7 +285,7 @@ class DeskMedia(MediaRestoring, SfuSink):
         if pull.session is None:
             pull.session = session
             if self.wall.tiles.get(placed.index) is placed and not placed.hidden:
-                self.wall.attach(placed.index, session)
+                self.wall.attach(placed.index, session, time.monotonic())
         return session
 
     async def focus(self, tile: int | None) -> None:
@@ -336,12 +338,18 @@ class DeskMedia(MediaRestoring, SfuSink):
         """A notification the desk received (after the world took it)."""
         self._follow_voice()
         if isinstance(message, wire.VideoSession):
+            self.voice.talk_links = message.plane != "sfu"  # the platform's plane, as its sessions say
             if message.sink == self._me():
                 self._on_session(message)
+            elif message.sink == SFU and message.source == self._me():
+                self._on_publication(message)  # the desk talks in the SFU plane (media_talk.py)
         elif isinstance(message, wire.MediaAnswer):
             found = self._sessions.get(message.session)
             if found is not None:
                 self._spawn(self._accept(found, message.sdp), f"desk-media-answer-{message.session}")
+            elif self.publication is not None and self.publication.session == message.session:
+                self._spawn(self._accept_publication(self.publication, message.sdp),
+                            f"desk-talk-answer-{message.session}")
         elif isinstance(message, wire.MediaOffer):
             found = self._sessions.get(message.session)
             if found is not None and found.plane == "sfu":
@@ -361,7 +369,7 @@ class DeskMedia(MediaRestoring, SfuSink):
     def _on_session(self, message: wire.VideoSession) -> None:
         name = message.session
         if message.state in ("stopped", "failed"):
-            self._ended(name, message.state)
+            self._ended(name, message.state, message.reason)
             return
         found = self._sessions.get(name)
         if found is None:
@@ -389,16 +397,20 @@ class DeskMedia(MediaRestoring, SfuSink):
             self.voice.attach(source, name)
             self._voice_changed.set()
             return self._remember(_Session(name, source, "voice", "thumb"))
+        if pull is None and message.media == "audio":  # another dispatcher's voice through the SFU (media_talk.py)
+            self.voice.attach(source, name, given=True)
+            self._voice_changed.set()
+            return self._remember(_Session(name, source, "voice", "thumb"))
         reserved = self.wall.tiles.get(pull.tile) if pull is not None and pull.tile is not None else None
         if reserved is not None and reserved.hidden and reserved.session is None:
             # hidden before the platform named its session: not wanted any more
             self._spawn(self._stop(name, "stop_video", quiet=True), f"desk-media-unwanted-{name}")
             return None
         if reserved is not None:
-            placed = self.wall.attach(reserved.index, name)
+            placed = self.wall.attach(reserved.index, name, time.monotonic())
         else:  # a feed pushed to this desk
             try:
-                placed = self.wall.attach(self.wall.place(source, message.quality).index, name)
+                placed = self.wall.attach(self.wall.place(source, message.quality).index, name, time.monotonic())
             except WallFull:
                 logger.warning("session %s from %s: the wall is full, stopping it", name, source)
                 self._spawn(self._stop(name, "stop_video", quiet=True), f"desk-media-refuse-{name}")
@@ -459,13 +471,13 @@ class DeskMedia(MediaRestoring, SfuSink):
             logger.warning("session %s from %s: answer refused: %s", found.session, found.source, exc)
             await self._stop(found.session, "stop_video", quiet=True)
 
-    def _ended(self, session: str, state: str) -> None:
+    def _ended(self, session: str, state: str, reason: str = "") -> None:
         found = self._sessions.pop(session, None)
         if found is None:
             return
         found.closed = True
         if found.kind == "video":
-            self.wall.session_ended(session, state)
+            self.wall.session_ended(session, state, reason)
         else:
             self.voice.session_ended(session, time.monotonic())
             self._voice_changed.set()
@@ -479,10 +491,13 @@ class DeskMedia(MediaRestoring, SfuSink):
         if link is not None:
             link.state = state
             self._voice_changed.set()
-        if state == "failed" and self._kept_for_the_sfu(session):
+        if state == "failed" and (self._kept_for_the_sfu(session) or self._publication_failed(session)):
             return
         if state == "failed" and session in self._sessions:
             logger.warning("session %s: media failed, stopping it", session)
+            placed = self.wall.by_session(session)
+            if placed is not None:
+                self.wall.fail(placed.index, "media failed")
             self._spawn(self._stop(session, "stop_video", quiet=True), f"desk-media-failed-{session}")
 
     # ----- voice ------------------------------------------------------------------------------
@@ -516,6 +531,7 @@ class DeskMedia(MediaRestoring, SfuSink):
                     await engine.set_microphone(plan.unkey, False)
                 if plan.key:
                     await engine.set_microphone(plan.key, True)
+                await self._key_publication(engine)
             await self._follow_microphone(engine)
             self._report_activity()
 
@@ -574,7 +590,7 @@ class DeskMedia(MediaRestoring, SfuSink):
 
     def _report_activity(self) -> None:
         """Tell the platform the desk sends media in the calls it holds (SPEC: `media.activity` each second)."""
-        if not self.voice.keyed_sessions():
+        if not self.voice.keyed_sessions() and not self.talking_through_sfu:
             self._activity_sent.clear()
             return
         now = time.monotonic()
@@ -642,6 +658,7 @@ class DeskMedia(MediaRestoring, SfuSink):
             for tile in list(self.wall.tiles.values()):
                 if tile.session is not None:
                     self.wall.observe(tile.index, wall.seq(tile.index), wall.has_picture(tile.index), now)
+            self._fail_overdue(now)
             if now - last_stats >= STATS_EVERY:
                 last_stats = now
                 try:

@@ -7,7 +7,10 @@ session is stopped, its source remembered so that showing it again pulls the fee
 
 A tile's health comes from two places: the engine's per-session stats (frames, rate, size) and the frame
 wall's sequence numbers, read every few hundred milliseconds, which tell when the tile last got a picture.
-A live feed with no new picture for more than `FROZEN_AFTER` seconds is flagged frozen.
+A live feed with no new picture for more than `FROZEN_AFTER` seconds is flagged frozen. A feed whose session failed
+(the platform gave up setting it up, or its media failed), or whose media has not come up `VIDEO_SETUP_TIMEOUT`
+seconds after it was requested (`overdue`), keeps its tile, marked ``failed`` with the reason, until the dispatcher
+closes it or tries again (SPEC §5.14.1).
 """
 
 from __future__ import annotations
@@ -64,6 +67,10 @@ class VideoTile:
     last_change: float | None = None
     #: monotonic time the feed's media connected (a feed that never shows a picture freezes from then)
     connected_at: float | None = None
+    #: monotonic time the tile's session was named (its media is due `VIDEO_SETUP_TIMEOUT` seconds on)
+    requested_at: float | None = None
+    #: why the tile's feed failed (state ``failed``): it keeps its place, saying so
+    failed: str = ""
 
     @property
     def showing(self) -> bool:
@@ -96,7 +103,7 @@ class VideoWall:
         elif not 0 <= tile < self.size:
             raise ValueError(f"tile {tile} is not on the wall (0..{self.size - 1})")
         existing = self.tiles.get(tile)
-        if existing is not None and not existing.hidden:
+        if existing is not None and not existing.hidden and existing.state != "failed":
             raise ValueError(f"tile {tile} already shows {existing.source}")
         placed = VideoTile(tile, source, asked or source, quality, focused=self.focused == tile)
         if placed.focused:
@@ -105,11 +112,13 @@ class VideoWall:
         logger.info("tile %d: %s (%s) reserved", tile, source, placed.quality)
         return placed
 
-    def attach(self, tile: int, session: str) -> VideoTile:
-        """The platform named the session feeding ``tile``."""
+    def attach(self, tile: int, session: str, now: float | None = None) -> VideoTile:
+        """The platform named the session feeding ``tile`` (at monotonic time ``now``: its media is due by
+        `VIDEO_SETUP_TIMEOUT` seconds on)."""
         placed = self.tiles[tile]
         placed.session = session
         placed.hidden = False
+        placed.requested_at = now
         return placed
 
     def by_session(self, session: str) -> VideoTile | None:
@@ -125,16 +134,34 @@ class VideoWall:
             self.focused = None
         return gone
 
-    def session_ended(self, session: str, state: str) -> VideoTile | None:
-        """The tile's session stopped or failed: a hidden tile keeps its place, any other one is emptied."""
+    def session_ended(self, session: str, state: str, reason: str = "") -> VideoTile | None:
+        """The tile's session stopped or failed: a hidden tile keeps its place, a failed one too (saying why: `fail`),
+        any other one is emptied."""
         placed = self.by_session(session)
         if placed is None:
             return None
         placed.session = None
         if placed.hidden:
             return placed
+        if state == "failed":
+            return self.fail(placed.index, reason or "failed")
         logger.info("tile %d: %s %s", placed.index, placed.source, state)
         return self.release(placed.index)
+
+    def fail(self, tile: int, reason: str) -> VideoTile:
+        """The tile's feed failed: it keeps its place (and its focus), shows no picture and says ``reason``."""
+        placed = self.tiles[tile]
+        logger.warning("tile %d: %s failed: %s", placed.index, placed.source, reason)
+        placed.session = None
+        placed.state, placed.failed, placed.media_state = "failed", reason, "failed"
+        placed.frames, placed.fps, placed.last_frame_age, placed.frozen = 0, 0.0, None, False
+        placed.last_change = placed.connected_at = placed.requested_at = None
+        return placed
+
+    def overdue(self, now: float, bound: float) -> list[VideoTile]:
+        """Tiles whose session's media has not come up (connected) ``bound`` seconds after it was requested."""
+        return [t for t in self.tiles.values() if t.session is not None and not t.hidden and t.connected_at is None
+                and t.requested_at is not None and now - t.requested_at > bound]
 
     # ----- what the dispatcher does -------------------------------------------------------------
 

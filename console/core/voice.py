@@ -138,6 +138,9 @@ class VoiceLink:
     heard_at: float = -math.inf
     #: audio received while its terminal was not known to talk (kept `EARLY` seconds, for the start of a burst)
     early: list[Pcm] = field(default_factory=list)
+    #: opened by the platform, not asked for: another dispatcher's voice through the SFU (console/core/media_talk.py);
+    #: the platform ends it, never the plan
+    given: bool = False
 
 
 @dataclass
@@ -176,6 +179,9 @@ class DeskVoice:
         self._last_heard: dict[str, float] = {}
         #: told ``(terminal, pcm)`` of every chunk of received audio after the mixer took it (the recorder)
         self.listeners: list[Callable[[str, Pcm], None]] = []
+        #: the desk talks over its voice links (the direct plane); False in the SFU plane, where it talks through its
+        #: publication instead (console/core/media_talk.py) and links only listen
+        self.talk_links = True
 
     def holding(self) -> list[str]:
         """The calls whose floor the desk holds now."""
@@ -202,11 +208,19 @@ class DeskVoice:
                 continue
             if self._full_duplex(call):
                 for party in call.parties:
-                    if party != me and party in self.world.terminals:
+                    if party != me and self._audible(party):
                         talkers[party] = call
-            elif call.holder is not None and call.holder != me and call.holder in self.world.terminals:
+            elif call.holder is not None and call.holder != me and self._audible(call.holder):
                 talkers[call.holder] = call
         return talkers
+
+    def _audible(self, party: str) -> bool:
+        """Whether the desk can hear ``party``: a terminal (over a link it opens), or another dispatcher whose voice
+        the platform gave it a link to (the SFU plane)."""
+        if party in self.world.terminals:
+            return True
+        link = self.links.get(party)
+        return link is not None and link.given
 
     def addressed(self) -> set[str]:
         """The terminals the desk talks to now: the parties of calls whose floor it holds (or full-duplex calls)."""
@@ -258,7 +272,7 @@ class DeskVoice:
         are opened before warm ones."""
         plan = VoicePlan()
         heard = self.heard()
-        addressed = self.addressed()
+        addressed = self.addressed() if self.talk_links else set()
         for terminal in heard:
             self._last_heard[terminal] = now
         urgent = sorted(set(heard) | addressed)
@@ -283,20 +297,23 @@ class DeskVoice:
                     (plan.key if keyed else plan.unkey).append(link.session)
                     link.keyed = keyed
                 self.mixer.set_gain(link.session, self.gain_of(terminal, heard))
-                if not link.closing and terminal not in heard and not keyed and now - link.wanted_at > VOICE_IDLE:
+                if (not link.closing and not link.given and terminal not in heard and not keyed
+                        and now - link.wanted_at > VOICE_IDLE):
                     link.closing = True
                     plan.close.append(link.session)
         return plan
 
     # ----- what the platform, the engine and the floor say ------------------------------------------
 
-    def attach(self, terminal: str, session: str) -> VoiceLink:
-        """The platform named the session of the link to ``terminal`` (keyed state to be applied by the next plan)."""
+    def attach(self, terminal: str, session: str, *, given: bool = False) -> VoiceLink:
+        """The platform named the session of the link to ``terminal`` (keyed state to be applied by the next plan);
+        ``given``: a link the platform opened without being asked (another dispatcher's voice through the SFU)."""
         link = self.links.get(terminal)
         if link is None or link.closing:
             link = self.links[terminal] = VoiceLink(terminal)
         link.session = session
         link.keyed = False
+        link.given = given
         return link
 
     def failed(self, terminal: str, now: float) -> None:

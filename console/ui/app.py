@@ -245,12 +245,17 @@ async def desk_main(app: QApplication, languages: Languages, options: DeskOption
     media, media_problems = media_options(settings.media if settings is not None else None)
     for problem in media_problems:
         logger.warning("%s", problem)
+    from console.core.sound import DeskSound
+
+    sound = DeskSound()  # the sound devices' PCM: the mix out, the live microphone in (console/ui/sound.py)
+    media = sound.media_options(media)
     recording = settings.recording if settings is not None else None
     desk = Desk(log_path, layout=_layout(line), media=media, recording=RecordingOptions(
         folder=recording.folder if recording is not None and recording.folder is not None
         else log_path.parent / ("demo-recordings" if options.demo else "recordings"),
         keep_days=recording.keep_days if recording is not None else 30.0))
     desk.settings = settings
+    desk.sound = sound
     _attach_plans(desk, line)  # before the window: its plans pane follows them
     _apply_ptt_keys(settings)
     bench = _test_bench(options, line) if options.test_mode is not None else None  # its pane, before the window
@@ -261,6 +266,9 @@ async def desk_main(app: QApplication, languages: Languages, options: DeskOption
     else:
         window.restore_layout()
     window.show()
+    from console.ui.audio_devices_dialog import start_desk_sound
+
+    audio = start_desk_sound(window, desk, sound, settings)
     if bench is not None:  # after show: a tab raised before it is not the one shown
         from console.ui.panes.test_mode import show_pane
 
@@ -339,8 +347,10 @@ async def desk_main(app: QApplication, languages: Languages, options: DeskOption
         ticker.stop()
         window.close()
         await session.close()
+        audio.close()
         window.deleteLater()  # with it the session's bridge, actions and commands
         await desk.close()
+        sound.close()
         if testbed is not None:
             await testbed.stop()
         if bench is not None:

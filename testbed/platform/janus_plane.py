@@ -15,7 +15,8 @@ sessions live like any SDP.
   to the sink; the sink's answer starts it. A quality change is a VideoRoom ``switch`` (no renegotiation), a
   pause is ``pause`` / ``start``, a stop is ``leave``.
 - **Voice**: a terminal's voice is an audio publication; the broker keeps it ``moderate``d (not relayed) unless
-  its terminal holds a floor (`talkers`), whatever the terminal sends.
+  its terminal holds a floor (`talkers`), whatever the terminal sends. A console's voice is published and
+  moderated the same way (SPEC §5.14.9, "Consoles talk"), into the room of the group it talks in (`talk_room`).
 - **Janus lost**: every handle is gone with it. The broker reports the loss (the state raises the "media plane
   down" alarm), tries to reconnect every `RECONNECT_EVERY` seconds, and once connected reports it back: the
   state clears the alarm and announces every SFU-plane session ``requested`` again, so sources publish afresh and
@@ -67,7 +68,7 @@ from testbed.platform.state import PlatformState
 
 log = logging.getLogger(__name__)
 
-__all__ = ["RECONNECT_EVERY", "JanusPlane", "home_room", "talkers", "video_descriptions"]
+__all__ = ["RECONNECT_EVERY", "JanusPlane", "home_room", "talk_room", "talkers", "video_descriptions"]
 
 #: seconds between two attempts to reach a lost Janus
 RECONNECT_EVERY = 0.5
@@ -94,6 +95,20 @@ def home_room(line: Line, terminal: str) -> str:
 def room_number(name: str) -> int:
     """A stable VideoRoom id for a group (Janus wants numbers): the same on every instance and after restarts."""
     return 1000 + zlib.crc32(name.encode()) % 1_000_000
+
+
+def talk_room(state: PlatformState, party: str) -> str | None:
+    """The room a console's voice goes into: the group of the (first) call it talks in now; None when it talks in
+    none (or ``party`` is no console): the publisher's home room then."""
+    principal = state.principals.get(party)
+    if principal is None or not principal.is_console:
+        return None
+    for call_id in sorted(state.calls.calls):
+        call = state.calls.calls[call_id]
+        holds = call.floor.holder == party if call.floor is not None else party in call.parties and not call.ringing
+        if holds and call.info.group is not None:
+            return call.info.group
+    return None
 
 
 def talkers(state: PlatformState) -> set[str]:
@@ -172,12 +187,14 @@ class JanusPlane:
     """
 
     def __init__(self, url: str, line: Line, *, inject: Inject, report: Report, talkers: Callable[[], set[str]],
-                 reconnect_every: float = RECONNECT_EVERY) -> None:
+                 rooms: Callable[[str], str | None] | None = None, reconnect_every: float = RECONNECT_EVERY) -> None:
         self.url = url
         self.line = line
         self._inject = inject
         self._report = report
         self._talkers = talkers
+        #: the room a publisher that is not a terminal of the line goes into (a console: `talk_room`)
+        self._rooms_of = rooms
         self.reconnect_every = reconnect_every
         self.client: JanusClient | None = None
         self._session: JanusSession | None = None
@@ -330,7 +347,9 @@ class JanusPlane:
             self._retire(found)  # negotiated afresh (Janus came back): a new publisher
             found = None
         if found is None:
-            found = _Publication(name, message.source, message.media, home_room(self.line, message.source))
+            room = (self._rooms_of(message.source) if self._rooms_of is not None else None) \
+                or home_room(self.line, message.source)
+            found = _Publication(name, message.source, message.media, room)
             self.publications[name] = found
 
     def _on_subscription(self, message: VideoSession) -> None:

@@ -105,6 +105,8 @@ class VideoSessionRecord:
     plane: MediaPlane = "direct"
     #: the SFU relays nothing to the sink (`video.pause`, a hidden tile)
     paused: bool = False
+    #: when the session fails unless it is live by then (SPEC §5.14.1: `VIDEO_SETUP_TIMEOUT` after it was requested)
+    deadline: float | None = None
 
     @property
     def publication(self) -> bool:

@@ -54,7 +54,7 @@ from protocols.messages import (
 from testbed.line import Line
 from testbed.platform import peer as pm
 from testbed.platform.beacon import DiscoveryBeacon
-from testbed.platform.janus_plane import JanusPlane, talkers
+from testbed.platform.janus_plane import JanusPlane, talk_room, talkers
 from testbed.platform.journal import Entry, apply_entry, message_entry
 from testbed.platform.model import SFU, Outbound
 from testbed.platform.state import PlatformState
@@ -124,7 +124,8 @@ class PlatformServer:
         self.state = PlatformState(line, media_plane="sfu" if janus_url else "direct")
         #: the SFU media plane's broker (Janus at ``janus_url``), run while this instance is active
         self.sfu = JanusPlane(janus_url, line, inject=self._sfu_says, report=self._sfu_state,
-                              talkers=lambda: talkers(self.state)) if janus_url else None
+                              talkers=lambda: talkers(self.state),
+                              rooms=lambda party: talk_room(self.state, party)) if janus_url else None
         self.clock = clock
         self.heartbeat_interval = heartbeat_interval
         self.terminal_heartbeat = terminal_heartbeat

@@ -218,7 +218,7 @@ class PlatformState:
             out += [Outbound(part, frozenset({principal_id}), via=via) for part in self.snapshot(principal)]
         out += [Outbound(o.message, o.to, o.consoles, via)
                 for o in self.calls.late_entry(principal, principal.affiliations, now)]
-        return out
+        return out + self.video.follow_talkers(now)
 
     def detach(self, principal_id: str, now: float, *, via: str = "A", orderly: bool) -> list[Outbound]:
         """A session of this principal on instance ``via`` closed: ``orderly`` after bye, otherwise lost.
@@ -265,6 +265,7 @@ class PlatformState:
         self.pending_detach.pop(principal_id, None)
         out = self.calls.party_lost(principal_id, now)
         out += self.video.party_lost(principal_id, now)
+        out += self.video.follow_talkers(now)
         if orderly:
             # bye ends the affiliations (SPEC.md 5.1.7); the next registration starts from the defaults
             principal.affiliations = set(principal.allowed_groups) if not principal.is_console else set()
@@ -297,6 +298,7 @@ class PlatformState:
                 answer, out = error(request, ErrorCode.FORBIDDEN, "terminal is disabled"), []
             else:
                 answer, out = handler(principal, request, now)
+                out += self.video.follow_talkers(now)  # the SFU plane: a console that talks is relayed (SPEC §5.14.9)
         if request.key is not None and isinstance(answer, Ok):
             # Only successes are remembered: an error changed nothing, so a retry may be carried out.
             self.idempotency.store(principal_id, request, answer)
@@ -309,14 +311,16 @@ class PlatformState:
             return self.video.from_sfu(message, now) if principal_id == SFU else []
         if isinstance(message, LocationReport):
             return self._location_report(principal, message, now)
-        return self.calls.notification(principal, message, now) + self.video.notification(principal, message, now)
+        out = self.calls.notification(principal, message, now) + self.video.notification(principal, message, now)
+        return out + self.video.follow_talkers(now)
 
     # ----- timers ---------------------------------------------------------------------------
 
     def get_timer(self) -> float | None:
-        """The earliest deadline of any call, floor, or principal awaited back after a failover."""
-        deadlines = [d for d in (self.calls.get_timer(), min(self.pending_detach.values(), default=None))
-                     if d is not None]
+        """The earliest deadline of any call, floor, media session being set up, or principal awaited back after a
+        failover."""
+        deadlines = [d for d in (self.calls.get_timer(), min(self.pending_detach.values(), default=None),
+                                 self.video.get_timer()) if d is not None]
         return min(deadlines) if deadlines else None
 
     def media_plane(self, up: bool, reason: str, now: float) -> list[Outbound]:
@@ -324,13 +328,13 @@ class PlatformState:
         return self.video.media_plane(up, reason, now)
 
     def handle_timer(self, now: float) -> list[Outbound]:
-        out = self.calls.handle_timer(now)
+        out = self.calls.handle_timer(now) + self.video.handle_timer(now)
         for principal_id, deadline in sorted(self.pending_detach.items(), key=lambda item: item[1]):
             if deadline <= now:
                 principal = self.principals[principal_id]
                 out += [] if principal.connected else self._absent(principal, now, orderly=False)
                 self.pending_detach.pop(principal_id, None)
-        return out
+        return out + self.video.follow_talkers(now)
 
     # ----- helpers used by the desks ----------------------------------------------------------
 

@@ -16,7 +16,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
 
-from protocols.constants import ErrorCode
+from protocols.constants import VIDEO_SETUP_TIMEOUT, ErrorCode
 from protocols.messages import (
     AlarmInfo,
     AlarmUpdate,
@@ -56,6 +56,8 @@ class VideoDesk:
         self.sessions: dict[str, VideoSessionRecord] = {}
         #: the raised "media plane down" alarm, while the SFU is unreachable
         self.sfu_alarm: str | None = None
+        #: consoles whose voice publication failed to come up: not published again until they stop talking
+        self.talk_failed: set[str] = set()
 
     def handlers(self) -> dict[type[Request], Callable[[Principal, Any, float], Result]]:
         return {
@@ -87,19 +89,20 @@ class VideoDesk:
             return Error(re=request.id, code=int(ErrorCode.CONFLICT), reason=f"{source} is not reachable")
         return None
 
-    def _open(self, source: str, sink: str, quality: Any,
+    def _open(self, source: str, sink: str, quality: Any, now: float,
               media: Literal["video", "audio"] = "video") -> tuple[VideoSessionRecord, list[Outbound]]:
         """A new session from ``source`` to ``sink``; in the SFU plane a subscription, after the publication of
-        the source's feed if it has none yet."""
+        the source's feed if it has none yet. Each fails unless it is live `VIDEO_SETUP_TIMEOUT` seconds on."""
         out: list[Outbound] = []
+        deadline = now + VIDEO_SETUP_TIMEOUT
         if self.plane == "sfu" and self.publication_of(source, media) is None:
             published = VideoSessionRecord(id=self.state.next_id("V"), source=source, sink=SFU, quality="thumb",
-                                           media=media, plane="sfu")
+                                           media=media, plane="sfu", deadline=deadline)
             self.sessions[published.id] = published
             log.info("video %s: %s publishes %s into the SFU", published.id, source, media)
             out.append(self._notice(published))
         session = VideoSessionRecord(id=self.state.next_id("V"), source=source, sink=sink, quality=quality,
-                                     media=media, plane=self.plane)
+                                     media=media, plane=self.plane, deadline=deadline)
         self.sessions[session.id] = session
         log.info("video %s: %s -> %s (%s, %s plane)", session.id, source, sink, quality, self.plane)
         out.append(self._notice(session))
@@ -137,14 +140,97 @@ class VideoDesk:
         out = [self._notice(session, reason)]
         if session.plane != "sfu":
             return out
-        if session.publication:
+        if session.publication:  # a publication that failed fails its subscriptions (their tiles say why)
+            why = f"{session.source}'s feed failed: {reason}" if state == "failed" else \
+                f"{session.source} stopped publishing"
             for subscription in self.subscriptions_of(session.source, session.media):
-                out += self._end(subscription, "stopped", f"{session.source} stopped publishing")
+                out += self._end(subscription, state, why)
             return out
         published = self.publication_of(session.source, session.media)
         if published is not None and not self.subscriptions_of(session.source, session.media):
             out += self._end(published, "stopped", "nobody watches")
         return out + self._publication_quality(session.source, session.media)
+
+    # ----- the SFU plane: consoles talk through the SFU (SPEC §5.14.9, "Consoles talk") ----------------
+
+    def _present(self, party: str) -> bool:
+        principal = self.state.principals.get(party)
+        return principal is not None and (principal.connected or party in self.state.pending_detach)
+
+    def _is_console(self, party: str) -> bool:
+        principal = self.state.principals.get(party)
+        return principal is not None and principal.is_console
+
+    def talk_subscriptions(self) -> list[VideoSessionRecord]:
+        """The SFU-plane subscriptions that relay a console's voice to a party of its calls."""
+        return [s for s in self.sessions.values() if s.plane == "sfu" and not s.publication and s.media == "audio"
+                and self._is_console(s.source)]
+
+    def follow_talkers(self, now: float) -> list[Outbound]:
+        """Bring the consoles' voice sessions in line with the calls (the SFU plane only; after every input).
+
+        A console that talks in a call (holds its floor, or is a party of a connected full-duplex call) gets its
+        microphone published and a subscription to it for every other party of the call that is present (terminals
+        and consoles), opened the first time it talks there. A subscription is paused while its console does not
+        talk in a call its sink is a party of, and stopped once they share no call any more (a group call ends after
+        its hang time); the publication stops with its last subscription (`_end`). A console whose publication
+        failed to come up (a desk without media) is not published again before it stops talking and talks anew."""
+        if self.plane != "sfu":
+            return []
+        relay: dict[tuple[str, str], bool] = {}
+        for call_id in sorted(self.state.calls.calls):
+            call = self.state.calls.calls[call_id]
+            if call.ringing:
+                continue
+            talking = ({call.floor.holder} if call.floor.holder is not None else set()) if call.floor is not None \
+                else set(call.parties)
+            for console in sorted(p for p in call.parties if self._is_console(p) and self._present(p)):
+                for listener in sorted(call.parties - {console}):
+                    if self._present(listener):
+                        key = (console, listener)
+                        relay[key] = relay.get(key, False) or console in talking
+        out: list[Outbound] = []
+        existing: set[tuple[str, str]] = set()
+        for session in sorted(self.talk_subscriptions(), key=lambda s: s.id):
+            key = (session.source, session.sink)
+            wanted = relay.get(key)
+            if wanted is None or key in existing:
+                out += self._end(session, "stopped", "no call shared with the talker any more")
+                continue
+            existing.add(key)
+            if session.paused == wanted:
+                session.paused = not wanted
+                out.append(self._notice(session))
+        talking = {console for (console, _), wanted in relay.items() if wanted}
+        self.talk_failed &= talking
+        for (console, listener), wanted in sorted(relay.items()):
+            if wanted and (console, listener) not in existing and console not in self.talk_failed:
+                log.info("%s talks to %s through the SFU", console, listener)
+                out += self._open(console, listener, "thumb", now, "audio")[1]
+        return out
+
+    # ----- sessions that never come up (SPEC §5.14.1) ------------------------------------------------
+
+    def get_timer(self) -> float | None:
+        """The earliest deadline of a session not live yet."""
+        return min((s.deadline for s in self.sessions.values() if s.deadline is not None), default=None)
+
+    def handle_timer(self, now: float) -> list[Outbound]:
+        """Fail every session not live `VIDEO_SETUP_TIMEOUT` seconds after it was requested (SPEC §5.14.1). While
+        the SFU is unreachable its sessions wait for its return instead."""
+        out: list[Outbound] = []
+        for session in sorted(self.sessions.values(), key=lambda s: s.id):
+            if session.deadline is None or session.deadline > now or session.id not in self.sessions:
+                continue
+            if session.plane == "sfu" and self.sfu_alarm is not None:
+                session.deadline = None  # the SFU's return announces it requested again, with a new deadline
+                continue
+            if session.publication and self._is_console(session.source):
+                self.talk_failed.add(session.source)
+            log.warning("video %s (%s -> %s): not set up within %g s", session.id, session.source, session.sink,
+                        VIDEO_SETUP_TIMEOUT)
+            out += self._end(session, "failed", f"not set up within {VIDEO_SETUP_TIMEOUT:g} s")
+        return out
 
     def media_plane(self, up: bool, reason: str, now: float) -> list[Outbound]:
         """The SFU went away (``up`` False: a platform alarm) or is back (the alarm cleared, and every SFU-plane
@@ -170,6 +256,7 @@ class VideoDesk:
         for session in sorted(self.sessions.values(), key=lambda s: (not s.publication, s.id)):
             if session.plane == "sfu":
                 session.state = "requested"
+                session.deadline = now + VIDEO_SETUP_TIMEOUT
                 out.append(self._notice(session, reason or "media plane restarted"))
         log.info("media plane up: %d sessions negotiated again", len(out))
         return out
@@ -181,7 +268,7 @@ class VideoDesk:
         refused = self._source_error(request, source)
         if refused is not None:
             return refused, []
-        session, out = self._open(source, principal.id, request.quality, request.media)
+        session, out = self._open(source, principal.id, request.quality, now, request.media)
         return Ok(re=request.id, result={"session": session.id}), out
 
     def _push(self, principal: Principal, request: VideoPush, now: float) -> Result:
@@ -212,7 +299,7 @@ class VideoDesk:
             return Error(re=request.id, code=int(ErrorCode.CONFLICT), reason="no reachable receivers"), []
         ids, out = [], []
         for target in sorted(targets):
-            session, opened = self._open(source, target, "thumb")
+            session, opened = self._open(source, target, "thumb", now)
             ids.append(session.id)
             out += opened
         return Ok(re=request.id, result={"sessions": ids}), out
@@ -279,6 +366,8 @@ class VideoDesk:
             other = session.sink if sender == session.source else session.source
         relayed = type(message)(session=message.session, sdp=message.sdp, sender=sender)
         session.state = "live" if isinstance(message, MediaAnswer) else "negotiating"
+        if session.state == "live":
+            session.deadline = None
         return [Outbound(relayed, frozenset({other})), self._notice(session)]
 
     def party_lost(self, party: str, now: float) -> list[Outbound]:

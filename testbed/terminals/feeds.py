@@ -173,9 +173,11 @@ class TerminalFeeds:
         return feed.sender if feed is not None else None
 
     def heard(self, seconds: float, sink: str | None = None) -> npt.NDArray[np.int16]:
-        """The last ``seconds`` of what sinks (``sink`` only, if given) said to us, summed over voice links."""
+        """The last ``seconds`` of what dispatchers (``sink`` only, if given) said to us, summed over voice links
+        (the direct plane) and the voices the SFU relays to us (the SFU plane: `SfuFeeds.heard_from`)."""
         tails = [f.sender.heard.last(seconds) for f in self.feeds.values()
                  if f.sender is not None and f.sender.hear and (sink is None or f.sink == sink)]
+        tails += [viewer.heard.last(seconds) for viewer in self.sfu.heard_from(sink)]
         if not tails:
             return np.zeros(0, dtype=np.int16)
         longest = max(len(t) for t in tails)
@@ -187,7 +189,8 @@ class TerminalFeeds:
     def frames_heard(self, sink: str | None = None) -> int:
         """Audio frames received from sinks (``sink`` only, if given) on the voice links now open."""
         return sum(f.sender.frames_heard for f in self.feeds.values()
-                   if f.sender is not None and (sink is None or f.sink == sink))
+                   if f.sender is not None and (sink is None or f.sink == sink)) + sum(
+            viewer.frames_heard for viewer in self.sfu.heard_from(sink))
 
     async def prepare(self, *qualities: Quality) -> None:
         """Encode this terminal's clips now (for a fleet about to be asked for video)."""

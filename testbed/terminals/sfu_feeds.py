@@ -6,7 +6,9 @@ the number of sinks (video: its thumbnail and HD clips as two tracks, HD sent on
 quality is ``hd``; voice: its microphone, keyed by the floor), and applies the SFU's answer. A publication
 announced ``requested`` again after it was negotiated (the SFU came back, or the platform's active instance
 changed) is published afresh on a new peer connection. A feed pushed to the terminal (it is a subscription's
-sink) is received with a `FeedViewer` that answers the SFU's offer.
+sink) is received with a `FeedViewer` that answers the SFU's offer; so is a dispatcher's voice, which the platform
+subscribes the parties of a call to while a console talks in it (SPEC §5.14.9, "Consoles talk"): what it says is
+kept for `TerminalFeeds.heard`, as over a voice link of the direct plane.
 
 `SfuFeeds` belongs to a `TerminalFeeds` (feeds.py) and uses its clips, settings, links to the platform and
 background tasks.
@@ -57,6 +59,8 @@ class SfuView:
     session: str
     source: str
     viewer: FeedViewer | None = None
+    #: "video" (a feed pushed to this terminal) or "audio" (a dispatcher's voice)
+    media: str = "video"
 
 
 class SfuFeeds:
@@ -178,7 +182,7 @@ class SfuFeeds:
                 self._close_viewer(view)
             return
         if view is None:
-            self.views[message.session] = SfuView(message.session, message.source)
+            self.views[message.session] = SfuView(message.session, message.source, media=message.media)
 
     async def _answer(self, view: SfuView, offer: str) -> None:
         self._close_viewer(view)  # a new offer (the SFU came back): a new peer connection
@@ -201,6 +205,12 @@ class SfuFeeds:
     def viewer(self, session: str) -> FeedViewer | None:
         view = self.views.get(session)
         return view.viewer if view is not None else None
+
+    def heard_from(self, talker: str | None = None) -> list[FeedViewer]:
+        """The viewers of the voices the SFU relays to this terminal (a dispatcher talking: SPEC §5.14.9, "Consoles
+        talk"), of ``talker`` only if given."""
+        return [view.viewer for view in self.views.values() if view.viewer is not None and view.media == "audio"
+                and (talker is None or view.source == talker)]
 
     def drop(self) -> None:
         """End everything at once (the link is gone: the platform ended these sessions)."""

@@ -19,11 +19,41 @@ from PySide6.QtWidgets import QApplication
 from console.core.desk import Desk
 from console.ui.i18n import Languages
 from console.ui.session import DeskSession
+from tests.pulse import PrivatePulse, PulseUnavailable
 
 
 @pytest.fixture(scope="session")
 def qapp_args() -> list[str]:
     return ["trunkdesk-tests"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_pulse() -> Iterator[PrivatePulse | None]:
+    """The Qt tests' sound goes to a private PulseAudio with virtual devices (tests/pulse.py), never to a real
+    loudspeaker. QtMultimedia connects to PulseAudio once per process, so this runs before any Qt test; None (the
+    sound tests skip, saying why) where PulseAudio cannot run."""
+    saved = {name: os.environ.get(name) for name in ("PULSE_SERVER", "PULSE_RUNTIME_PATH", "PULSE_COOKIE")}
+    try:
+        pulse = PrivatePulse().start()
+    except PulseUnavailable as exc:
+        global PULSE_PROBLEM  # noqa: PLW0603 - said by the tests that need it
+        PULSE_PROBLEM = str(exc)
+        yield None
+        return
+    pulse.use()
+    try:
+        yield pulse
+    finally:
+        pulse.stop()
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+#: why PulseAudio could not start here (None when it runs)
+PULSE_PROBLEM: str | None = None
 
 
 @pytest.fixture(autouse=True)

@@ -6,6 +6,7 @@ round trips and states are plotted per platform instance."""
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 
 import numpy as np
@@ -168,3 +169,79 @@ def test_the_plots_show_warned_feeds_first_then_those_carrying_data_and_follow_t
     import asyncio
 
     asyncio.run(desk.close())
+
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.skipif(not os.environ.get("TRUNKDESK_SCREENSHOTS"), reason="set TRUNKDESK_SCREENSHOTS=1 to save them")
+def test_screenshots_of_the_train_graph_and_the_quality_plots(
+        run_async: RunAsync, tmp_path: Path, languages: Languages, settings: QSettings) -> None:
+    """docs/screenshots/train-graph.png and quality.png: the real testbed's trains (two of them running behind
+    their timetable), four camera feeds (one of them losing a fifth of its packets) and a few PTT presses."""
+    import asyncio
+
+    from PySide6.QtGui import QFont
+    from PySide6.QtWidgets import QApplication
+
+    from console.core.train_graph import PlanClock
+    from console.ui.app import FONT_FAMILIES
+    from console.ui.resources import theme_stylesheet
+    from testbed.terminals.service import ServiceClock
+
+    cameras = ["CAM-S01-1", "CAM-S03-1", "CAM-S05-1", "CAM-S08-1"]
+
+    async def scenario() -> None:
+        feeds = FeedSettings(allowed_addresses=LOOPBACK, clip_cache=tmp_path / "clips", clip_seconds=4.0)
+        desk_media = MediaOptions(allowed_addresses=LOOPBACK, voice=False)
+        app = QApplication.instance()
+        assert isinstance(app, QApplication)
+        style, sheet, font = app.style().name(), app.styleSheet(), app.font()
+        themed = QFont()
+        themed.setFamilies(FONT_FAMILIES)
+        themed.setPixelSize(15)
+        app.setStyle("Fusion")  # the desk's look, as `create_application` gives it
+        app.setStyleSheet(theme_stylesheet("dark"))
+        app.setFont(themed)
+        try:
+            async with live_desk(tmp_path, languages, settings, "train", *cameras, media=desk_media,
+                                 feeds=feeds) as live:
+                desk, line, shared = live.desk, live.line, live.fleet.service
+                desk.trains.plan_clock = PlanClock.of(shared)
+                for number, behind in (("1905", 300.0), ("1912", 100.0)):
+                    late = live.fleet.terminal(line.trains[number].radio)
+                    late.service = ServiceClock(start=shared.start, speed=shared.speed,  # type: ignore[attr-defined]
+                                                offset=shared.offset - behind)
+                    desk.trains.tracks.pop(late.id, None)  # its line starts from its late position
+                live.fleet.terminal(cameras[1]).feeds.set_rtp_loss(0.2)
+                for camera in cameras:
+                    await desk.pull_video(camera)
+                for _ in range(3):
+                    if live.world.selected is not None:
+                        await desk.ptt_press()
+                        await asyncio.sleep(1.0)
+                        await desk.ptt_release()
+                    await asyncio.sleep(20.0)
+                await asyncio.sleep(40.0)
+                graph_dock, quality_dock = live.window.docks["train_graph"], live.window.docks["quality"]
+                for dock, size in ((graph_dock, (1700, 760)), (quality_dock, (1900, 620))):
+                    dock.setFloating(True)
+                    dock.show()
+                    dock.resize(*size)
+                graph = live.pane("train_graph")
+                graph.span_box.setCurrentIndex(0)  # ±15 min: the lines since the desk started show
+                await asyncio.sleep(2.0)
+                graph.refresh(force=True)
+                quality_pane(live).refresh(force=True)
+                await asyncio.sleep(0.5)
+                SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+                assert graph.grab().save(str(SCREENSHOTS / "train-graph.png"))
+                assert quality_pane(live).grab().save(str(SCREENSHOTS / "quality.png"))
+        finally:
+            ice.lift_host_restriction()
+            app.setStyleSheet(sheet)
+            app.setStyle(style)
+            app.setFont(font)
+
+    run_async(scenario)

@@ -46,8 +46,7 @@ class FeedsModel(QAbstractTableModel):
             self.beginResetModel()
             self._rows = sessions
             for session in sessions:
-                if session not in self._colours:
-                    self._colours[session] = PALETTE[len(self._colours) % len(PALETTE)]
+                self.colour_of(session)
             self.endResetModel()
         elif self._rows:
             self.dataChanged.emit(self.index(0, BITRATE), self.index(len(self._rows) - 1, STATE))
@@ -59,7 +58,8 @@ class FeedsModel(QAbstractTableModel):
         return self._rows.index(session) if session in self._rows else None
 
     def colour_of(self, session: str) -> str:
-        return self._colours.get(session, PALETTE[0])
+        """The feed's colour in the plots and its row's swatch (given on first ask, kept for good)."""
+        return self._colours.setdefault(session, PALETTE[len(self._colours) % len(PALETTE)])
 
     def feed(self, row: int) -> FeedHistory | None:
         session = self.session_at(row)
@@ -103,6 +103,8 @@ class FeedsModel(QAbstractTableModel):
             if feed.ended is not None:
                 return brush(MUTED_TEXT)
             metric = _METRIC_OF.get(column)
+            if metric == "frame_rate" and feed.kind != "video":
+                metric = None  # a voice link sends only while its talker talks: no frame rate to keep
             value = self._value(feed, column)
             if metric is not None and value is not None and self._past(metric, value):
                 return brush(ALARM)

@@ -211,7 +211,7 @@ class VideoWallPane(QWidget):
                 continue
             view.set_info(TileInfo(title=self.title_of(tile), quality=tile.quality, fps=tile.fps,
                                    age=tile.last_frame_age, frozen=tile.frozen, hidden=tile.hidden,
-                                   focused=tile.focused, state=tile.state))
+                                   focused=tile.focused, state=tile.state, failed=tile.failed))
             if tile.hidden or tile.session is None:
                 view.clear()
                 continue
@@ -288,6 +288,14 @@ class VideoWallPane(QWidget):
             self._run(self.tr("Hiding %1…").replace("%1", self._name(index)), self.media.hide(index))
         self.refresh()
 
+    def retry(self, index: int) -> None:
+        """Pull a failed tile's feed again, on the same tile."""
+        tile = self.media.wall.tiles.get(index) if self.media is not None else None
+        if tile is None or self.media is None or tile.state != "failed":
+            return
+        self._run(self.tr("Opening video of %1…").replace("%1", self._name(index)), self.media.retry(index))
+        self.refresh()
+
     def close_tile(self, index: int) -> None:
         """End the tile's feed; the tile empties."""
         tile = self.media.wall.tiles.get(index) if self.media is not None else None
@@ -345,7 +353,9 @@ class VideoWallPane(QWidget):
         tile = self.media.wall.tiles.get(index) if self.media is not None else None
         if tile is None:
             return menu
-        if not tile.hidden:
+        if tile.state == "failed":
+            menu.addAction(self.tr("Try again"), lambda: self.retry(index))
+        elif not tile.hidden:
             focus_text = self.tr("Back to the grid") if tile.focused else self.tr("Focus (HD)")
             menu.addAction(icon("camera"), focus_text, lambda: self.toggle_focus(index))
         menu.addAction(self.tr("Show") if tile.hidden else self.tr("Hide"), lambda: self.toggle_hidden(index))

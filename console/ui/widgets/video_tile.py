@@ -2,7 +2,8 @@
 
 The tile never decodes: the pane hands it a `TileFrame` copied from the shared-memory wall, which it converts to
 RGB at its own size (the scaling is the only work done here) and keeps as a `QImage` until the next one. A feed
-with no new picture for more than a second gets an amber border and a red FROZEN badge.
+with no new picture for more than a second gets an amber border and a red FROZEN badge; one that failed (never set
+up, or its media lost) keeps its place with a red border and says why.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ _FOCUS = QColor("#3d8bfd")
 _SELECTED = QColor("#6c7a86")
 _FROZEN_BORDER = QColor("#ffb000")
 _FROZEN_BADGE = QColor("#d32f2f")
+_FAILED_BORDER = QColor("#d32f2f")
+_FAILED_TEXT = QColor("#ff8a80")
 #: height of the label bars at the top and bottom of a tile, px
 BAR_HEIGHT = 24
 
@@ -44,6 +47,8 @@ class TileInfo:
     hidden: bool = False
     focused: bool = False
     state: str = ""
+    #: why the feed failed (state ``failed``)
+    failed: str = ""
 
 
 class VideoTileView(QWidget):
@@ -112,6 +117,8 @@ class VideoTileView(QWidget):
         info = self.info
         if info.hidden:
             return self.tr("Hidden (not receiving)")
+        if info.state == "failed":
+            return self.tr("No video: %1").replace("%1", self._reason(info.failed))
         quality = self.tr("HD") if info.quality == "hd" else self.tr("Thumbnail")
         if info.state == "restoring":  # the platform switched to its standby: the feed is being set up again
             return "  ·  ".join([quality, self.tr("reconnecting after the platform switch…")])
@@ -121,6 +128,16 @@ class VideoTileView(QWidget):
         elif self.image is None:
             parts.append(self.tr("waiting for pictures"))
         return "  ·  ".join(parts)
+
+    def _reason(self, failed: str) -> str:
+        """The core's reason in the desk's language where it is one we know."""
+        if failed.startswith("no media within"):
+            return self.tr("no media within %1 s").replace("%1", failed.split()[3])
+        if failed.startswith("not set up within"):
+            return self.tr("not set up within %1 s").replace("%1", failed.split()[4])
+        if failed == "media failed":
+            return self.tr("media failed")
+        return failed
 
     def paintEvent(self, event: QPaintEvent) -> None:
         self.paints += 1
@@ -139,7 +156,8 @@ class VideoTileView(QWidget):
         painter.setPen(_TEXT)
         align = Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft
         painter.drawText(top.adjusted(8, 0, -8, 0), align, self.info.title)
-        painter.setPen(_MUTED if self.info.hidden else _TEXT)
+        failed = self.info.state == "failed"
+        painter.setPen(_FAILED_TEXT if failed else _MUTED if self.info.hidden else _TEXT)
         painter.drawText(bottom.adjusted(8, 0, -8, 0), align, self.status_text())
         if self.info.frozen:
             badge_text = self.tr("FROZEN")
@@ -148,7 +166,7 @@ class VideoTileView(QWidget):
             painter.fillRect(badge, _FROZEN_BADGE)
             painter.setPen(_TEXT)
             painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, badge_text)
-        border = (_FROZEN_BORDER if self.info.frozen else _FOCUS if self.info.focused
+        border = (_FAILED_BORDER if failed else _FROZEN_BORDER if self.info.frozen else _FOCUS if self.info.focused
                   else _SELECTED if self.selected else None)
         if border is not None:
             painter.setPen(QPen(border, 4 if self.info.frozen else 3))

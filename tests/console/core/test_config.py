@@ -47,7 +47,7 @@ def test_no_file_is_the_defaults_without_problems(tmp_path: Path) -> None:
     loaded = load_settings(tmp_path / "config.toml")
     assert loaded == LoadedSettings(DeskSettings(), (), tmp_path / "config.toml", found=False)
     media = loaded.settings.media
-    assert media.stun_servers == () and media.turn_servers == () and media.plane == "direct"
+    assert media.stun_servers == () and media.turn_servers == () and media.allowed == ()
     assert loaded.settings.platform.tls.verify and loaded.settings.platform.tls.ca_file is None
 
 
@@ -70,8 +70,6 @@ user = "行调1"
 password_file = "password"
 
 [media]
-plane = "janus"
-janus_url = "ws://10.1.0.20:8188"
 allowed_interfaces = ["eth1"]
 allowed_addresses = ["10.1.0.2", "fd00::2"]
 stun_servers = ["stun:10.1.0.5:3478"]
@@ -104,7 +102,6 @@ directory = "logs"
     assert s.platform.discover_on == ("10.1.0.2",) and s.platform.allow_plain
     assert s.platform.tls.ca_file == ca and s.platform.tls.verify is False
     assert s.dispatcher.user == "行调1" and s.dispatcher.password_file == password  # relative to the file
-    assert s.media.plane == "janus" and s.media.janus_url == "ws://10.1.0.20:8188"
     assert s.media.allowed_interfaces == ("eth1",) and s.media.allowed_addresses == ("10.1.0.2", "fd00::2")
     assert s.media.allowed == ("10.1.0.2", "fd00::2", "eth1")
     assert s.media.stun_servers == ("stun:10.1.0.5:3478",)
@@ -140,10 +137,6 @@ directory = "logs"
      lambda s: s.dispatcher.user == ""),
     ('[dispatcher]\npassword_file = "missing"\n', "config.toml: dispatcher.password_file: 'missing': no such file",
      lambda s: s.dispatcher.password_file is None),
-    ('[media]\nplane = "sfu"\n', "config.toml: media.plane: 'sfu' is not one of 'direct', 'janus'",
-     lambda s: s.media.plane == "direct"),
-    ('[media]\njanus_url = "10.1.0.20:8188"\n', "config.toml: media.janus_url: '10.1.0.20:8188' is not a ws(s)://",
-     lambda s: s.media.janus_url == ""),
     ('[media]\nallowed_interfaces = ["eth 1"]\n',
      "config.toml: media.allowed_interfaces[0]: 'eth 1' is not an interface",
      lambda s: s.media.allowed_interfaces == ()),
@@ -220,7 +213,7 @@ def test_command_line_flags_override_the_file(tmp_path: Path) -> None:
                            '[media]\nallowed_addresses = ["10.0.0.1"]\n\n[ui]\nlanguage = "en"\n')
     args = build_parser().parse_args([
         "-v", "desk", "--url", "wss://flag-a:1", "--url", "wss://flag-b:2", "--user", "chief", "--ca-file", str(ca),
-        "--no-verify", "--allow-plain", "--media-plane", "janus", "--allow-address", "10.9.9.9", "--allow-address",
+        "--no-verify", "--allow-plain", "--allow-address", "10.9.9.9", "--allow-address",
         "999.1.1.1", "--allow-interface", "eth2", "--stun", "stun:10.1.0.5:3478", "--reset-layout",
         "--language", "zh_CN"])
     overrides = desk_overrides(args)
@@ -229,7 +222,7 @@ def test_command_line_flags_override_the_file(tmp_path: Path) -> None:
     s = loaded.settings
     assert s.platform.urls == ("wss://flag-a:1", "wss://flag-b:2") and s.dispatcher.user == "chief"
     assert s.platform.tls.ca_file == ca and not s.platform.tls.verify and s.platform.allow_plain
-    assert s.media.plane == "janus" and s.media.allowed_addresses == ("10.9.9.9",)
+    assert s.media.allowed_addresses == ("10.9.9.9",)
     assert s.media.allowed_interfaces == ("eth2",) and s.media.stun_servers == ("stun:10.1.0.5:3478",)
     assert s.ui.reset_layout and s.ui.language == "zh_CN" and s.logging.level == "INFO"
     # a bad flag is named as such, and the rest still applies
@@ -298,3 +291,32 @@ def test_every_key_is_documented() -> None:
     assert not missing, f"undocumented keys in docs/configuration.md: {missing}"
     documented = set(re.findall(r"^\| `([a-z_.\[\]]+)`", text, flags=re.MULTILINE))
     assert documented <= set(keys), f"documented keys that do not exist: {documented - set(keys)}"
+
+
+def test_the_retired_media_plane_keys_load_with_a_clear_no_longer_used_warning(tmp_path: Path) -> None:
+    """media.plane and media.janus_url predate the platform deciding the plane: a file that has them still loads
+    (every other key applies) and each is named as no longer used, not as unknown or wrong."""
+    path = write(tmp_path, '[media]\nplane = "janus"\njanus_url = "ws://10.1.0.20:8188"\n'
+                           'allowed_addresses = ["10.1.0.2"]\n')
+    loaded = load_settings(path)
+    assert loaded.settings.media.allowed_addresses == ("10.1.0.2",)
+    assert not hasattr(loaded.settings.media, "plane") and not hasattr(loaded.settings.media, "janus_url")
+    assert len(loaded.problems) == 2
+    janus_url, plane = loaded.problems
+    assert plane.startswith("config.toml: media.plane: no longer used (ignored): the platform decides")
+    assert janus_url.startswith("config.toml: media.janus_url: no longer used (ignored): only the platform talks")
+
+
+def test_the_retired_media_plane_flag_is_ignored_and_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """An old launcher's ``--media-plane`` still starts the desk (argparse does not refuse it), changes nothing and
+    is named as no longer used."""
+    from console import cli
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    args = build_parser().parse_args(["desk", "--media-plane", "janus"])
+    assert args.media_plane == "janus" and "media.plane" not in desk_overrides(args)
+    config = write(tmp_path, "")
+    assert cli.main(["--config", str(config), "desk", "--media-plane", "janus"]) == 2  # no platform given
+    err = capsys.readouterr().err
+    assert "--media-plane is no longer used (ignored): the platform decides the media plane" in err

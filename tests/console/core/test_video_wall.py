@@ -49,12 +49,35 @@ def test_a_hidden_tile_gives_up_its_session_keeps_its_source_and_can_be_shown_ag
     assert wall.place("CAM-1", tile=0).index == 0 and not wall.tiles[0].hidden
 
 
-def test_a_tile_whose_session_ends_is_emptied() -> None:
+def test_a_tile_whose_session_stops_is_emptied() -> None:
     wall = VideoWall(tiles=2)
     wall.attach(wall.place("CAM-1").index, "V-1")
     wall.focus(0)
-    assert wall.session_ended("V-1", "failed") is not None
+    assert wall.session_ended("V-1", "stopped") is not None
     assert 0 not in wall.tiles and wall.focused is None
+
+
+def test_a_tile_whose_session_fails_keeps_its_place_and_says_why_until_tried_again() -> None:
+    wall = VideoWall(tiles=2)
+    wall.attach(wall.place("CAM-1", asked="TR-1").index, "V-1", now=5.0)
+    wall.media_state("V-1", "connecting", now=5.5)
+    tile = wall.session_ended("V-1", "failed", "not set up within 10 s")
+    assert tile is wall.tiles[0] and tile.state == "failed" and tile.failed == "not set up within 10 s"
+    assert tile.session is None and not tile.showing and wall.free_tile() == 1, "a failed tile is not free"
+    # pulled again onto the same tile: a fresh tile there
+    again = wall.place("CAM-1", tile=0, asked="TR-1")
+    assert again.index == 0 and again.state == "requested" and again.failed == ""
+
+
+def test_a_tile_whose_media_has_not_come_up_in_time_is_overdue() -> None:
+    wall = VideoWall(tiles=3)
+    wall.attach(wall.place("CAM-1").index, "V-1", now=0.0)
+    wall.attach(wall.place("CAM-2").index, "V-2", now=0.0)
+    wall.attach(wall.place("CAM-3").index, "V-3", now=8.0)
+    wall.media_state("V-2", "connected", now=1.0)
+    assert [t.source for t in wall.overdue(10.5, 10.0)] == ["CAM-1"], "connected, or not yet due: not overdue"
+    wall.hide(0)
+    assert wall.overdue(30.0, 10.0) == [wall.tiles[2]], "a hidden tile waits for nothing"
 
 
 def test_a_live_feed_without_a_new_picture_for_a_second_is_frozen() -> None:

@@ -298,3 +298,31 @@ def test_a_talker_whose_warm_link_was_refused_gets_its_link_at_once_when_it_take
     assert desk.plan(1.0, opened=()).open == []
     world.calls["C-A"] = wire.CallInfo(id="C-A", kind="group", group="G-A", parties=["HS-1"], holder="HS-1")
     assert desk.plan(2.0, opened=()).open == ["HS-1"], "heard now: not held back by the warm link's retry"
+
+
+def test_another_dispatchers_voice_given_by_the_platform_is_heard_while_it_holds_the_floor_and_never_closed() -> None:
+    """The SFU plane: the platform subscribes this desk to a dispatcher talking in a call it monitors (a link the desk
+    did not ask for); it is heard while that dispatcher holds the floor, and only the platform ends it."""
+    world = world_with_calls()
+    desk = voice(world)
+    world.calls["C-1"].holder = "other"
+    assert desk.heard() == {}, "a dispatcher is not heard without the link the platform gives"
+    assert desk.plan(0.0, opened=()).open == [], "and the desk never asks the platform for a dispatcher's voice"
+    desk.attach("other", "V-9", given=True)
+    assert set(desk.heard()) == {"other"}
+    pcm = np.full(960, 1000, dtype=np.int16)
+    desk.take_audio("V-9", 960, pcm, now=1.0)
+    assert desk.mixer.streams == ["V-9"]
+    world.calls["C-1"].holder = None
+    plan = desk.plan(VOICE_IDLE * 3, opened=("V-9",))
+    assert plan.close == [] and not plan.key, "a given link is the platform's to end, and never keyed"
+    assert desk.links["other"].given
+
+
+def test_in_the_sfu_plane_the_desk_talks_through_its_publication_not_over_links_to_the_parties() -> None:
+    world = world_with_calls()
+    desk = voice(world, ["C-1"])
+    desk.talk_links = False
+    plan = desk.plan(0.0, opened=())
+    assert plan.open == [] and plan.key == [], "no link opened or keyed to address the call's terminals"
+    assert [c.id for c in desk.speaking()] == ["C-1"], "the desk still talks (its publication is keyed)"
