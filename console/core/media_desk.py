@@ -83,8 +83,8 @@ class MediaOptions:
     tiles: int = TILES
     #: STUN/TURN servers, none unless the user configured some
     ice_servers: tuple[IceServer, ...] = ()
-    #: the microphone voice links send while the desk talks: ``tone:<Hz>``, ``speech``, an audio file, or ""
-    #: (none: links only listen; a live microphone comes with the Qt desk)
+    #: the microphone voice links send while the desk talks: ``feed:<name>`` (the Qt desk's live microphone,
+    #: console/core/sound.py), a stand-in (``tone:<Hz>``, ``speech``, an audio file), or "" (none: links only listen)
     microphone: str = ""
     #: open voice links at all (hear talkers, talk to parties)
     voice: bool = True

@@ -59,6 +59,7 @@ class SfuSink:
                     found.opened = False
                     with contextlib.suppress(MediaWorkerError, TimeoutError):
                         await engine.close_session(found.session)
+                    self.wall.renegotiated(found.session, time.monotonic())  # the new connection's pictures count
                 if found.tile is not None:
                     await self._free_engine_tile(engine, found.tile)
                 answer = await engine.answer_session(found.session, sdp, tile=found.tile,

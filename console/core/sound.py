@@ -7,8 +7,9 @@ own); the core only hands PCM over, so that headless runs and tests use the same
   40 ms chunks on the event loop; each chunk is also written into a `PlayoutRing`, which the output device reads
   from its own thread, a few milliseconds at a time. The ring starts playing once it holds `PREFILL` seconds (so a
   late chunk of the event loop does not run it dry), counts every time it runs dry anyway (an *underrun*: the
-  device then plays silence, faded out, and the ring waits for its prefill again) and never lets the delay grow
-  past `MAX_LEVEL` (the oldest samples are dropped, as happens when the device's clock runs slower than ours).
+  device then plays silence, faded out, and the ring waits for its prefill again) and keeps the delay short: what
+  stays buffered beyond `MARGIN` at the ring's lowest for half a second (delay a stalled device left behind, or a
+  device clock slower than ours) is dropped, and never more than `MAX_LEVEL` is kept.
 - **In.** The input device's chunks go to a `MicFeed` (media/mic_feed.py): shared memory that the media workers'
   voice links and the recorder's tap read as the desk's microphone (the spec ``feed:<name>``), each while keyed.
 
@@ -35,12 +36,16 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["MAX_LEVEL", "PREFILL", "DeskSound", "DeviceState", "PlayoutRing", "PlayoutStats"]
+__all__ = ["MARGIN", "MAX_LEVEL", "PREFILL", "DeskSound", "DeviceState", "PlayoutRing", "PlayoutStats"]
 
 #: seconds the playout ring holds before it plays (the event loop renders the mix every 40 ms)
 PREFILL = 0.05
-#: seconds of delay above which the oldest samples are dropped
+#: seconds of delay above which the oldest samples are dropped at once
 MAX_LEVEL = 0.2
+#: seconds the ring keeps at its lowest (just before the mixer's next chunk): more, held for `TRIM_WINDOW`, is
+#: delay left by a stall of the device and is dropped; less is what a late event loop may eat before an underrun
+MARGIN = 0.02
+TRIM_WINDOW = 0.5
 #: samples faded out when the ring runs dry (1 ms), so that an underrun does not click
 _FADE = AUDIO_RATE // 1000
 
@@ -53,7 +58,7 @@ class PlayoutStats:
     underruns: int
     #: samples of silence played in place of missing ones
     underrun_samples: int
-    #: samples dropped because the delay grew past the ring's maximum
+    #: samples dropped to keep the delay short (held past the margin, or past the ring's maximum)
     dropped_samples: int
     #: samples written and read so far
     written: int
@@ -65,12 +70,16 @@ class PlayoutStats:
 class PlayoutRing:
     """A thread-safe FIFO of mono int16 samples between the mixer (writer) and an output device (reader)."""
 
-    def __init__(self, *, rate: int = AUDIO_RATE, prefill: float = PREFILL, max_level: float = MAX_LEVEL) -> None:
+    def __init__(self, *, rate: int = AUDIO_RATE, prefill: float = PREFILL, max_level: float = MAX_LEVEL,
+                 margin: float = MARGIN) -> None:
         if not 0 < prefill < max_level:
             raise ValueError("the prefill must be above 0 and below the maximum level")
         self.rate = rate
         self.prefill = int(prefill * rate)
         self.max_level = int(max_level * rate)
+        self.margin = int(margin * rate)
+        self._window = 0
+        self._lowest = self.max_level
         self._lock = threading.Lock()
         self._ring: Pcm = np.zeros(self.max_level * 2, dtype=np.int16)
         self._head = 0  # absolute read position
@@ -110,6 +119,7 @@ class PlayoutRing:
             out[:first] = self._ring[start:start + first]
             out[first:take] = self._ring[: take - first]
             self._head += take
+            self._trim(count)
             if take < count:
                 self._playing = False
                 self._underruns += 1
@@ -118,6 +128,19 @@ class PlayoutRing:
                 if fade:
                     out[take - fade:take] = (out[take - fade:take] * np.linspace(1.0, 0.0, fade)).astype(np.int16)
         return out
+
+    def _trim(self, count: int) -> None:
+        """Drop the delay held beyond the margin all through the last window (under the lock)."""
+        self._lowest = min(self._lowest, self._tail - self._head)
+        self._window += count
+        if self._window < TRIM_WINDOW * self.rate:
+            return
+        excess = self._lowest - self.margin
+        if excess > self.rate // 200:  # over 5 ms
+            self._head += excess
+            self._dropped += excess
+        self._window = 0
+        self._lowest = self.max_level
 
     @property
     def level(self) -> float:
@@ -135,6 +158,8 @@ class PlayoutRing:
         with self._lock:
             self._head = self._tail
             self._playing = False
+            self._window = 0
+            self._lowest = self.max_level
 
 
 @dataclass(frozen=True)

@@ -158,6 +158,18 @@ class VideoWall:
         placed.last_change = placed.connected_at = placed.requested_at = None
         return placed
 
+    def renegotiated(self, session: str, now: float) -> VideoTile | None:
+        """The tile's session got a new peer connection (the SFU came back, or the platform's active instance changed):
+        what it showed so far says nothing of the new one, whose media is due `VIDEO_SETUP_TIMEOUT` seconds on."""
+        placed = self.by_session(session)
+        if placed is None:
+            return None
+        placed.media_state = "new"
+        placed.frames, placed.fps, placed.last_frame_age, placed.frozen = 0, 0.0, None, False
+        placed.last_change = placed.connected_at = None
+        placed.requested_at = now
+        return placed
+
     def overdue(self, now: float, bound: float) -> list[VideoTile]:
         """Tiles whose session's media has not come up (connected) ``bound`` seconds after it was requested."""
         return [t for t in self.tiles.values() if t.session is not None and not t.hidden and t.connected_at is None

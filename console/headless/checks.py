@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from console.core.desk import Desk
 from console.core.eventlog import Event
+from console.core.world import media_plane_down
 from console.headless.scenario import LOG_EVENT_FIELDS
 from protocols import messages as wire
 from testbed.line import Line
@@ -211,6 +212,15 @@ class ConsoleChecks:
             return Observation(not left, "alarms: " + _list([f"{a.id} {a.code} from {a.origin}" for a in left]))
         return Check(f"no alarm {code or ''} {f'from {terminal}' if terminal else ''} on the desk".replace("  ", " "),
                      _probe(look), within=within)
+
+    def media_plane(self, is_: str, *, within: float = DEFAULT_WITHIN) -> Check:
+        """The desk shows the media plane ``down`` (the platform's "media plane down" alarm raised: its SFU is
+        unreachable) or ``up`` (no such alarm)."""
+        def look() -> Observation:
+            alarm = media_plane_down(self._world)
+            seen = f"media plane down ({alarm.text})" if alarm is not None else "media plane up (no alarm)"
+            return Observation((alarm is not None) == (is_ == "down"), seen)
+        return Check(f"the desk shows the media plane {is_}", _probe(look), within=within)
 
     def presence(self, terminal: str, is_: str, *, within: float = DEFAULT_WITHIN) -> Check:
         def look() -> Observation:

@@ -39,6 +39,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                       help="environment variable holding the dispatcher's password on the external platform")
     run_.add_argument("--terminal-secret-file", type=Path, default=None,
                       help="file whose first line is the simulated terminals' secret on the external platform")
+    run_.add_argument("--media-address", action="append", default=[], metavar="ADDR",
+                      help="an address of this machine media may use (repeatable; over setup.media_address); the "
+                           "Janus plane needs one that is not loopback: Janus cannot do ICE over 127.0.0.1")
 
 
 def main(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
@@ -60,7 +63,7 @@ def main(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None
     except ValueError as exc:
         print(f"trunkdesk scenario: {exc}", file=err)
         return 2
-    reports = asyncio.run(_run_all(scenarios, out))
+    reports = asyncio.run(_run_all(scenarios, out, tuple(args.media_address)))
     if args.junit is not None:
         write_junit(reports, args.junit)
     if args.json is not None:
@@ -75,6 +78,11 @@ def _needs(scenario: Scenario) -> str:
     """What the scenario needs beyond the testbed, and whether this run has it."""
     missing = unmet(frozenset({"media"}))
     not_here = f" ({missing.removeprefix('requires media: ')})" if missing else ""
+    if scenario.setup.media == "janus":
+        where = (f"media on {', '.join(scenario.setup.media_addresses)}" if scenario.setup.media_addresses
+                 else "run it with --media-address ADDR: an address of this machine that is not loopback (Janus "
+                      "cannot do ICE over 127.0.0.1)")
+        return f"; media plane janus, requires media{not_here}; {where}"
     if "media" in scenario.requires:
         return f"; requires media{not_here}"
     media = [s for s in scenario.steps if "media" in s.requires]
@@ -105,11 +113,14 @@ def _overridden(scenarios: Sequence[Scenario], args: argparse.Namespace) -> list
     return [s.against(tuple(args.url), args.user, password, secret) for s in scenarios]
 
 
-async def _run_all(scenarios: Sequence[Scenario], out: TextIO) -> list[ScenarioReport]:
+async def _run_all(scenarios: Sequence[Scenario], out: TextIO, media_addresses: Sequence[str] = ()
+                   ) -> list[ScenarioReport]:
     reports = []
     for scenario in scenarios:
-        print(f"== {scenario.name} ({scenario.path}, platform {scenario.setup.platform})", file=out, flush=True)
-        report = await run(scenario, progress=lambda step: print(progress_line(step), file=out, flush=True))
+        plane = f", media plane {scenario.setup.media}" if scenario.setup.media != "direct" else ""
+        print(f"== {scenario.name} ({scenario.path}, platform {scenario.setup.platform}{plane})", file=out, flush=True)
+        report = await run(scenario, progress=lambda step: print(progress_line(step), file=out, flush=True),
+                           media_addresses=media_addresses)
         if report.setup_error is not None:
             print(f"setup failed: {report.setup_error}", file=out, flush=True)
         elif report.skipped is not None:

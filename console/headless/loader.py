@@ -8,6 +8,7 @@ they are defined. `check_files` checks several files and collects the problems o
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import re
@@ -25,6 +26,7 @@ from console.headless.scenario import (
     CONSOLE_REQUIRES,
     FAULTS,
     FORMAT_VERSION,
+    JANUS_FAULTS,
     LOG_FIELDS,
     SINGLE_PLATFORM_FAULTS,
     TERMINAL_ACTIONS,
@@ -54,9 +56,12 @@ _KINDS = frozenset(get_args(TerminalKind))
 _STEP_KINDS: dict[str, StepKind] = {"do": "terminal", "console": "console", "fault": "fault", "expect": "expect",
                                     "wait": "wait"}
 _COMMON = ("at", "after", "id", "note")
-#: media planes the schema knows; only these run today
+#: media planes the schema knows
 _MEDIA_PLANES: tuple[str, ...] = get_args(MediaPlane)
-_MEDIA_READY = ("direct",)
+#: why the Janus plane needs an address that is not loopback (said wherever one is missing or wrong)
+JANUS_ADDRESS_NEEDED = ("the Janus plane needs a media address of this machine that is not loopback (Janus cannot "
+                        "do ICE over 127.0.0.1): give setup.media_address, or --media-address ADDR to "
+                        "trunkdesk scenario run")
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -120,6 +125,8 @@ class _Context:
     labels: set[str]
     step_ids: set[str]
     user: str
+    #: the media plane (direct, janus)
+    media: str = "direct"
 
 
 class _Builder:
@@ -148,7 +155,7 @@ class _Builder:
         built = self.setup(top["setup"][1]) if "setup" in top else None
         setup, line = built if built is not None else (None, None)
         context = _Context(line, setup.platform if setup else "embedded", self.simulated(setup, line), set(), set(),
-                           setup.user if setup else "chief")
+                           setup.user if setup else "chief", setup.media if setup else "direct")
         steps = self.steps(top["steps"][1], context) if "steps" in top else []
         if setup is None or line is None or name is None or r.errors:
             return None
@@ -159,7 +166,8 @@ class _Builder:
 
     def setup(self, node: yaml.Node) -> tuple[Setup, Line | None] | None:
         r = self.r
-        fields = r.mapping(node, "setup", ("line", "platform", "media", "console", "terminals", "external"))
+        fields = r.mapping(node, "setup", ("line", "platform", "media", "media_address", "console", "terminals",
+                                           "external"))
         line_path = default_line_path()
         line: Line | None = None
         if "line" in fields:
@@ -181,8 +189,25 @@ class _Builder:
         media = "direct"
         if "media" in fields:
             media = r.choice(fields["media"][1], "setup.media", _MEDIA_PLANES) or media
-            if media not in _MEDIA_READY:
-                r.error(fields["media"][1], f"setup.media: '{media}' is not available yet (use direct)")
+            if media == "janus" and platform == "external":
+                r.error(fields["media"][1], "setup.media: janus starts the scenario's own Janus beside its own "
+                                            "platform (setup.platform embedded or pair); an external platform "
+                                            "brings its media plane with it")
+        addresses: list[str] = []
+        if "media_address" in fields:
+            for item in r.items(fields["media_address"][1], "setup.media_address", single=True):
+                address = r.word(item, "setup.media_address")
+                if address is None:
+                    continue
+                try:
+                    parsed = ipaddress.ip_address(address)
+                except ValueError:
+                    r.error(item, f"setup.media_address: '{address}' is not an IP address")
+                    continue
+                if parsed.is_loopback and media == "janus":
+                    r.error(item, f"setup.media_address: {address} is loopback: {JANUS_ADDRESS_NEEDED}")
+                    continue
+                addresses.append(address)
         user, password = "chief", SAMPLE_PASSWORD
         monitor: tuple[str, ...] = ()
         select: str | None = None
@@ -201,7 +226,7 @@ class _Builder:
             user, password = external.user, external.password
         setup = Setup(line=line_path, platform=cast(PlatformKind, platform), media=cast(MediaPlane, media),
                       user=user, password=password, monitor=monitor, select=select, terminals=terminals,
-                      external=external)
+                      external=external, media_addresses=tuple(addresses))
         return setup, line
 
     def console(self, node: yaml.Node, line: Line | None) -> tuple[str, str, tuple[str, ...], str | None]:
@@ -495,7 +520,12 @@ class _Builder:
     def instance(self, node: yaml.Node, value: str, what: str, context: _Context) -> str | None:
         names = {"embedded": ("A", "active"), "pair": ("A", "B", "witness", "active", "standby"),
                  "external": ()}[context.platform]
-        if context.platform == "external":
+        if context.media == "janus" and context.platform != "external":
+            names = (*names, "janus")
+        if value == "janus" and context.media != "janus":
+            self.r.error(node, f"{what}: no Janus to break: the scenario's media plane is direct (setup.media: "
+                               f"janus starts one)")
+        elif context.platform == "external":
             self.r.error(node, f"{what}: an external platform cannot be broken by a scenario: faults and "
                                f"instances need setup.platform embedded or pair")
         elif value not in names:
@@ -526,7 +556,10 @@ class _Builder:
     def check_action(self, node: yaml.Node, kind: StepKind, action: str, args: Mapping[str, Any], *,
                      keys: Mapping[str, tuple[yaml.Node, yaml.Node]], what: str, context: _Context) -> None:
         r, line = self.r, context.line
-        if kind == "fault" and context.platform == "embedded" and action not in SINGLE_PLATFORM_FAULTS:
+        if kind == "fault" and args.get("instance") == "janus":
+            if action not in JANUS_FAULTS:
+                r.error(keys["fault"][1], f"{what}: Janus takes {', '.join(sorted(JANUS_FAULTS))}, not {action}")
+        elif kind == "fault" and context.platform == "embedded" and action not in SINGLE_PLATFORM_FAULTS:
             r.error(keys["fault"][1], f"{what}: needs the pair's processes (setup.platform: pair); a single "
                                       f"embedded platform takes only {', '.join(sorted(SINGLE_PLATFORM_FAULTS))}")
         if kind == "terminal" and action == "move":
@@ -602,4 +635,5 @@ class _Builder:
         return viewpoint, check, args, within
 
 
-__all__ = ["ScenarioError", "check_files", "load_scenario", "parse_duration", "parse_scenario"]
+__all__ = ["JANUS_ADDRESS_NEEDED", "ScenarioError", "check_files", "load_scenario", "parse_duration",
+           "parse_scenario"]

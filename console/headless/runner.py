@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import fields, is_dataclass
 from pathlib import Path
 from typing import Any
@@ -56,18 +56,20 @@ def unmet(requirements: frozenset[str]) -> str | None:
 
 
 async def run(scenario: Scenario, *, progress: Progress | None = None, log_path: Path | None = None,
-              partial: bool = False) -> ScenarioReport:
+              partial: bool = False, media_addresses: Sequence[str] = ()) -> ScenarioReport:
     """Run ``scenario`` and report every step; ``progress`` hears each step's result as it ends.
 
-    A scenario that requires what this run cannot give (media) is skipped whole, unless ``partial``: then
-    it runs, and only the steps that need it are skipped."""
+    A scenario that requires what this run cannot give (media; the Janus plane requires it whole) is skipped whole,
+    unless ``partial``: then it runs, and only the steps that need it are skipped. ``media_addresses`` are where
+    media may flow (the runner's ``--media-address``; the Janus plane needs one that is not loopback)."""
     report = ScenarioReport(scenario.name, str(scenario.path), scenario.setup.platform, time.time())
-    skipped = unmet(scenario.requires)
-    if skipped is not None and not partial:
+    janus = scenario.setup.media == "janus"
+    skipped = None if partial and not janus else unmet(scenario.requires | ({"media"} if janus else set()))
+    if skipped is not None:
         report.skipped = skipped
         report.steps = [_result(step, "skipped", detail=skipped) for step in scenario.steps]
         return report
-    session = Session.of(scenario, log_path=log_path)
+    session = Session.of(scenario, log_path=log_path, media_addresses=media_addresses)
     began = time.monotonic()
     try:
         await session.start()

@@ -44,7 +44,7 @@ FieldKind = Literal[
     "stations2",  # two neighbouring stations
     "train",  # a train running number
     "trains",
-    "instance",  # A, B, witness, active, standby (as the setup has them)
+    "instance",  # A, B, witness, active, standby (as the setup has them), janus (setup.media: janus)
     "fields",  # a mapping of field names to values (event-log matches)
 ]
 
@@ -136,6 +136,8 @@ FAULTS: Mapping[str, Mapping[str, Field]] = {
 }
 #: faults a single embedded platform can take (the others need the pair's processes and proxies)
 SINGLE_PLATFORM_FAULTS = frozenset({"kill", "restart"})
+#: the scenario's own Janus (``instance: janus``, setup.media: janus) takes these, whatever the platform
+JANUS_FAULTS = frozenset({"kill", "pause", "resume", "restart"})
 
 _RADIO_SUBJECT = {"terminal": _opt("sim"), "terminals": _opt("sims"), "train": _opt("train")}
 _ALERT_PLACE = {"station": _opt("station"), "between": _opt("stations2")}
@@ -162,6 +164,7 @@ CHECKS: Mapping[str, Mapping[str, Mapping[str, Field]]] = {
         "status_shown": {"terminal": _req("terminal"), "status": _req("int")},
         "group_exists": {"group": _req("group")},
         "group_gone": {"group": _req("group")},
+        "media_plane": {"is": _req("choice", "up", "down")},
     },
     "radio": {
         "pis_shown": {**_RADIO_SUBJECT, "text": _opt("text")},
@@ -332,6 +335,9 @@ class Setup:
     select: str | None = None
     terminals: TerminalsSetup = TerminalsSetup()
     external: ExternalPlatform | None = None
+    #: where media may flow (ICE host addresses); the Janus plane needs one that is not loopback (the runner's
+    #: ``--media-address`` gives it otherwise)
+    media_addresses: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -357,6 +363,8 @@ class Scenario:
     def needs(self) -> frozenset[str]:
         """Everything the scenario or any of its steps requires."""
         needs = set(self.requires)
+        if self.setup.media == "janus":
+            needs.add("media")
         for step in self.steps:
             needs |= step.requires
         return frozenset(needs)
@@ -381,6 +389,7 @@ __all__ = [
     "CONSOLE_REQUIRES",
     "FAULTS",
     "FORMAT_VERSION",
+    "JANUS_FAULTS",
     "LOG_EVENT_FIELDS",
     "LOG_FIELDS",
     "SINGLE_PLATFORM_FAULTS",

@@ -90,7 +90,11 @@ def scenario_schema() -> dict[str, Any]:
         "properties": {
             "line": {"type": "string", "description": "'sample', or a line file's path relative to this file"},
             "platform": {"enum": ["embedded", "pair", "external"]},
-            "media": {"enum": ["direct", "janus"], "description": "janus is refused until the Janus plane lands"},
+            "media": {"enum": ["direct", "janus"],
+                      "description": "janus: the scenario starts its own Janus, which the platform brokers; media "
+                                     "then needs an address that is not loopback (media_address or --media-address)"},
+            "media_address": {"oneOf": [dict(_NAME), names],
+                              "description": "IP address(es) of this machine media may use; not loopback for janus"},
             "console": {"type": "object", "additionalProperties": False,
                         "properties": {"user": dict(_NAME), "password": dict(_TEXT), "monitor": one_or_more,
                                        "select": dict(_NAME)}},

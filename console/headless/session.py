@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import logging
 import shutil
 import tempfile
@@ -46,6 +47,7 @@ from testbed.terminals.fleet import START_TIMEOUT, describe_failure, summarise_f
 
 if TYPE_CHECKING:  # media needs the ``media`` extra (aiortc, PyAV): imported only when a session uses it
     from console.core.media_desk import MediaOptions
+    from testbed.janus import JanusProcess
     from testbed.terminals.feeds import FeedSettings
 
 logger = logging.getLogger(__name__)
@@ -87,6 +89,9 @@ class SessionOptions:
     media_addresses: tuple[str, ...] = LOOPBACK
     #: propose emergency plans (docs/plans.md): True for resources/plans, or a folder of plan files
     plans: bool | Path = False
+    #: the media plane: direct, or janus (the session starts its own Janus, which the platform brokers; media must
+    #: then flow on an address that is not loopback: Janus cannot do ICE over 127.0.0.1)
+    media_plane: str = "direct"
 
 
 class Expectations:
@@ -134,8 +139,17 @@ class Faults:
             raise ActionFailed(f"fault {fault} needs the pair (setup.platform: pair)")
         return pair
 
+    def _janus(self, fault: str) -> Any:
+        janus = self._session.janus
+        if janus is None:
+            raise ActionFailed(f"fault {fault} janus needs the scenario's own Janus (setup.media: janus)")
+        return janus
+
     async def kill(self, instance: str) -> str:
-        """SIGKILL an instance (or the witness); a single embedded platform is stopped."""
+        """SIGKILL an instance (or the witness, or Janus); a single embedded platform is stopped."""
+        if instance == "janus":
+            await self._janus("kill").kill()
+            return instance
         name = self.resolve(instance)
         session = self._session
         if session.platform is not None and name == "A":
@@ -145,13 +159,17 @@ class Faults:
         return name
 
     async def restart(self, instance: str) -> str:
-        """Start a killed instance again on its ports (a single platform comes back empty)."""
+        """Start a killed instance (or Janus) again on its ports (a single platform comes back empty)."""
+        if instance == "janus":
+            await self._janus("restart").restart()
+            return instance
         name = self.resolve(instance)
         session = self._session
         if session.platform is not None and name == "A":
             old = session.platform
             await old.stop()
-            session.platform = PlatformServer(session.line, port=old.port)
+            session.platform = PlatformServer(session.line, port=old.port,
+                                              janus_url=old.sfu.url if old.sfu is not None else None)
             await session.platform.start()
         else:
             await self._pair("restart").restart(name)
@@ -159,11 +177,17 @@ class Faults:
 
     async def pause(self, instance: str) -> str:
         """SIGSTOP: frozen with its sockets open."""
+        if instance == "janus":
+            self._janus("pause").pause()
+            return instance
         name = self.resolve(instance)
         self._pair("pause").pause(name)
         return name
 
     async def resume(self, instance: str) -> str:
+        if instance == "janus":
+            self._janus("resume").resume()
+            return instance
         name = self.resolve(instance)
         self._pair("resume").resume(name)
         return name
@@ -199,6 +223,8 @@ class Session:
         self.line: Line = load_line(options.line or default_line_path())
         self.platform: PlatformServer | None = None
         self.pair: PairProcesses | None = None
+        #: the session's own Janus (media plane janus)
+        self.janus: JanusProcess | None = None
         self.urls: tuple[str, ...] = options.urls
         self.fleet: Fleet | None = None
         self.console = ConsoleActions(self)
@@ -239,14 +265,17 @@ class Session:
                                   bool(media_addresses), tuple(media_addresses) or LOOPBACK))
 
     @classmethod
-    def of(cls, scenario: Scenario, *, log_path: Path | None = None) -> Session:
-        """The session a scenario's setup describes (with media when a step needs it and this run has it)."""
+    def of(cls, scenario: Scenario, *, log_path: Path | None = None, media_addresses: Sequence[str] = ()) -> Session:
+        """The session a scenario's setup describes (with media when a step needs it and this run has it);
+        ``media_addresses`` (the runner's ``--media-address``) win over the file's ``setup.media_address``."""
         setup = scenario.setup
         external = setup.external
         media = "media" in scenario.needs and media_unavailable_reason() is None
+        addresses = tuple(media_addresses) or setup.media_addresses or LOOPBACK
         return cls(SessionOptions(setup.platform, setup.line, external.urls if external else (), setup.user,
                                   setup.password, external.terminal_secret if external else SAMPLE_TERMINAL_SECRET,
-                                  setup.terminals, setup.monitor, setup.select, log_path, media))
+                                  setup.terminals, setup.monitor, setup.select, log_path, media, addresses,
+                                  media_plane=setup.media))
 
     # ----- lifecycle ----------------------------------------------------------------------------------
 
@@ -270,12 +299,19 @@ class Session:
 
     async def _start(self) -> None:
         options = self.options
+        janus_url = await self._start_janus() if options.media_plane == "janus" else None
         if options.platform == "embedded":
-            self.platform = PlatformServer(self.line, port=0)
+            self.platform = PlatformServer(self.line, port=0, janus_url=janus_url)
             await self.platform.start()
             self.urls = (self.platform.url,)
+            if self.platform.sfu is not None:
+                try:
+                    await self.platform.sfu.wait_up()
+                except TimeoutError as exc:
+                    raise SetupFailed("the platform did not reach its Janus") from exc
         elif options.platform == "pair":
-            self.pair = PairProcesses(line=options.line, proxies=True)
+            self.pair = PairProcesses(line=options.line, proxies=True,
+                                      extra=["--janus-url", janus_url] if janus_url else None)
             try:
                 await self.pair.start()
             except (OSError, RuntimeError, TimeoutError) as exc:
@@ -318,6 +354,26 @@ class Session:
         if options.select:
             await desk.select(self.group_id(options.select))
 
+    async def _start_janus(self) -> str:
+        """Start the session's own Janus (ICE on the media addresses only); its API's URL. `SetupFailed` says what
+        is missing: the program, or an address that is not loopback."""
+        from console.headless.loader import JANUS_ADDRESS_NEEDED
+        from testbed.janus import JanusConfig, JanusNotInstalled, JanusProcess, JanusStartError
+
+        addresses = self.options.media_addresses
+        if not self.options.media:
+            raise SetupFailed("setup.media: janus needs media (aiortc and PyAV), which this run has not")
+        if not addresses or any(_loopback(a) for a in addresses):
+            raise SetupFailed(f"setup.media: janus with media on {', '.join(addresses) or 'no address'}: "
+                              f"{JANUS_ADDRESS_NEEDED}")
+        janus = JanusProcess(JanusConfig(ice_enforce=addresses))
+        try:
+            await janus.start()
+        except (JanusNotInstalled, JanusStartError, OSError) as exc:
+            raise SetupFailed(f"Janus did not start: {exc}") from exc
+        self.janus = janus
+        return janus.url
+
     def _desk_media(self) -> MediaOptions | None:
         """The desk's media settings: the wall, no voice links (scenarios do not listen), or None."""
         if not self.options.media:
@@ -354,6 +410,10 @@ class Session:
         if self.pair is not None:
             await self.pair.stop()
             self.pair = None
+        if self.janus is not None:
+            with contextlib.suppress(Exception):
+                await self.janus.stop()
+            self.janus = None
         if self._tmp is not None:
             shutil.rmtree(self._tmp, ignore_errors=True)
             self._tmp = None
@@ -483,6 +543,13 @@ class Session:
             error = f"{task.get_name()}: {describe_failure(task.exception())}"  # type: ignore[arg-type]
             logger.warning("background action failed: %s", error)
             self.background_errors.append(error)
+
+
+def _loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False  # an interface name: ICE resolves it
 
 
 def _sample_overrides() -> dict[str, str]:

@@ -18,16 +18,21 @@ _NAMED = 6
 #: the least picture height of an HD feed, and the most of a thumbnail (the wall's streams: 1280x720, 320x180)
 HD_HEIGHT = 720
 THUMB_HEIGHT = 360
+#: a tile whose last picture is older than this (seconds) does not count as getting pictures (its feed stopped)
+STALE_AFTER = 3.0
 
 
 def _tile_words(tile: VideoTile) -> str:
     picture = f"{tile.frames} frames {tile.width}x{tile.height}" if tile.showing else "no picture"
+    if tile.failed:
+        picture += f": {tile.failed}"
     return f"tile {tile.index} {tile.source} ({tile.quality}, {tile.state}/{tile.media_state}, {picture})"
 
 
 def _received_at(tile: VideoTile, quality: str | None) -> bool:
-    """The tile gets pictures, of the size of ``quality`` when given (what arrives, not what was asked)."""
-    if not (tile.showing and tile.frames > 0):
+    """The tile gets pictures (its last one less than `STALE_AFTER` seconds ago), of the size of ``quality`` when
+    given (what arrives, not what was asked)."""
+    if not (tile.showing and tile.frames > 0) or (tile.last_frame_age or 0.0) > STALE_AFTER:
         return False
     if quality == "hd":
         return tile.quality == "hd" and tile.height >= HD_HEIGHT

@@ -28,6 +28,7 @@ from PySide6.QtCore import QCoreApplication, QEvent, QIODevice, QMetaObject, QOb
 from PySide6.QtMultimedia import QAudioDevice, QAudioFormat, QAudioSink, QAudioSource, QMediaDevices, QtAudio
 
 from console.core.sound import DeskSound, DeviceState
+from console.ui.i18n import QT_TRANSLATE_NOOP
 from console.ui.pulse_devices import pulse_device_names
 from media.audio import AUDIO_RATE
 
@@ -43,6 +44,15 @@ INPUT_BUFFER = 0.02
 RETRY_MS = 3000
 #: seconds between two looks at the devices the sound server has (console/ui/pulse_devices.py)
 WATCH_EVERY = 1.0
+#: what is wrong with a device, by (direction, kind): %1 the detail (the configured name, the error), %2 the device
+_PROBLEMS = {
+    ("output", "missing"): QT_TRANSLATE_NOOP("DeskAudio", "Sound output %1 is not connected: playing on %2"),
+    ("output", "none"): QT_TRANSLATE_NOOP("DeskAudio", "No sound output device: the desk's audio is not heard"),
+    ("output", "failed"): QT_TRANSLATE_NOOP("DeskAudio", "Sound output %2 failed (%1): trying again"),
+    ("input", "missing"): QT_TRANSLATE_NOOP("DeskAudio", "Microphone %1 is not connected: using %2"),
+    ("input", "none"): QT_TRANSLATE_NOOP("DeskAudio", "No microphone: the desk's talk bursts carry no voice"),
+    ("input", "failed"): QT_TRANSLATE_NOOP("DeskAudio", "Microphone %2 failed (%1): trying again"),
+}
 
 
 def audio_format(channels: int = 1) -> QAudioFormat:
@@ -365,19 +375,12 @@ class DeskAudio(QObject):
         if direction.problem is None:
             return None
         kind, detail = direction.problem
-        tr = self.tr if translated else (lambda text: text)
         using = direction.chosen
-        texts = {
-            ("output", "missing"): tr("Sound output %1 is not connected: playing on %2"),
-            ("output", "none"): tr("No sound output device: the desk's audio is not heard"),
-            ("output", "failed"): tr("Sound output %2 failed (%1): trying again"),
-            ("input", "missing"): tr("Microphone %1 is not connected: using %2"),
-            ("input", "none"): tr("No microphone: the desk's talk bursts carry no voice"),
-            ("input", "failed"): tr("Microphone %2 failed (%1): trying again"),
-        }
-        text = texts[(name, kind)]
         if kind == "missing" and not using:
-            return texts[(name, "none")]
+            kind = "none"
+        text = _PROBLEMS[(name, kind)]
+        if translated:
+            text = QCoreApplication.translate("DeskAudio", text)
         return text.replace("%1", detail).replace("%2", using or "-")
 
     def problems(self) -> list[str]:

@@ -72,6 +72,10 @@ __all__ = ["RECONNECT_EVERY", "JanusPlane", "home_room", "talk_room", "talkers",
 
 #: seconds between two attempts to reach a lost Janus
 RECONNECT_EVERY = 0.5
+#: seconds between two WebSocket pings to Janus (unanswered for as long again: Janus is lost). A hung Janus must be
+#: noticed well within the sessions' set-up bound (`VIDEO_SETUP_TIMEOUT`, 10 s): while "media plane down" is raised
+#: the platform keeps SFU-plane sessions for Janus's return instead of failing them
+PING_EVERY = 2.0
 #: longest wait for a publication to come up before a subscription to it gives up (the session then fails)
 FEED_WAIT = 20.0
 #: publishers a room takes (the line's cameras without a group share one room)
@@ -249,7 +253,7 @@ class JanusPlane:
     async def _run(self) -> None:
         while self.running:
             try:
-                client = await JanusClient.connect(self.url, timeout=2.0)
+                client = await JanusClient.connect(self.url, timeout=2.0, ping_interval=PING_EVERY)
             except (OSError, JanusError) as exc:
                 if not self._down_reported:
                     self._down_reported = True
@@ -383,7 +387,7 @@ class JanusPlane:
                 del self.subscriptions[record.session]
             handle = record.subscriber
         if handle is not None:
-            self._serial(record.session, _quietly(handle.leave()), "leave")
+            self._serial(record.session, _quietly(handle.leave), "leave")
 
     # ----- Janus work, one session at a time ------------------------------------------------------------------
 
@@ -392,6 +396,7 @@ class JanusPlane:
         made = self._rooms.get(name)
         if made is None:
             made = self._rooms[name] = asyncio.ensure_future(self._make_room(name))
+            made.add_done_callback(_retrieved)  # its failure is each asker's; a room nobody awaits any more is quiet
         try:
             return await asyncio.shield(made)
         except BaseException:
@@ -420,11 +425,11 @@ class JanusPlane:
         if found.publisher is not None:  # a new offer on the same session: a new publisher
             old, found.publisher = found.publisher, None
             found.up.clear()
-            await _quietly(old.leave())
+            await _quietly(old.leave)
         room = await self._room(found.room)
         publisher = await VideoRoomPublisher.join(session, room, display=f"{found.source} {found.session}")
         if found.gone:
-            await _quietly(publisher.leave())
+            await _quietly(publisher.leave)
             return
         found.publisher = publisher
         mark = publisher.handle.event_count
@@ -461,7 +466,7 @@ class JanusPlane:
         room = await self._room(feed.room)
         subscriber = await VideoRoomSubscriber.join(session, room, [StreamRef(publisher.feed_id, mid)])
         if sub.gone:
-            await _quietly(subscriber.leave())
+            await _quietly(subscriber.leave)
             return
         sub.subscriber, sub.feed_mid = subscriber, mid
         sub.offered = True
@@ -538,6 +543,13 @@ class JanusPlane:
             log.error("media plane task %s failed", task.get_name(), exc_info=task.exception())
 
 
-async def _quietly(work: Awaitable[None]) -> None:
+async def _quietly(work: Callable[[], Awaitable[None]]) -> None:
+    """Run ``work()`` (made only when its turn comes: a cancelled turn leaves no coroutine unawaited), its Janus
+    errors ignored."""
     with contextlib.suppress(JanusError, TimeoutError):
-        await work
+        await work()
+
+
+def _retrieved(future: asyncio.Future[int]) -> None:
+    if not future.cancelled():
+        future.exception()

@@ -213,7 +213,9 @@ def test_screenshots_of_the_train_graph_and_the_quality_plots(
                     late = live.fleet.terminal(line.trains[number].radio)
                     late.service = ServiceClock(start=shared.start, speed=shared.speed,  # type: ignore[attr-defined]
                                                 offset=shared.offset - behind)
-                    desk.trains.tracks.pop(late.id, None)  # its line starts from its late position
+                await asyncio.sleep(2.0)  # the reports sent before are in
+                for number in ("1905", "1912"):
+                    desk.trains.tracks.pop(line.trains[number].radio, None)  # the line starts where it runs late
                 live.fleet.terminal(cameras[1]).feeds.set_rtp_loss(0.2)
                 for camera in cameras:
                     await desk.pull_video(camera)

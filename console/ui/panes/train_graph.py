@@ -43,6 +43,8 @@ SPANS = (900, 1800, 3600)
 DEFAULT_SPAN = 1800
 #: a click this close (pixels) to a train's line picks it
 PICK_PX = 14.0
+#: height of a train's label (pixels): labels closer than this are moved apart
+LABEL_PX = 20.0
 DELAY_COLOURS = {"on_time": GRANTED, "late": ALARM, "very_late": EMERGENCY_TEXT, "unknown": CALL}
 PLANNED = "#6e7b88"
 NOW = "#ffd33d"
@@ -105,6 +107,8 @@ class TrainGraphPane(QWidget):
         self._station_lines: list[pg.InfiniteLine] = []
         self._looks: dict[str, tuple[str, bool]] = {}
         self._label_texts: dict[str, tuple[str, str, bool]] = {}
+        #: where each train's line ends (its label goes there)
+        self._heads: dict[str, tuple[float, float]] = {}
         #: the tracks' version each slice of trains was last drawn at
         self._drawn = [-1] * SLICES
         self._tick = 0
@@ -211,6 +215,7 @@ class TrainGraphPane(QWidget):
             curve.setZValue(5 if chosen else 0)
             curve.setData(times, chainages, connect="finite")
             self._place_label(radio, track, times, chainages, colour=DELAY_COLOURS[kind], chosen=chosen)
+        self._spread_labels()
 
     def _place_label(self, radio: str, track: Any, times: np.ndarray, chainages: np.ndarray, *, colour: str,
                      chosen: bool) -> None:
@@ -218,6 +223,7 @@ class TrainGraphPane(QWidget):
         finite = np.flatnonzero(np.isfinite(chainages))
         if not finite.size or track.off_line:
             label.hide()
+            self._heads.pop(radio, None)
             return
         head = finite[-1]
         text = " ".join(p for p in (track.number, delay_text(track.delay)) if p)
@@ -225,8 +231,19 @@ class TrainGraphPane(QWidget):
             self._label_texts[radio] = (text, colour, chosen)
             label.fill = pg.mkBrush("#3a3000" if chosen else "#0e1318c0")
             label.setText(text, color=colour)
-        label.setPos(float(times[head]), float(chainages[head]))
+        self._heads[radio] = (float(times[head]), float(chainages[head]))
         label.show()
+
+    def _spread_labels(self) -> None:
+        """Put each train's label at its line's head, moved up just enough not to cover the label below it (two
+        trains near each other would otherwise hide each other's number)."""
+        _width, height = self.view.viewPixelSize()
+        gap = LABEL_PX * height if height else 0.0
+        above = -math.inf
+        for radio, (when, chainage) in sorted(self._heads.items(), key=lambda item: item[1][1]):
+            y = max(chainage, above + gap)
+            self.labels[radio].setPos(when, y)
+            above = y
 
     # ----- picking a train --------------------------------------------------------------------
 

@@ -63,8 +63,24 @@ def test_the_delay_never_grows_past_the_maximum() -> None:
     assert np.array_equal(ring.read(960), ramp(6000 - 960, 960)), "the newest are kept"
 
 
+def test_delay_a_stalled_device_left_behind_is_trimmed_back_to_the_margin() -> None:
+    ring = PlayoutRing(prefill=0.05, max_level=0.3, margin=0.02)
+    ring.write(ramp(0, 2400))
+    ring.read(480)
+    ring.write(ramp(2400, 4800))  # the device stalled for 100 ms: 150 ms are buffered now
+    step = 480
+    written = 7200
+    for _ in range(120):  # 1.2 s of steady playout (two trim windows): 10 ms in, 10 ms out
+        ring.write(ramp(written, step))
+        written += step
+        ring.read(step)
+    stats = ring.stats()
+    assert stats.level < 0.03, "back to the margin (plus a step)"
+    assert stats.dropped_samples > 0.1 * AUDIO_RATE and stats.underruns == 0
+
+
 def test_the_ring_hands_every_sample_once_between_a_writer_and_a_reader_thread() -> None:
-    ring = PlayoutRing(prefill=0.01, max_level=1.0)
+    ring = PlayoutRing(prefill=0.01, max_level=1.0, margin=1.0)  # no trimming here: every sample must come out
     total, chunk = 29_760, 960
     played: list[np.ndarray] = []
     done = threading.Event()
