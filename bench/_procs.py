@@ -40,10 +40,12 @@ def cpu_seconds(pid: int, stat: str = "") -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def rss_mib(pid: int) -> float:
+def rss_mib(pid: int, field: str = "VmRSS") -> float:
+    """A process's resident memory in MiB (0 if it is gone). ``field`` picks a part of it: ``RssAnon`` (its
+    private heap and stacks: where a leak shows), ``RssShmem`` (shared memory it touched) or ``RssFile``."""
     with contextlib.suppress(OSError, ValueError, IndexError):
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1]) / 1024
     return 0.0
 

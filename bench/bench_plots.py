@@ -1,9 +1,9 @@
 """The desk with its live plots: event-loop latency while the train graph and the quality plots update live, with
 20 trains on the line and 30 video feeds received.
 
-The reference platform with the whole simulated sample line (`trunkdesk testbed --rate 0`: 20 train radios moving
-on the timetable and reporting once a second, cameras that answer video pulls with their stamped clips over real
-WebRTC) runs in one process; the real desk (`DeskWindow` with every pane, through `Desk` and `DeskSession` as
+The reference platform (`trunkdesk testbed --no-terminals`) runs in one process, the sample line's 20 train radios
+(moving on the timetable, reporting once a second) and 30 of its cameras (answering video pulls with their stamped
+clips over real WebRTC) in another; the real desk (`DeskWindow` with every pane, through `Desk` and `DeskSession` as
 `trunkdesk` starts it, offscreen Qt, its media engine in worker processes) in another, signed in as `chief`, with
 the train graph in front in the top dock area and the quality plots in a floating dock of their own (as on a second
 screen), both in view. The desk's train graph follows the testbed's service clock (its ``service clock`` line).
@@ -38,6 +38,7 @@ import traceback
 from collections import Counter
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
@@ -59,44 +60,92 @@ FEEDS = 30
 WINDOW_SIZE = (1920, 1050)
 QUALITY_SIZE = (1900, 560)
 READY_TIMEOUT = 120.0
+#: feeds pulled at a time
+PULL_BATCH = 5
 ANSWER_TIMEOUT = 90.0
 
 
-# ----- the testbed process --------------------------------------------------------------------------------------
+# ----- the testbed: the platform, and the simulated trains and cameras --------------------------------------------
+
+
+def run_fleet(url: str, cameras: list[str], conn: Connection) -> None:
+    """Process entry point: the sample line's train radios and ``cameras`` against ``url`` until told to stop;
+    sends ``("ready", (start, speed, offset))`` (the service clock) once they all registered."""
+    logging.basicConfig(level=logging.WARNING, format="fleet %(process)d %(levelname)s %(name)s: %(message)s")
+
+    async def main() -> None:
+        from testbed.terminals import Fleet
+
+        fleet = Fleet(load_line(default_line_path()), url, rate=0, include=["train", *cameras])
+        await fleet.start()
+        clock = fleet.service
+        conn.send(("ready", (clock.start, clock.speed, clock.offset)))
+        try:
+            await asyncio.to_thread(conn.recv)
+        except EOFError:
+            pass
+        finally:
+            await fleet.stop()
+
+    try:
+        asyncio.run(main())
+    except BaseException:
+        with contextlib.suppress(OSError):
+            conn.send(("error", traceback.format_exc()))
+        raise
 
 
 class Testbed:
-    """`trunkdesk testbed --rate 0`: the platform and the whole simulated line, its URL and service clock."""
+    """The platform (`trunkdesk testbed --no-terminals`) and, in a process of its own, the simulated trains and
+    cameras: like a real platform, it does not share its event loop with thirty video senders."""
 
-    def __init__(self, log: Path) -> None:
+    def __init__(self, log: Path, cameras: list[str]) -> None:
         self.log = log
+        self.cameras = cameras
         self._log_file = log.open("w", encoding="utf-8")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "console.cli", "testbed", "--port", "0", "--rate", "0", "--quiet"], cwd=ROOT,
+            [sys.executable, "-m", "console.cli", "testbed", "--no-terminals", "--port", "0", "--quiet"], cwd=ROOT,
             stdout=subprocess.PIPE, stderr=self._log_file, text=True)
         self.url = ""
         self.clock: tuple[float, float, float] | None = None
+        self.fleet: BaseProcess | None = None
+        self._conn: Connection | None = None
 
     def wait_ready(self, timeout: float = READY_TIMEOUT) -> None:
-        """Read the output until the URL and the service clock are known (the fleet has then started)."""
+        """Wait for the platform's URL, then start the terminals and wait until they registered."""
         stdout = self.process.stdout
         assert stdout is not None
-        deadline = time.monotonic() + timeout
-        while self.clock is None:
-            ready, _, _ = select.select([stdout], [], [], max(0.0, deadline - time.monotonic()))
-            line = stdout.readline().strip() if ready else ""
-            if not ready or (not line and self.process.poll() is not None):
-                raise RuntimeError(f"the testbed did not start; log: {self.log.read_text()[-800:]}")
-            if line.startswith("listening "):
-                self.url = line.split(" ", 1)[1]
-            elif line.startswith("service clock "):
-                start, speed, offset = (float(x) for x in line.split()[2:5])
-                self.clock = (start, speed, offset)
+        ready, _, _ = select.select([stdout], [], [], timeout)
+        line = stdout.readline().strip() if ready else ""
+        if not line.startswith("listening "):
+            raise RuntimeError(f"the platform did not start; log: {self.log.read_text()[-800:]}")
+        self.url = line.split(" ", 1)[1]
+        context = multiprocessing.get_context("spawn")
+        self._conn, theirs = context.Pipe()
+        self.fleet = context.Process(target=run_fleet, args=(self.url, self.cameras, theirs), name="bench-fleet")
+        self.fleet.start()
+        theirs.close()
+        if not self._conn.poll(timeout):
+            raise RuntimeError("the simulated terminals did not register in time")
+        kind, value = self._conn.recv()
+        if kind != "ready":
+            raise RuntimeError(f"the simulated terminals failed: {value}")
+        self.clock = value
 
     def cpu_seconds(self) -> float:
-        return _cpu_of(self.process.pid)
+        pids = [self.process.pid, *([self.fleet.pid] if self.fleet is not None and self.fleet.pid else [])]
+        return sum(_cpu_of(pid) for pid in pids)
 
     def stop(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(OSError):
+                self._conn.send(("stop",))
+        if self.fleet is not None:
+            self.fleet.join(30)
+            for end in (self.fleet.terminate, self.fleet.kill):
+                if self.fleet.is_alive():
+                    end()
+                    self.fleet.join(5)
         for stop in (lambda: self.process.send_signal(signal.SIGINT), self.process.terminate, self.process.kill):
             if self.process.poll() is not None:
                 break
@@ -234,11 +283,17 @@ def _curves(graph: Any, quality: Any) -> dict[str, int]:
 
 
 async def _pull(desk: Any, quality: Any, cameras: list[str]) -> dict[str, Any]:
-    """Pull ``cameras`` onto the wall and wait until they show pictures."""
+    """Pull ``cameras`` onto the wall, `PULL_BATCH` at a time as a dispatcher would (thirty answers at once stall
+    the testbed's platform past the desk's heartbeat tolerance on a loaded two-core machine), and wait until they
+    show pictures."""
     began = time.monotonic()
-    results = await asyncio.gather(*(desk.pull_video(camera) for camera in cameras), return_exceptions=True)
-    failed = [repr(r) for r in results if isinstance(r, BaseException)]
-    await desk.wait_until(lambda: _live_feeds(desk) >= len(cameras) - len(failed), 60.0)
+    failed: list[str] = []
+    for first in range(0, len(cameras), PULL_BATCH):
+        batch = cameras[first:first + PULL_BATCH]
+        results = await asyncio.gather(*(desk.pull_video(camera) for camera in batch), return_exceptions=True)
+        failed += [repr(r) for r in results if isinstance(r, BaseException)]
+        wanted = first + len(batch) - len(failed)
+        await desk.wait_until(lambda wanted=wanted: _live_feeds(desk) >= wanted, 30.0)
     took = time.monotonic() - began
     return {"asked": len(cameras), "failed": failed[:3], "live": _live_feeds(desk), "seconds": took}
 
@@ -327,7 +382,7 @@ def prepare_clips(count: int) -> list[str]:
 async def measure(settings: argparse.Namespace, folder: Path) -> dict[str, Any]:
     cameras = await asyncio.to_thread(prepare_clips, settings.feeds)
     load_average = os.getloadavg()
-    testbed = Testbed(folder / "testbed.log")
+    testbed = Testbed(folder / "testbed.log", cameras)
     desk: DeskProcess | None = None
     out: dict[str, Any] = {"load_average": load_average}
     try:
@@ -412,18 +467,20 @@ def report_lines(out: dict[str, Any], settings: argparse.Namespace) -> list[str]
     lines = [
         "The real desk (`DeskWindow` with every pane, through `Desk` and `DeskSession` as `trunkdesk` starts it; Qt "
         f"offscreen, window {ready['window'][0]}×{ready['window'][1]}) in its own process with its media engine "
-        "(worker processes), signed in as `chief` to `trunkdesk testbed --rate 0` in another process: the reference "
-        "platform and the whole simulated sample line (20 train radios reporting once a second where the timetable "
-        "puts them, cameras answering video pulls over real WebRTC on loopback). The train graph is in front in the "
+        "(worker processes), signed in as `chief` to the reference platform (`trunkdesk testbed --no-terminals`) in "
+        "another process; the sample line's 20 train radios (reporting once a second where the timetable puts "
+        f"them) and {pulled['asked']} of its cameras (answering video pulls over real WebRTC on loopback) are "
+        "simulated in a third. The train graph is in front in the "
         f"top dock area ({ready['graph'][0]}×{ready['graph'][1]}) and the quality plots in a floating dock of their "
         f"own ({ready['quality'][0]}×{ready['quality'][1]}, as on a second screen), both in view; the graph's plan "
         f"follows the testbed's service clock. All processes share the same {os.cpu_count()} cores (load average "
         f"{out['load_average'][0]:.1f} at the start).",
         "",
         f"Windows: **graph**, the two panes updating with the trains only ({settings.idle:.0f} s); **load**, after "
-        f"{pulled['asked']} camera feeds (thumbnails, 320×180 at 25 fps) were pulled onto the wall ({pulled['live']} "
-        f"showing pictures {pulled['seconds']:.1f} s later): every feed sampled and listed in the quality pane, its "
-        f"plots showing the default choice (warned feeds first, at most 6; {settings.duration:.0f} s); **all**, "
+        f"{pulled['asked']} camera feeds (thumbnails, 320×180 at 25 fps) were pulled onto the wall, {PULL_BATCH} at a "
+        f"time ({pulled['live']} showing pictures {pulled['seconds']:.1f} s after the first pull): every feed "
+        "sampled and listed in the quality pane, its plots showing the default choice (warned feeds first, at most "
+        f"6; {settings.duration:.0f} s); **all**, "
         f"every feed in the list chosen ({out['chosen']}: the {pulled['asked']} video feeds and the desk's voice "
         "links), so that all their bitrate, frame rate, jitter and loss curves are drawn "
         f"({settings.duration:.0f} s). Probe: a precise `QTimer` re-armed every "
@@ -443,7 +500,7 @@ def report_lines(out: dict[str, Any], settings: argparse.Namespace) -> list[str]
         _row(f"load ({pulled['asked']} feeds)", load),
         _row(f"all ({pulled['asked']} feeds plotted)", every),
         "",
-        f"- testbed process (platform, 20 trains, {pulled['asked']} camera senders) under load: "
+        f"- platform and simulated terminals (20 trains, {pulled['asked']} camera senders) under load: "
         f"{out['testbed_cpu'] * 100:.0f} % of one core; load average at the end {out['load_end'][0]:.1f}",
         f"- under load, {_long_gaps(load)}; with every feed plotted, {_long_gaps(every)}",
         f"- panes in view at the end: train graph {load['visible'][0]}, quality {load['visible'][1]}",

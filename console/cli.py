@@ -72,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="the demo: the dual-live testbed with the simulated line, and the desk "
                                        "signed in to it as the chief dispatcher")
     add_arguments(demo)
+    add_media_arguments(demo)
     demo.add_argument("--headless", action="store_true",
                       help="run the testbed only (the pair and the simulated line), without the desk")
     demo.add_argument("--test-mode", action="store_true",
@@ -146,7 +147,39 @@ def _demo_testbed_args(args: argparse.Namespace) -> list[str]:
         passed += ["--line", str(args.line)]
     if args.no_terminals:
         passed.append("--no-terminals")
+    if getattr(args, "media", "direct") == "janus":
+        passed += ["--media", "janus", "--janus-port", str(args.janus_port),
+                   "--rtp-ports", "-".join(map(str, args.rtp_ports))]
+        for address in args.media_address:
+            passed += ["--media-address", address]
     return passed
+
+
+def janus_demo_problem(args: argparse.Namespace) -> str | None:
+    """Why `trunkdesk demo --media janus` cannot run as asked (None: it can): Janus must be installed, and media
+    needs an address of this machine that is not loopback, since Janus cannot do ICE over 127.0.0.1."""
+    if getattr(args, "media", "direct") != "janus":
+        return None
+    import ipaddress
+    import shutil
+
+    from testbed.janus import INSTALL_COMMAND
+
+    if shutil.which("janus") is None:
+        return f"the Janus plane needs Janus, which is not installed: {INSTALL_COMMAND} (as root, or with sudo)"
+    if not args.media_address:
+        return ("--media janus needs --media-address ADDR: an address of this machine that is not loopback (Janus "
+                "cannot do ICE over 127.0.0.1), e.g. its LAN address; media between the demo's own processes stays "
+                "on the machine")
+    for address in args.media_address:
+        try:
+            loopback = ipaddress.ip_address(address).is_loopback
+        except ValueError:
+            return f"--media-address {address} is not an IP address"
+        if loopback:
+            return (f"--media-address {address} is loopback: Janus cannot do ICE over 127.0.0.1; give an address of "
+                    "this machine that is not, e.g. its LAN address")
+    return None
 
 
 def _test_mode(args: argparse.Namespace) -> TestModeOptions | None:
@@ -157,8 +190,10 @@ def _test_mode(args: argparse.Namespace) -> TestModeOptions | None:
     from console.ui.test_mode import TestModeOptions
 
     if args.command == "demo":
+        janus = getattr(args, "media", "direct") == "janus"
         return TestModeOptions(terminals=() if args.no_terminals else None, rate=args.rate, seed=args.seed,
-                               speed=args.speed)
+                               speed=args.speed, media="janus" if janus else "direct",
+                               media_addresses=tuple(args.media_address) if janus else ())
     return TestModeOptions(terminals=(), rate=0.0)
 
 
@@ -178,6 +213,9 @@ def main(argv: list[str] | None = None) -> int:
                   directory=loaded.settings.logging.directory if loaded is not None else None)
     for problem in loaded.problems if loaded is not None else ():
         logging.getLogger("console.cli").info("settings: %s", problem)  # into the log file; shown below too
+    if args.command == "demo" and (janus_problem := janus_demo_problem(args)) is not None:
+        print(f"trunkdesk demo: {janus_problem}", file=sys.stderr)
+        return 2
     if args.command in ("testbed", "platform", "witness") or (args.command == "demo" and args.headless):
         from testbed import cli
 
@@ -197,7 +235,8 @@ def main(argv: list[str] | None = None) -> int:
         from console.ui.app import run_desk
 
         return run_desk([], "", "", demo=True, testbed_args=_demo_testbed_args(args), language=args.language,
-                        line=args.line, quit_after=args.duration, test_mode=_test_mode(args))
+                        line=args.line, quit_after=args.duration, test_mode=_test_mode(args),
+                        media_addresses=args.media_address if args.media == "janus" else ())
     assert loaded is not None
     if args.command == "desk":
         for problem in loaded.problems:

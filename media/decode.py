@@ -8,9 +8,15 @@ per frame. Measured on the 30-feed wall (docs/benchmarks.md, "Media"), this hand
 decoding itself.
 
 `InlineDecoder` stands in for that queue: aiortc's receiver `put`s each encoded frame as its jitter buffer
-completes it, and the frame is decoded right there, on the loop thread, with one PyAV codec context per track;
-each picture goes straight to a callback (the session's tile). Nothing queues, no thread wakes up. The decoder
+completes it, and the frame is decoded with one PyAV codec context per track, either right there on the loop
+thread or, as the media workers do it, on the worker's one `DecodeThread`; each picture goes straight to a
+callback (the session's tile), on the decoding thread. No future, task or self-pipe per frame. The decoder
 thread aiortc still starts asks `get` once, is told the stream ended, and exits at once.
+
+Measured (docs/benchmarks.md, "Media"): per frame received, aiortc's path cost about 1.5x what this one costs
+with the decode thread; decoding on the loop thread cost about as little, but a worker that is one busy thread
+falls behind first when other programs load the machine (its RTP reading waits for each 720p decode, and the
+kernel's socket buffers then hold seconds of a thumbnail feed), so the workers use the thread.
 
 This rests on two private details of aiortc's `RTCRtpReceiver` (checked for, not assumed): its decoder queue
 attribute, and that the decoder thread reads only that queue. `take_over` says whether it could install

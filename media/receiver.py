@@ -7,9 +7,10 @@ gathers every candidate in `setLocalDescription`). Every received track is drain
 whether or not a tile shows it: aiortc decodes into unbounded queues, so a track nobody reads grows without limit.
 Video frames go to the session's tile of the `FrameWall`; audio keeps a short tail.
 
-Video is decoded on the worker's loop thread as the jitter buffer completes each frame (`media.decode`), not in
-aiortc's per-receiver decoder thread: the thread hand-offs cost more than the decoding (see that module). Audio
-(a few voice links, 50 small frames a second) keeps aiortc's path.
+Video is handed over as the jitter buffer completes each frame (`media.decode`) and decoded on the worker's one
+decode thread (or on the loop thread when no `DecodeThread` is given), not in aiortc's per-receiver decoder
+thread: those hand-offs cost more than the decoding (see that module). Audio (a few voice links, 50 small frames
+a second) keeps aiortc's path.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ log = logging.getLogger(__name__)
 
 __all__ = ["AudioTail", "DecodeErrorCounter", "ReceiveSession", "StreamCounter"]
 
+#: aiortc's receive-side bandwidth estimator (private, name-mangled): None turns REMB off
+_ESTIMATOR = "_RTCRtpReceiver__remote_bitrate_estimator"
 #: window of the frame-rate estimate, seconds
 FPS_WINDOW = 2.0
 #: longest wait for a drain loop to end after its peer connection closed
@@ -208,10 +211,7 @@ class ReceiveSession:
         if self._want_video:
             transceiver = self._pc.addTransceiver("video", direction="recvonly")
             transceiver.setCodecPreferences(h264_preferences())
-            self._nacks = NackCounter(transceiver.receiver)
-            decoder = InlineDecoder(f"session {self.session}", self._show, thread=self._decoding)
-            if take_over(transceiver.receiver, decoder):
-                self._video_decoder = decoder
+            self._prepare_video(transceiver.receiver)
         if self._want_audio and self._microphone:
             self._mic = GatedTrack(microphone_track(self._microphone), lambda: self.mic_open)
             self._pc.addTransceiver(self._mic, direction="sendrecv")
@@ -226,12 +226,23 @@ class ReceiveSession:
         await self._pc.setRemoteDescription(RTCSessionDescription(sdp=offer, type="offer"))
         for transceiver in self._pc.getTransceivers():
             if transceiver.kind == "video" and self._video_decoder is None:
-                self._nacks = NackCounter(transceiver.receiver)
-                decoder = InlineDecoder(f"session {self.session}", self._show, thread=self._decoding)
-                if take_over(transceiver.receiver, decoder):
-                    self._video_decoder = decoder
+                self._prepare_video(transceiver.receiver)
         await self._pc.setLocalDescription(await self._pc.createAnswer())
         return str(self._pc.localDescription.sdp)
+
+    def _prepare_video(self, receiver: RTCRtpReceiver) -> None:
+        """Before the video receiver starts: count its NACKs, decode with our decoder (`media.decode`), and
+        estimate no bandwidth. aiortc's receive-side estimator (REMB) runs a delay-based model on every packet
+        and reports every 500 ms, or every packet while it thinks the link overused; on the 30-feed wall it was
+        about 15 % of the worker's CPU. REMB only steers a live encoder, and our sources send fixed-rate layers
+        the desk picks itself (thumbnail or HD), so the desk sends none (RTCP receiver reports, NACK and PLI
+        are unchanged)."""
+        self._nacks = NackCounter(receiver)
+        decoder = InlineDecoder(f"session {self.session}", self._show, thread=self._decoding)
+        if take_over(receiver, decoder):
+            self._video_decoder = decoder
+        if hasattr(receiver, _ESTIMATOR):
+            setattr(receiver, _ESTIMATOR, None)
 
     async def accept_answer(self, sdp: str) -> None:
         """Apply the source's answer; media flows once ICE and DTLS complete."""

@@ -30,6 +30,10 @@ a media worker, media/mic_tap.py) to the listeners under the dispatcher's id.
 
 The talkers' audio is mixed with the selected group's calls at `SELECTED_GAIN` and other monitored ones lower. The
 talk-permit and floor-denied tones are made here as PCM and mixed into the same output, which the UI plays.
+
+**The SFU plane** (SPEC §5.14.9): links only listen (`talk_links` off): the desk talks through its publication
+instead (console/core/media_talk.py). Another dispatcher's voice arrives on a link the platform gives (``given``):
+heard while that dispatcher holds the floor, and never closed by the plan.
 """
 
 from __future__ import annotations

@@ -59,6 +59,8 @@ class DeskOptions:
     settings: DeskSettings | None = None
     #: test mode: the desk owns a test bench (with ``demo``, the pair too) and shows its panel
     test_mode: TestModeOptions | None = None
+    #: where the desk's media may flow, over the settings (`trunkdesk demo --media janus --media-address ADDR`)
+    media_addresses: tuple[str, ...] = ()
 
 
 class DeskStartError(RuntimeError):
@@ -122,7 +124,8 @@ def run_desk(urls: Sequence[str], user: str, password: str, *, demo: bool = Fals
              testbed_args: Sequence[str] = (), language: str | None = None, line: Path | None = None,
              log_path: Path | None = None, quit_after: float | None = None,
              script: Callable[[DeskSession], Awaitable[None]] | None = None,
-             settings: DeskSettings | None = None, test_mode: TestModeOptions | None = None) -> int:
+             settings: DeskSettings | None = None, test_mode: TestModeOptions | None = None,
+             media_addresses: Sequence[str] = ()) -> int:
     """Run the desk against the platform at ``urls`` as ``user`` until its window is closed; the exit code.
 
     With ``demo`` the dual-live testbed and the simulated line run as a child process (``testbed_args`` passed on
@@ -133,7 +136,8 @@ def run_desk(urls: Sequence[str], user: str, password: str, *, demo: bool = Fals
     """
     desk_options = DeskOptions(urls=list(urls), user=user, password=password, demo=demo,
                                testbed_args=list(testbed_args), language=language, line=line, log_path=log_path,
-                               quit_after=quit_after, script=script, settings=settings, test_mode=test_mode)
+                               quit_after=quit_after, script=script, settings=settings, test_mode=test_mode,
+                               media_addresses=tuple(media_addresses))
     try:
         check_environment()
     except DeskStartError as exc:
@@ -242,7 +246,8 @@ async def desk_main(app: QApplication, languages: Languages, options: DeskOption
     settings = options.settings
     # the video wall needs the desk's media: ICE only on the configured addresses (loopback unless configured),
     # STUN/TURN servers only when configured
-    media, media_problems = media_options(settings.media if settings is not None else None)
+    media, media_problems = media_options(settings.media if settings is not None else None, **(
+        {"allowed_addresses": options.media_addresses} if options.media_addresses else {}))
     for problem in media_problems:
         logger.warning("%s", problem)
     from console.core.sound import DeskSound

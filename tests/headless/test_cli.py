@@ -75,7 +75,11 @@ def test_validate_prints_every_error_as_file_line_col_and_exits_1(write_scenario
     assert done.stdout.splitlines() == [f"{good}: ok (16 steps); 1 step(s) require media{not_here}"]
 
     code, out, err = cli("validate", *map(str, sorted(EXAMPLES.glob("*.yaml"))))
-    assert (code, err) == (0, "") and len(out.splitlines()) == 5
+    assert (code, err) == (0, "") and len(out.splitlines()) == 6
+    # the Janus example says what a run of it needs
+    janus = next(line for line in out.splitlines() if "janus-video-incident.yaml" in line)
+    assert "media plane janus, requires media" in janus and "--media-address ADDR" in janus
+    assert "not loopback (Janus cannot do ICE over 127.0.0.1)" in janus
 
 
 def test_a_malformed_file_stops_the_run_before_any_platform_starts(

@@ -4,7 +4,6 @@ through `trunkdesk scenario run` inside a network namespace of its own (Janus ca
 
 from __future__ import annotations
 
-import asyncio
 import json
 import shutil
 import sys
@@ -104,11 +103,11 @@ def test_the_janus_example_passes_in_a_network_namespace(path: Path, tmp_path: P
     assert took < JANUS_BUDGET, f"{path.name} took {took:.1f}s"
 
 
-def test_the_janus_example_says_what_it_needs_without_a_media_address() -> None:
+async def test_the_janus_example_says_what_it_needs_without_a_media_address() -> None:
     """Janus cannot do ICE over loopback: run without an address, the scenario stops before anything starts and
     says what to give."""
     [path] = JANUS_FILES
-    report = asyncio.run(run(Scenario.load(path)))
+    report = await run(Scenario.load(path))
     assert not report.passed and report.steps == []
     assert report.setup_error is not None
     assert "--media-address" in report.setup_error and "loopback" in report.setup_error

@@ -15,6 +15,7 @@ format: 1
 name: Everything wrong
 setup:
   media: janus
+  media_address: 127.0.0.1
   colour: blue
   terminals:
     simulate: [TR1905, HS-999]
@@ -59,22 +60,22 @@ def errors_of(path: Path) -> list[tuple[int, int, str]]:
 def test_every_problem_of_a_file_is_reported_with_its_line_and_column(write_scenario: WriteScenario) -> None:
     found = errors_of(write_scenario(BROKEN))
     expected = [
-        (4, 10, "setup.media: 'janus' is not available yet"),
-        (5, 3, "unknown field 'colour'"),
-        (7, 24, "'HS-999' is neither a terminal of line Demo Line nor a terminal kind"),
-        (11, 9, "step 2: unknown do action 'dance'"),
-        (15, 10, "step 3 (do talk): for: bad duration '3' (give a unit"),
-        (17, 15, "terminal 'HS-002' is not simulated"),
-        (19, 13, "step 5: expectation has no deadline"),
-        (21, 15, "no instance 'B' in a single-platform setup"),
-        (24, 5, "step 7 (console ack_emergency): unknown field 'loudly'"),
-        (25, 12, "after: no step with id 'nowhere'"),
-        (27, 9, "at: bad duration 'soon'"),
-        (29, 12, "unknown group 'TG-NOPE'"),
-        (30, 5, "step 10: unknown step kind"),
-        (31, 54, "step 11 (expect platform active): no instance B in a single-platform setup"),
-        (32, 12, "step 12 (fault pause): needs the pair's processes"),
-        (35, 15, "unknown terminal 'TR9999'"),
+        (5, 18, "setup.media_address: 127.0.0.1 is loopback: the Janus plane needs a media address"),
+        (6, 3, "unknown field 'colour'"),
+        (8, 24, "'HS-999' is neither a terminal of line Demo Line nor a terminal kind"),
+        (12, 9, "step 2: unknown do action 'dance'"),
+        (16, 10, "step 3 (do talk): for: bad duration '3' (give a unit"),
+        (18, 15, "terminal 'HS-002' is not simulated"),
+        (20, 13, "step 5: expectation has no deadline"),
+        (22, 15, "no instance 'B' in a single-platform setup"),
+        (25, 5, "step 7 (console ack_emergency): unknown field 'loudly'"),
+        (26, 12, "after: no step with id 'nowhere'"),
+        (28, 9, "at: bad duration 'soon'"),
+        (30, 12, "unknown group 'TG-NOPE'"),
+        (31, 5, "step 10: unknown step kind"),
+        (32, 54, "step 11 (expect platform active): no instance B in a single-platform setup"),
+        (33, 12, "step 12 (fault pause): needs the pair's processes"),
+        (36, 15, "unknown terminal 'TR9999'"),
     ]
     assert len(found) == len(expected), "\n".join(map(str, found))
     for (line, column, message), (want_line, want_column, fragment) in zip(found, expected, strict=True):
@@ -87,7 +88,8 @@ def test_the_error_text_is_one_file_line_col_line_per_problem(write_scenario: Wr
         load_scenario(path)
     lines = str(caught.value).splitlines()
     assert len(lines) == 16
-    assert lines[0] == f"{path}:4:10: setup.media: 'janus' is not available yet (use direct)"
+    assert lines[0].startswith(f"{path}:5:18: setup.media_address: 127.0.0.1 is loopback: the Janus plane needs")
+    assert "--media-address ADDR" in lines[0] and "Janus cannot do ICE over 127.0.0.1" in lines[0]
     assert all(line.startswith(f"{path}:") and line.split(":")[1].isdigit() for line in lines)
 
 
@@ -222,3 +224,58 @@ def test_check_files_collects_the_problems_of_every_file(write_scenario: WriteSc
                                                ("2", None), ("-1s", None), ("1h", None), ("s", None)])
 def test_durations_need_a_unit(text: str, seconds: float | None) -> None:
     assert parse_duration(text) == seconds
+
+
+def test_the_janus_plane_takes_faults_on_janus_and_says_what_it_needs(write_scenario: WriteScenario) -> None:
+    ok = load_scenario(write_scenario("""
+        format: 1
+        name: Janus faults
+        setup:
+          media: janus
+          media_address: [10.0.0.7]
+          terminals: {simulate: [CAM-S01-1]}
+        steps:
+          - {fault: kill, instance: janus}
+          - {fault: restart, instance: janus}
+          - {fault: pause, instance: janus}
+          - {fault: resume, instance: janus}
+          - expect: {within: 5s, console: media_plane, is: up}
+        """))
+    assert ok.setup.media == "janus" and ok.setup.media_addresses == ("10.0.0.7",)
+    assert "media" in ok.needs, "the Janus plane needs media whole"
+    assert [s.action for s in ok.steps[:4]] == ["kill", "restart", "pause", "resume"]
+
+    found = errors_of(write_scenario("""
+        format: 1
+        name: Janus faults wrong
+        setup:
+          media: direct
+          media_address: nowhere
+        steps:
+          - {fault: kill, instance: janus}
+        """, "direct.yaml"))
+    assert [(line, column) for line, column, _ in found] == [(5, 18), (7, 29)]
+    assert "'nowhere' is not an IP address" in found[0][2]
+    assert "no Janus to break: the scenario's media plane is direct" in found[1][2]
+
+    found = errors_of(write_scenario("""
+        format: 1
+        name: Janus isolated
+        setup: {media: janus, platform: pair}
+        steps:
+          - {fault: isolate, instance: janus}
+        """, "isolate.yaml"))
+    assert [(line, column) for line, column, _ in found] == [(5, 13)]
+    assert "Janus takes kill, pause, restart, resume, not isolate" in found[0][2]
+
+    found = errors_of(write_scenario("""
+        format: 1
+        name: Janus external
+        setup:
+          media: janus
+          platform: external
+          external: {urls: [ws://10.0.0.5:7700]}
+        steps: []
+        """, "external.yaml"))
+    assert [(line, column) for line, column, _ in found] == [(4, 10)]
+    assert "an external platform brings its media plane with it" in found[0][2]

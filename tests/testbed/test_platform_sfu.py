@@ -201,3 +201,23 @@ def test_each_terminal_publishes_into_its_most_specific_groups_room(line: Line) 
     numbers = {room_number(name) for name in (*line.groups, NO_GROUP_ROOM)}
     assert len(numbers) == len(line.groups) + 1, "a room number per group"
     assert room_number("TG-S01") == room_number("TG-S01"), "the same on every instance"
+
+
+def test_a_feed_never_published_fails_its_subscriptions_after_the_setup_timeout_unless_the_sfu_is_down(
+        line: Line) -> None:
+    """SPEC §5.14.1 in the SFU plane: a publication not live VIDEO_SETUP_TIMEOUT seconds on fails, and takes its
+    subscriptions along as failed (their tiles say why); while the SFU is unreachable they wait for its return."""
+    from protocols.constants import VIDEO_SETUP_TIMEOUT
+
+    state = _state(line, "chief", CAMERA)
+    subscription, _ = _pull(state, "chief")
+    state.media_plane(False, "connection closed", 102.0)
+    assert state.handle_timer(101.0 + VIDEO_SETUP_TIMEOUT) == [] and subscription in state.video.sessions
+    assert state.video.get_timer() is None, "nothing is due while the SFU is away"
+    state.media_plane(True, "media plane restarted", 120.0)
+    assert state.video.get_timer() == pytest.approx(120.0 + VIDEO_SETUP_TIMEOUT), "a new round, a new bound"
+    out = state.handle_timer(120.0 + VIDEO_SETUP_TIMEOUT)
+    ended = {m.session: (m.state, m.reason) for m, _ in _notices(out)}
+    reason = f"not set up within {VIDEO_SETUP_TIMEOUT:g} s"
+    assert ended[subscription] == ("failed", f"{CAMERA}'s feed failed: {reason}")
+    assert [end for end, _ in ended.values()] == ["failed", "failed"] and state.video.sessions == {}

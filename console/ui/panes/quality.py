@@ -76,6 +76,8 @@ class QualityPane(QWidget):
         #: the monitor's version each plot last drew; the plot whose turn it is next
         self._drawn: dict[str, int] = {}
         self._turn = 0
+        #: (series version, window) each feed curve was last given: unchanged series are not handed over again
+        self._curve_versions: dict[tuple[str, str], tuple[int, int]] = {}
 
         self.model = FeedsModel(self.monitor, world, self)
         self.table = QTableView(self)
@@ -252,6 +254,7 @@ class QualityPane(QWidget):
             curves = self.feed_curves[session]
             if key in curves and (session not in shown or session not in self.monitor.feeds):
                 self.plots[key].removeItem(curves.pop(key))
+                self._curve_versions.pop((session, key), None)
             if not curves:
                 del self.feed_curves[session]
         highest = 0.0
@@ -268,7 +271,10 @@ class QualityPane(QWidget):
                 curve.setClipToView(True)
             series: Series = getattr(feed, attribute)
             times, values = series.since(start)
-            curve.setData(times, values, connect="finite")
+            drawn = (series.version, self.window_s)
+            if self._curve_versions.get((session, key)) != drawn:  # a feed that ended (or is idle) costs nothing
+                self._curve_versions[(session, key)] = drawn
+                curve.setData(times, values, connect="finite")
             highest = max(highest, _top(values))
         return highest
 

@@ -25,6 +25,11 @@ class TestModeOptions:
     seed: int = 1
     #: timetable speed (10: trains run ten times faster)
     speed: float = 1.0
+    #: the media plane of the bench's own pair: direct, or janus (the bench starts a Janus its pair brokers; its
+    #: faults panel can then kill, pause, resume and restart it)
+    media: str = "direct"
+    #: where the bench's media flows (the Janus plane needs an address that is not loopback); empty: loopback
+    media_addresses: tuple[str, ...] = ()
 
 
 __all__ = ["TestModeOptions"]

@@ -7,7 +7,9 @@ scenario step does, so a recording replays the same way. The bench is Qt-free; t
 (`console.ui.panes.test_mode`) runs its coroutines on the qasync loop and polls its state.
 
 Against an external platform (`trunkdesk desk --test-mode`) the bench only simulates terminals: faults need the
-bench's own pair (`trunkdesk demo --test-mode`).
+bench's own pair (`trunkdesk demo --test-mode`). On the Janus plane (`trunkdesk demo --test-mode --media janus
+--media-address ADDR`) the bench also starts the Janus its pair brokers, and Janus takes faults too (kill, pause,
+resume, restart), recorded like the others.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from console.core.desk import Desk
 from console.core.train_graph import PlanClock
 from console.headless.actions import ActionFailed, TerminalActions
 from console.headless.checks import media_unavailable_reason
-from console.headless.scenario import TerminalsSetup
+from console.headless.scenario import JANUS_FAULTS, TerminalsSetup
 from console.headless.session import Session, SessionOptions
 from console.ui.test_mode import TestModeOptions
 from console.ui.test_mode.recording import ScenarioRecording
@@ -41,6 +43,9 @@ logger = logging.getLogger(__name__)
 FAULTS = ("kill", "pause", "resume", "restart", "isolate", "restore")
 #: the witness takes only these
 WITNESS_FAULTS = ("kill", "restart")
+#: the bench's own Janus (the Janus plane) takes these, in this order on the panel
+BENCH_JANUS_FAULTS = ("kill", "pause", "resume", "restart")
+assert set(BENCH_JANUS_FAULTS) == JANUS_FAULTS
 #: terminals registered at once when many are added (the panel shows progress between batches)
 ADD_BATCH = 25
 
@@ -89,6 +94,8 @@ class TestBench:
         self.ssl = ssl
         self.terminal_secret = terminal_secret
         self.pair: PairProcesses | None = None
+        #: the Janus of the bench's own pair (the Janus plane)
+        self.janus: Any = None
         self.session: BenchSession | None = None
         self.fleet: Fleet | None = None
         self.user = ""
@@ -140,7 +147,9 @@ class TestBench:
         """Start the pair and the witness (with proxies, so that instances can be isolated); the client URLs, A
         first. Against an external platform: its URLs."""
         if self.own_pair and self.pair is None:
-            pair = PairProcesses(line=self.line_path, proxies=True)
+            janus_url = await self._start_janus() if self.options.media == "janus" else None
+            pair = PairProcesses(line=self.line_path, proxies=True,
+                                 extra=["--janus-url", janus_url] if janus_url else None)
             self.pair = pair
             try:
                 await pair.start()
@@ -152,6 +161,25 @@ class TestBench:
             logger.info("test bench: pair up at %s", ", ".join(self.urls))
         return list(self.urls)
 
+    @property
+    def media_addresses(self) -> tuple[str, ...]:
+        """Where the bench's terminals send media from (loopback unless the options say otherwise)."""
+        return self.options.media_addresses or ("127.0.0.1",)
+
+    async def _start_janus(self) -> str:
+        """Start the Janus the bench's pair brokers (ICE on the media addresses only); its API's URL."""
+        from console.headless.loader import JANUS_ADDRESS_NEEDED
+        from testbed.janus import JanusConfig, JanusProcess
+
+        addresses = self.options.media_addresses
+        if not addresses or any(a.startswith("127.") or a == "::1" for a in addresses):
+            raise ActionFailed(f"test mode on Janus: {JANUS_ADDRESS_NEEDED}")
+        janus = JanusProcess(JanusConfig(ice_enforce=addresses))
+        await janus.start()
+        self.janus = janus
+        logger.info("test bench: Janus at %s, media on %s", janus.url, ", ".join(addresses))
+        return janus.url
+
     async def attach(self, desk: Desk, user: str, password: str = "") -> None:
         """Follow the signed-in ``desk`` (as ``user``): make the simulated line (no terminal registered yet)."""
         options = self.options
@@ -159,13 +187,15 @@ class TestBench:
         session_options = SessionOptions("pair" if self.pair is not None else "external", self.line_path,
                                          tuple(self.urls), user, password, self.terminal_secret,
                                          TerminalsSetup(rate=options.rate, seed=options.seed, speed=options.speed),
-                                         media=media)
+                                         media=media, media_addresses=self.media_addresses,
+                                         media_plane=options.media)
         session = BenchSession(session_options, desk)
         session.pair = self.pair
+        session.janus = self.janus
         session.urls = tuple(self.urls)
         self.fleet = Fleet(self.line, self.urls, seed=options.seed, rate=options.rate, speed=options.speed,
                            secret=self.terminal_secret, secrets=SAMPLE_OVERRIDE_SECRETS if self.own_pair else {},
-                           ssl=self.ssl, media=FeedSettings() if media else None)
+                           ssl=self.ssl, media=FeedSettings(allowed_addresses=self.media_addresses) if media else None)
         desk.trains.plan_clock = PlanClock.of(self.fleet.service)  # the train graph follows the simulated line
         session.fleet = self.fleet
         self.session = session
@@ -197,10 +227,13 @@ class TestBench:
             self.recording.finish(())
         session, self.session = self.session, None
         if session is not None:
-            await session.close()  # stops its started terminals, background actions and the pair
-        elif self.pair is not None:
-            await self.pair.stop()
-        self.pair = None
+            await session.close()  # stops its started terminals, background actions, the pair and Janus
+        else:
+            if self.pair is not None:
+                await self.pair.stop()
+            if self.janus is not None:
+                await self.janus.stop()
+        self.pair = self.janus = None
         self._simulated.clear()
 
     # ----- the simulated terminals ----------------------------------------------------------------------
@@ -389,12 +422,16 @@ class TestBench:
     async def fault(self, action: str, instance: str) -> str:
         """Break (or mend) instance A, B or the witness the way a scenario's ``fault:`` step does; the instance."""
         session = self._session()
-        allowed = WITNESS_FAULTS if instance == "witness" else FAULTS
+        allowed = WITNESS_FAULTS if instance == "witness" else BENCH_JANUS_FAULTS if instance == "janus" else FAULTS
         if action not in allowed:
             raise ActionFailed(f"no fault {action} for {instance}")
         if self.pair is None:
             raise ActionFailed("faults need the test bench's own pair: run trunkdesk demo --test-mode")
-        if action in ("pause", "resume", "isolate", "restore") and not self.pair.alive(instance):
+        if instance == "janus" and self.janus is None:
+            raise ActionFailed("the bench runs no Janus: run trunkdesk demo --test-mode --media janus "
+                               "--media-address ADDR")
+        running = self.janus.running if instance == "janus" else self.pair.alive(instance)
+        if action in ("pause", "resume", "isolate", "restore") and not running:
             raise ActionFailed(f"{instance} is not running: restart it first")
         active, when = self.active_instance(), time.time()
         try:
@@ -412,7 +449,8 @@ class TestBench:
         return name
 
     def instances(self) -> list[InstanceState]:
-        """A, B and the witness as they are now (empty without the bench's own pair)."""
+        """A, B, the witness and the bench's Janus (if it has one) as they are now (empty without the bench's own
+        pair)."""
         pair = self.pair
         if pair is None:
             return []
@@ -429,6 +467,11 @@ class TestBench:
             states.append(InstanceState(name, state, process.pid if alive and process is not None else None,
                                         link.role if link is not None else None,
                                         link.state if link is not None else None))
+        janus = self.janus
+        if janus is not None:
+            janus_state: ProcessState = ("stopped" if not janus.running else "paused" if "janus" in self._paused
+                                         else "running")
+            states.append(InstanceState("janus", janus_state, janus.pid if janus.running else None))
         return states
 
     def _isolated(self, name: str) -> bool:
@@ -445,7 +488,8 @@ class TestBench:
         self.recording = ScenarioRecording(line=self.line, line_path=self.line_path, user=self.user,
                                            monitor=world.affiliations, select=world.selected,
                                            simulated=self._simulated, seed=self.options.seed,
-                                           speed=self.options.speed, world=world, checks=checks)
+                                           speed=self.options.speed, world=world, checks=checks,
+                                           media=self.options.media, media_addresses=self.options.media_addresses)
         logger.info("test bench: recording")
         self._changed()
         return self.recording
@@ -469,4 +513,4 @@ def _seconds(value: float) -> str:
     return f"{value:g}s"
 
 
-__all__ = ["FAULTS", "WITNESS_FAULTS", "BenchSession", "InstanceState", "TestBench"]
+__all__ = ["BENCH_JANUS_FAULTS", "FAULTS", "WITNESS_FAULTS", "BenchSession", "InstanceState", "TestBench"]

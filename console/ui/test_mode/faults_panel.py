@@ -1,5 +1,6 @@
 """Breaking the test bench's platform: kill, pause, resume, isolate, restore and restart instance A or B, kill and
-restart the witness, while the maintainer watches the desk fail over. Each row shows the process as the bench knows
+restart the witness, and, on the Janus plane, kill, pause, resume and restart the bench's Janus, while the maintainer
+watches the desk fail over (or show the media plane down and recover). Each row shows the process as the bench knows
 it (running, paused, isolated, stopped, with its pid) and the instance as the desk sees it (active or standby, its
 link up or down); `refresh` re-reads both (the panel calls it on a timer and when the desk's links change).
 """
@@ -12,6 +13,7 @@ from typing import Any
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from console.core.world import media_plane_down
 from console.ui.colours import GRANTED, MUTED_TEXT, WAITING
 from console.ui.test_mode.parts import StatusLine, set_enabled
 
@@ -19,7 +21,10 @@ logger = logging.getLogger(__name__)
 
 INSTANCE_FAULTS = ("kill", "pause", "resume", "isolate", "restore", "restart")
 WITNESS_FAULTS = ("kill", "restart")
-ROWS = ("A", "B", "witness")
+JANUS_FAULTS = ("kill", "pause", "resume", "restart")
+ROWS = ("A", "B", "witness", "janus")
+#: the rows shown only when the bench has what they break
+_OPTIONAL_ROWS = ("janus",)
 _PROCESS_COLOURS = {"running": GRANTED, "paused": WAITING, "isolated": WAITING, "stopped": "#ff5a5f"}
 
 
@@ -35,6 +40,8 @@ class FaultsPanel(QWidget):
         self.names: dict[str, QLabel] = {}
         self.states: dict[str, QLabel] = {}
         self.buttons: dict[tuple[str, str], QPushButton] = {}
+        #: every widget of a row (to hide the rows the bench has nothing for)
+        self.row_widgets: dict[str, list[QWidget]] = {}
         grid = QGridLayout()
         grid.setHorizontalSpacing(6)
         grid.setVerticalSpacing(4)
@@ -50,13 +57,16 @@ class FaultsPanel(QWidget):
             self.states[name] = state
             buttons = QHBoxLayout()
             buttons.setSpacing(6)
-            for fault in WITNESS_FAULTS if name == "witness" else INSTANCE_FAULTS:
+            self.row_widgets[name] = [title, state]
+            faults = WITNESS_FAULTS if name == "witness" else JANUS_FAULTS if name == "janus" else INSTANCE_FAULTS
+            for fault in faults:
                 button = QPushButton(self)
                 button.setObjectName(f"testFault_{fault}_{name}")
                 if fault == "kill":
                     button.setProperty("role", "danger")
                 button.clicked.connect(lambda _checked=False, f=fault, n=name: self.fault(f, n))
                 self.buttons[(fault, name)] = button
+                self.row_widgets[name].append(button)
                 buttons.addWidget(button)
             buttons.addStretch(1)
             # each process: its name and state on one line, its faults on the next
@@ -89,6 +99,9 @@ class FaultsPanel(QWidget):
         self.note.setVisible(not owned)
         for name in ROWS:
             state = states.get(name)
+            if name in _OPTIONAL_ROWS:
+                for widget in self.row_widgets[name]:
+                    widget.setVisible(state is not None)
             text = self._describe(state) if state is not None else "—"
             if self.states[name].text() != text:  # the desk's links change many times a second: repaint on news
                 self.states[name].setText(text)
@@ -103,7 +116,11 @@ class FaultsPanel(QWidget):
         text = f'<span style="color:{colour}">{process}</span>'
         if state.pid is not None:
             text += f' <span style="color:{MUTED_TEXT}">pid {state.pid}</span>'
-        if state.name != "witness":
+        if state.name == "janus":
+            down = media_plane_down(self.bench.session.desk.world) if self.bench.session is not None else None
+            seen = self.tr("desk sees: media plane down") if down is not None else self.tr("desk sees: media plane up")
+            text += f' <span style="color:{MUTED_TEXT}">· {seen}</span>'
+        elif state.name != "witness":
             role = {"active": self.tr("active"), "standby": self.tr("standby")}.get(state.role or "", "?")
             if state.link == "up":
                 seen = self.tr("desk sees: %1, link up").replace("%1", role)
@@ -122,15 +139,21 @@ class FaultsPanel(QWidget):
         self.names["A"].setText(self.tr("Instance A"))
         self.names["B"].setText(self.tr("Instance B"))
         self.names["witness"].setText(self.tr("Witness"))
+        self.names["janus"].setText(self.tr("Janus (media plane)"))
         tips = {"kill": self.tr("SIGKILL: the process vanishes without a word"),
                 "pause": self.tr("SIGSTOP: frozen with its sockets open"),
                 "resume": self.tr("SIGCONT: a paused process runs again"),
                 "isolate": self.tr("Freeze every link to and from it: its clients, the pair link and the witness"),
                 "restore": self.tr("Let its links flow again"),
                 "restart": self.tr("Start it again on its ports")}
-        for (fault, _name), button in self.buttons.items():
+        janus_tips = {"kill": self.tr("SIGKILL Janus: every feed and voice through it stops; the desk shows the "
+                                      "media plane down"),
+                      "pause": self.tr("SIGSTOP Janus: a hung media server, its sockets open"),
+                      "resume": self.tr("SIGCONT: the paused Janus runs again"),
+                      "restart": self.tr("Start Janus again on its ports: the media comes back by itself")}
+        for (fault, name), button in self.buttons.items():
             button.setText(self._fault_name(fault))
-            button.setToolTip(tips[fault])
+            button.setToolTip(janus_tips[fault] if name == "janus" else tips[fault])
         self.refresh()
 
     def changeEvent(self, event: QEvent) -> None:
@@ -150,4 +173,4 @@ def _makes_sense(fault: str, process: str) -> bool:
     return True  # restart: always (a running process is stopped first)
 
 
-__all__ = ["INSTANCE_FAULTS", "ROWS", "WITNESS_FAULTS", "FaultsPanel"]
+__all__ = ["INSTANCE_FAULTS", "JANUS_FAULTS", "ROWS", "WITNESS_FAULTS", "FaultsPanel"]

@@ -44,6 +44,10 @@ _PLAIN_FIELDS: dict[str, dict[str, str]] = {
 }
 #: faults after which the other instance must take over, when they hit the active one
 _TAKEOVER_FAULTS = ("kill", "pause", "isolate")
+#: seconds within which the desk must show the media plane down (Janus killed or hung) or up again
+MEDIA_PLANE_WITHIN = 15.0
+#: what the desk shows after each fault on Janus
+_JANUS_SHOWS = {"kill": "down", "pause": "down", "restart": "up", "resume": "up"}
 
 
 class _Flow(dict[str, Any]):
@@ -123,8 +127,12 @@ class ScenarioRecording:
 
     def __init__(self, *, line: Line, line_path: Path | None, user: str, monitor: Sequence[str],
                  select: str | None, simulated: Iterable[str], seed: int, speed: float, world: Any,
-                 checks: bool = True, clock: Callable[[], float] = time.time) -> None:
+                 checks: bool = True, clock: Callable[[], float] = time.time, media: str = "direct",
+                 media_addresses: Sequence[str] = ()) -> None:
         self.line = line
+        #: the bench's media plane (janus: the file says so, with where media flows) and media addresses
+        self.media = media
+        self.media_addresses = tuple(media_addresses)
         self.line_path = (line_path or default_line_path()).resolve()
         self.user = user
         self.monitor = tuple(monitor)
@@ -195,9 +203,13 @@ class ScenarioRecording:
         self._add(when, {"do": "deregister", "terminal": terminal})
 
     def fault(self, when: float, action: str, instance: str, *, active_before: str | None = None) -> None:
-        """A fault on instance A, B or the witness; after one that hits the active instance, a check that the
-        other takes over."""
+        """A fault on instance A, B, the witness or Janus; after one that hits the active instance, a check that the
+        other takes over; after one on Janus, a check that the desk shows the media plane down (or up again)."""
         self._add(when, {"fault": action, "instance": instance})
+        if self.checks and instance == "janus" and action in _JANUS_SHOWS:
+            self._add(when, {"expect": {"within": duration(MEDIA_PLANE_WITHIN), "console": "media_plane",
+                                        "is": _JANUS_SHOWS[action]}}, follows=True)
+            return
         if self.checks and action in _TAKEOVER_FAULTS and instance in INSTANCES and instance == active_before:
             other = INSTANCES[1 - INSTANCES.index(instance)]
             self._add(when, {"expect": {"within": duration(FAILOVER_WITHIN), "platform": "active",
@@ -373,9 +385,13 @@ class ScenarioRecording:
                        f"terminals are off (rate 0), so only what was done by hand and the dispatcher commands replay.")
         if self.notes:
             description += " " + " ".join(f"{note}." for note in self.notes)
-        return {"format": FORMAT_VERSION, "name": name, "description": description,
-                "setup": {"line": self.line_reference(folder), "platform": "pair", "console": console,
-                          "terminals": terminals},
+        setup: dict[str, Any] = {"line": self.line_reference(folder), "platform": "pair"}
+        if self.media == "janus":  # the recording's own Janus comes back with it, on the same media addresses
+            setup["media"] = "janus"
+            if self.media_addresses:
+                setup["media_address"] = list(self.media_addresses)
+        setup.update(console=console, terminals=terminals)
+        return {"format": FORMAT_VERSION, "name": name, "description": description, "setup": setup,
                 "steps": self.steps()}
 
     def to_yaml(self, name: str, folder: Path) -> str:
