@@ -297,7 +297,8 @@ class VehiclesPane(QWidget):
         self.pis_all_button.setText(self.tr("PIS to all trains…"))
         swatches = [f'<span style="color:{PRESENCE_FILL[p].name()}">■</span>&nbsp;{presence_name(p)}'
                     for p in _LEGEND]
-        swatches.append(f'<span style="color:{TUNNEL.lighter(180).name()}">■</span>&nbsp;{self.tr("Tunnel")}')
+        tunnel = self.tr("Tunnel")  # outside the f-string, where lupdate finds it
+        swatches.append(f'<span style="color:{TUNNEL.lighter(180).name()}">■</span>&nbsp;{tunnel}')
         self.legend.setText("&nbsp;&nbsp;&nbsp;".join(swatches))
         self.model.retranslate()
         self.table.setColumnWidth(EMERGENCY, 120)
