@@ -47,6 +47,7 @@ if __package__ in (None, ""):  # run as a file: make the repository importable
 
 from bench._chromium import BrowserResult, measure_chromium
 from bench._procs import BenchError, cpu_seconds, percentile, receive, rss_mib, thread_cpu_seconds
+from bench._profile import profile_lines
 from bench._report import record
 
 logger = logging.getLogger(__name__)
@@ -280,6 +281,8 @@ class WallResult:
     load: list[float] = field(default_factory=list)
     #: frames the terminals handed to their senders during the window, per feed and second
     sent_rate: float = math.nan
+    #: where worker 0's CPU went (bench/_profile.py), sampled after the window
+    profile: list[str] = field(default_factory=list)
     minutes: float = 0.0
     voice: bool = False
     permit: list[float] = field(default_factory=list)
@@ -303,8 +306,8 @@ async def _ask(conn: Connection, message: tuple[Any, ...], timeout: float, what:
     return await asyncio.to_thread(receive, conn, timeout, what)
 
 
-async def measure_wall(thumbs: Sequence[str], hd: Sequence[str], minutes: float, folder: Path,
-                       voice: bool) -> WallResult:
+async def measure_wall(thumbs: Sequence[str], hd: Sequence[str], minutes: float, folder: Path, *,
+                       voice: bool, profile: float = 0.0) -> WallResult:
     """Start the world, pull every feed onto the desk's wall, measure; then the voice KPIs."""
     from console.core.desk import Desk
     from console.core.layout import layout_from_line
@@ -371,6 +374,8 @@ async def measure_wall(thumbs: Sequence[str], hd: Sequence[str], minutes: float,
         out.world_cpu, out.watcher_cpu = cpu[world.pid or 0], cpu[watcher.pid or 0]
         report = await _ask(watch_conn, ("report",), 30, "the watcher's report")
         _, out.rates, out.latencies, out.unstamped, out.unmatched, out.sent_rate = report
+        if profile > 0:
+            out.profile = await asyncio.to_thread(profile_lines, engine.worker_pids[0], "worker 0", profile)
         print("  wall measured" + ("; voice" if voice else ""), flush=True)
         if voice:
             out.voice = True
@@ -524,6 +529,7 @@ def report_lines(wall: WallResult, bare: tuple[float, float], browser: BrowserRe
         f"{min(wall.load, default=math.nan):.2f}..{max(wall.load, default=math.nan):.2f} on "
         f"{os.cpu_count()} cores",
         *memory_lines(wall),
+        *wall.profile,
         "",
         "### CPU against bare PyAV and Chromium",
         "",
@@ -572,6 +578,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-chromium", action="store_true", help="skip the Chromium measurement")
     parser.add_argument("--quick", action="store_true", help="6 feeds, 20 s, no Chromium; records nothing")
     parser.add_argument("--no-voice", action="store_true", help="skip the voice measurements")
+    parser.add_argument("--profile", type=float, default=20.0,
+                        help="seconds of py-spy sampling of worker 0 after the window (0: none; default 20)")
     parser.add_argument("--no-record", action="store_true", help="print the results only")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
@@ -590,7 +598,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-media-") as name:
         folder = Path(name)
         try:
-            wall = asyncio.run(measure_wall(thumbs, hd, args.minutes, folder, voice=not args.no_voice))
+            wall = asyncio.run(measure_wall(thumbs, hd, args.minutes, folder, voice=not args.no_voice,
+                                           profile=0.0 if args.quick else args.profile))
             print("wall and voice measured; decoding with bare PyAV", flush=True)
             context = multiprocessing.get_context("spawn")
             ours, theirs = context.Pipe()
@@ -609,7 +618,7 @@ def main(argv: list[str] | None = None) -> int:
     print("\n".join(lines))
     print(f"\n(run took {time.monotonic() - started:.0f} s)")
     if not (args.quick or args.no_record):
-        record(SECTION, lines, packages=("msgspec", "websockets", "aiortc", "av", "numpy"))
+        record(SECTION, lines, packages=("msgspec", "websockets", "aiortc", "av", "numpy", "uvloop"))
         print("recorded in docs/benchmarks.md")
     return 0
 

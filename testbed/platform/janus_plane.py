@@ -16,7 +16,8 @@ sessions live like any SDP.
   pause is ``pause`` / ``start``, a stop is ``leave``.
 - **Voice**: a terminal's voice is an audio publication; the broker keeps it ``moderate``d (not relayed) unless
   its terminal holds a floor (`talkers`), whatever the terminal sends. A console's voice is published and
-  moderated the same way (SPEC §5.14.9, "Consoles talk"), into the room of the group it talks in (`talk_room`).
+  moderated the same way (SPEC §5.14.9, "Consoles talk"), into the room of the group it talks in (`talk_room`), or,
+  published warm before it talks, of the group it has selected; muted until it holds a floor.
 - **Janus lost**: every handle is gone with it. The broker reports the loss (the state raises the "media plane
   down" alarm), tries to reconnect every `RECONNECT_EVERY` seconds, and once connected reports it back: the
   state clears the alarm and announces every SFU-plane session ``requested`` again, so sources publish afresh and
@@ -102,8 +103,9 @@ def room_number(name: str) -> int:
 
 
 def talk_room(state: PlatformState, party: str) -> str | None:
-    """The room a console's voice goes into: the group of the (first) call it talks in now; None when it talks in
-    none (or ``party`` is no console): the publisher's home room then."""
+    """The room a console's voice goes into: the group of the (first) call it talks in now, else (a warm publication,
+    opened before it talks) its first warm group, the selected one; None when it has neither (or ``party`` is no
+    console): the publisher's home room then. One publication serves every group: its subscribers join its room."""
     principal = state.principals.get(party)
     if principal is None or not principal.is_console:
         return None
@@ -112,7 +114,7 @@ def talk_room(state: PlatformState, party: str) -> str | None:
         holds = call.floor.holder == party if call.floor is not None else party in call.parties and not call.ringing
         if holds and call.info.group is not None:
             return call.info.group
-    return None
+    return next(iter(state.video.warm_groups_of(party)), None)
 
 
 def talkers(state: PlatformState) -> set[str]:

@@ -45,6 +45,11 @@ log = logging.getLogger(__name__)
 VIDEO_SOURCES = frozenset({"camera", "handset", "recorder", "train", "station"})
 #: the alarm the platform raises while its SFU is unreachable (SPEC §5.14.9)
 MEDIA_PLANE_DOWN = "media_plane_down"
+#: warm talk (SPEC §5.14.9): the groups of a console whose members are subscribed to its voice ahead, the selected
+#: group first, then the other monitored ones in id order
+WARM_TALK_GROUPS = 4
+#: warm talk: at most this many listeners subscribed ahead per console (an all-call group has thousands of members)
+WARM_TALK_LISTENERS = 64
 
 
 class VideoDesk:
@@ -58,6 +63,12 @@ class VideoDesk:
         self.sfu_alarm: str | None = None
         #: consoles whose voice publication failed to come up: not published again until they stop talking
         self.talk_failed: set[str] = set()
+        #: consoles whose voice publication failed to come up: not published warm again until one of theirs comes up
+        #: (when they talk) or they leave (a desk without media would otherwise be asked every 10 s)
+        self.warm_failed: set[str] = set()
+        #: warm talk's bounds (0 groups: no warm publications, the voice is set up when the console first talks)
+        self.warm_groups = WARM_TALK_GROUPS
+        self.warm_listeners = WARM_TALK_LISTENERS
 
     def handlers(self) -> dict[type[Request], Callable[[Principal, Any, float], Result]]:
         return {
@@ -89,8 +100,8 @@ class VideoDesk:
             return Error(re=request.id, code=int(ErrorCode.CONFLICT), reason=f"{source} is not reachable")
         return None
 
-    def _open(self, source: str, sink: str, quality: Any, now: float,
-              media: Literal["video", "audio"] = "video") -> tuple[VideoSessionRecord, list[Outbound]]:
+    def _open(self, source: str, sink: str, quality: Any, now: float, media: Literal["video", "audio"] = "video",
+              *, paused: bool = False) -> tuple[VideoSessionRecord, list[Outbound]]:
         """A new session from ``source`` to ``sink``; in the SFU plane a subscription, after the publication of
         the source's feed if it has none yet. Each fails unless it is live `VIDEO_SETUP_TIMEOUT` seconds on."""
         out: list[Outbound] = []
@@ -102,7 +113,7 @@ class VideoDesk:
             log.info("video %s: %s publishes %s into the SFU", published.id, source, media)
             out.append(self._notice(published))
         session = VideoSessionRecord(id=self.state.next_id("V"), source=source, sink=sink, quality=quality,
-                                     media=media, plane=self.plane, deadline=deadline)
+                                     media=media, plane=self.plane, paused=paused, deadline=deadline)
         self.sessions[session.id] = session
         log.info("video %s: %s -> %s (%s, %s plane)", session.id, source, sink, quality, self.plane)
         out.append(self._notice(session))
@@ -166,15 +177,45 @@ class VideoDesk:
         return [s for s in self.sessions.values() if s.plane == "sfu" and not s.publication and s.media == "audio"
                 and self._is_console(s.source)]
 
+    def warm_groups_of(self, console: str) -> list[str]:
+        """The groups whose members a console's voice is subscribed to ahead: its selected group, then the other
+        groups it monitors in id order, at most `warm_groups`."""
+        principal = self.state.principals.get(console)
+        if principal is None or self.warm_groups <= 0:
+            return []
+        selected = [principal.selected] if principal.selected in principal.affiliations else []
+        rest = sorted(g for g in principal.affiliations if g not in selected)
+        return [*selected, *rest][:self.warm_groups]
+
+    def _warm_pairs(self) -> list[tuple[str, str]]:
+        """(console, listener) for the warm subscriptions: every present console (unless its publication failed to
+        come up) to the present members of its warm groups, the selected group's first, at most `warm_listeners`."""
+        consoles = sorted(p.id for p in self.state.principals.values()
+                          if p.is_console and self._present(p.id) and p.id not in self.warm_failed)
+        members: dict[str, list[str]] = {}
+        pairs: list[tuple[str, str]] = []
+        for console in consoles:
+            listeners: list[str] = []
+            for group in self.warm_groups_of(console):
+                if group not in members:
+                    members[group] = sorted(m for m in self.state.group_members(group) if self._present(m))
+                listeners += [m for m in members[group] if m != console and m not in listeners]
+            pairs += [(console, listener) for listener in listeners[:self.warm_listeners]]
+        return pairs
+
     def follow_talkers(self, now: float) -> list[Outbound]:
-        """Bring the consoles' voice sessions in line with the calls (the SFU plane only; after every input).
+        """Bring the consoles' voice sessions in line with the calls and the groups (the SFU plane only; after every
+        input).
 
         A console that talks in a call (holds its floor, or is a party of a connected full-duplex call) gets its
         microphone published and a subscription to it for every other party of the call that is present (terminals
-        and consoles), opened the first time it talks there. A subscription is paused while its console does not
-        talk in a call its sink is a party of, and stopped once they share no call any more (a group call ends after
-        its hang time); the publication stops with its last subscription (`_end`). A console whose publication
-        failed to come up (a desk without media) is not published again before it stops talking and talks anew."""
+        and consoles). *Warm talk*: a present console also has its publication and a subscription for every present
+        member of the groups it monitors (`_warm_pairs`: the selected group first, bounded) opened ahead, paused, so
+        that its first burst in a call needs no set-up, only a resume. A subscription is paused while its console
+        does not talk in a call its sink is a party of, and stopped once they share neither a call (a group call ends
+        after its hang time) nor a warm group; the publication stops with its last subscription (`_end`). A console
+        whose publication failed to come up (a desk without media) is not published again before it stops talking
+        and talks anew, nor warm before one of its publications comes up."""
         if self.plane != "sfu":
             return []
         relay: dict[tuple[str, str], bool] = {}
@@ -189,13 +230,16 @@ class VideoDesk:
                     if self._present(listener):
                         key = (console, listener)
                         relay[key] = relay.get(key, False) or console in talking
+        warm = set(self._warm_pairs())
+        for key in warm:
+            relay.setdefault(key, False)
         out: list[Outbound] = []
         existing: set[tuple[str, str]] = set()
         for session in sorted(self.talk_subscriptions(), key=lambda s: s.id):
             key = (session.source, session.sink)
             wanted = relay.get(key)
             if wanted is None or key in existing:
-                out += self._end(session, "stopped", "no call shared with the talker any more")
+                out += self._end(session, "stopped", "no call or monitored group shared with the talker any more")
                 continue
             existing.add(key)
             if session.paused == wanted:
@@ -204,9 +248,14 @@ class VideoDesk:
         talking = {console for (console, _), wanted in relay.items() if wanted}
         self.talk_failed &= talking
         for (console, listener), wanted in sorted(relay.items()):
-            if wanted and (console, listener) not in existing and console not in self.talk_failed:
+            if (console, listener) in existing:
+                continue
+            if wanted and console not in self.talk_failed:
                 log.info("%s talks to %s through the SFU", console, listener)
                 out += self._open(console, listener, "thumb", now, "audio")[1]
+            elif not wanted and (console, listener) in warm:
+                log.info("%s's voice subscribed by %s ahead (paused)", console, listener)
+                out += self._open(console, listener, "thumb", now, "audio", paused=True)[1]
         return out
 
     # ----- sessions that never come up (SPEC §5.14.1) ------------------------------------------------
@@ -227,6 +276,7 @@ class VideoDesk:
                 continue
             if session.publication and self._is_console(session.source):
                 self.talk_failed.add(session.source)
+                self.warm_failed.add(session.source)
             log.warning("video %s (%s -> %s): not set up within %g s", session.id, session.source, session.sink,
                         VIDEO_SETUP_TIMEOUT)
             out += self._end(session, "failed", f"not set up within {VIDEO_SETUP_TIMEOUT:g} s")
@@ -368,9 +418,12 @@ class VideoDesk:
         session.state = "live" if isinstance(message, MediaAnswer) else "negotiating"
         if session.state == "live":
             session.deadline = None
+            if session.publication:
+                self.warm_failed.discard(session.source)  # a console's publication came up: warm again
         return [Outbound(relayed, frozenset({other})), self._notice(session)]
 
     def party_lost(self, party: str, now: float) -> list[Outbound]:
+        self.warm_failed.discard(party)  # a console that comes back is tried warm again
         out = []
         for session in list(self.sessions.values()):
             if party in (session.source, session.sink) and session.id in self.sessions:

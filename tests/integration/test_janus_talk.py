@@ -48,6 +48,9 @@ def clips(tmp_path_factory: pytest.TempPathFactory) -> str:
 async def desk_talks_body(clips: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     async with janus_testbed(clips) as bed:
+        # no warm talk: this test is about the voice set up when the desk first talks (warm talk, which opens it
+        # ahead when a desk monitors a group: test_janus_warm_talk.py)
+        bed.platform.state.video.warm_groups = 0
         fleet = await bed.start_fleet("HS-001", "HS-002", "HS-003")
         first, second, elsewhere = (fleet.terminal(t) for t in ("HS-001", "HS-002", "HS-003"))
         # no warm links: the desks listen to nobody ahead, so that what the test sees is the desk's talk alone

@@ -29,8 +29,12 @@ def line() -> Line:
     return load_line(default_line_path())
 
 
-def _state(line: Line, plane: str = "sfu") -> PlatformState:
+def _state(line: Line, plane: str = "sfu", *, warm: bool = False) -> PlatformState:
+    """Two consoles monitoring GROUP (selected) and three handsets; without warm talk unless ``warm`` (the tests
+    of the voice set up when a console first talks; test_platform_sfu_warm_talk.py tests warm talk)."""
     state = PlatformState(line, media_plane=plane)  # type: ignore[arg-type]
+    if not warm:
+        state.video.warm_groups = 0
     for who in ("chief", "train1", "HS-001", "HS-002", "HS-003"):
         state.attach(who, 100.0)
     for console in ("chief", "train1"):
@@ -141,7 +145,9 @@ def test_a_journal_of_a_console_talking_replays_to_equal_copies(line: Line) -> N
     active, standby = PlatformState(line, media_plane="sfu"), PlatformState(line, media_plane="sfu")
     for entry in entries:
         assert apply_entry(active, entry) == apply_entry(standby, entry), entry
-    assert active.video.sessions == standby.video.sessions and len(active.video.sessions) == 4
+    # train1 monitors the group: warm, it is published with HS-001 and HS-002 subscribed; chief talks: published,
+    # with HS-001, HS-002 and train1 subscribed
+    assert active.video.sessions == standby.video.sessions and len(active.video.sessions) == 7
 
 
 def test_a_session_not_live_within_the_setup_timeout_fails_and_a_silent_console_is_not_published_again(

@@ -86,7 +86,9 @@ class QualityPane(QWidget):
         prepare_view(self.table)
         self.table.setSortingEnabled(False)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.table.selectionModel().selectionChanged.connect(lambda *_: self.redraw())
+        # a new choice is drawn by the next turns (within a second), not all at once: thirty feeds' curves drawn in
+        # one go would hold the desk up
+        self.table.selectionModel().selectionChanged.connect(lambda *_: self._drawn.clear())
         for column, width in enumerate((150, 60, 70, 50, 80, 70)):
             self.table.setColumnWidth(column, width)
         self.heading = QLabel(self)
