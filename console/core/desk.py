@@ -45,7 +45,14 @@ from protocols.aio.client import ConnectionClosed, RequestError
 from protocols.aio.tls import plain_off_loopback
 from protocols.codec import ProtocolError
 from protocols.constants import SUPPORTED_VERSIONS, ErrorCode
-from protocols.machines.failover import CommandsFailed, FailoverEvent, Offline, ServingChanged, SplitBrain
+from protocols.machines.failover import (
+    CommandsFailed,
+    FailoverEvent,
+    Offline,
+    Restore,
+    ServingChanged,
+    SplitBrain,
+)
 from protocols.machines.floor_terminal import ParticipantState
 
 if TYPE_CHECKING:
@@ -122,6 +129,8 @@ class Desk(RecordingCommands):
         self._ptt_call: str | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._links_changed = asyncio.Event()
+        #: the serving session was lost since the link last re-attached (its media must be set up again)
+        self._serving_lost = False
         self._welcome: wire.Welcome | None = None
         #: the settings the desk was started with (for diagnostics; None when started without a settings file)
         self.settings: DeskSettings | None = None
@@ -361,6 +370,12 @@ class Desk(RecordingCommands):
         self._links_changed.set()
         if self.media is not None and self.link is not None:
             self.media.epoch_seen(self.link.epoch)  # a new active: the media is set up again on it
+        if isinstance(event, Offline) or (isinstance(event, ServingChanged) and event.detected_at is not None):
+            self._serving_lost = True  # the platform may end this desk's sessions (it does for a lost party)
+        elif isinstance(event, Restore):
+            lost, self._serving_lost = self._serving_lost, False
+            if lost and self.media is not None and self.link is not None:
+                self.media.reattached()  # same epoch or not: the wall and voice links are set up again
         if isinstance(event, ServingChanged | Offline | SplitBrain | CommandsFailed):
             fields = msgspec.to_builtins(event)
             self.log.record(f"link_{type(event).__name__}", actor=self.me or "desk",

@@ -3,10 +3,14 @@
 A mixin of `DeskMedia` (media_desk.py), kept apart to keep that file to the sessions themselves. When the platform
 epoch rises (the standby was promoted: `Desk` tells `epoch_seen`), the media sessions set up through the old
 active are gone at their ends: the simulated (and real) terminals end their feeds with the link they lost, and the
-new active would never relay a renegotiation of them. So the desk:
+new active would never relay a renegotiation of them. The same holds, without any epoch change, when the desk's own
+session to the serving instance was lost and it re-attached (`Desk` tells `reattached`): the platform ends a lost
+party's sessions at once (testbed/platform/video.py, ``party_lost``), and the desk, offline then, never hears of it;
+its tiles would freeze for good. So the desk:
 
 1. ends every session it held, here at once (the engine closes their peer connections: no orphan is left in the
-   workers) and on the new active quietly (its replicated records of them would otherwise linger, "live");
+   workers) and on the new active quietly (its replicated records of them would otherwise linger, "live"); those the
+   platform no longer knows are dropped from the desk's world too (nobody will ever say they stopped);
 2. pulls again what the wall shows, onto the same tiles at the same qualities (the focused tile stays in HD, hidden
    tiles stay hidden); pulls in flight at the switch are treated as from the old era: their sessions are stopped;
 3. lets the voice plan open the voice links it still wants (monitored groups' talkers, the parties the desk talks
@@ -34,6 +38,7 @@ from protocols.constants import ErrorCode
 
 if TYPE_CHECKING:
     from console.core.voice import DeskVoice
+    from console.core.world import World
     from media.engine import MediaEngine
 
 logger = logging.getLogger(__name__)
@@ -56,8 +61,10 @@ class Restoration:
     """One switch of the platform and what the desk's media did about it."""
 
     epoch: int
-    #: monotonic time the desk saw the new epoch
+    #: monotonic time the desk saw the new epoch (or re-attached)
     began: float
+    #: "failover": a new active (the epoch rose); "reattached": the desk's session came back, same epoch
+    cause: str = "failover"
     #: tile -> source pulled again
     tiles: dict[int, str] = field(default_factory=dict)
     #: sessions ended because they belonged to the old active (video and voice)
@@ -70,7 +77,7 @@ class Restoration:
 
     def summary(self) -> dict[str, Any]:
         """The ``media_restored`` event's summary."""
-        return {"epoch": self.epoch, "tiles": len(self.tiles), "restored": len(self.restored),
+        return {"epoch": self.epoch, "cause": self.cause, "tiles": len(self.tiles), "restored": len(self.restored),
                 "lost": {str(k): v for k, v in sorted(self.lost.items())}, "ended": len(self.ended),
                 "seconds": None if self.finished is None else round(self.finished - self.began, 3)}
 
@@ -80,6 +87,8 @@ class MediaRestoring:
 
     wall: VideoWall
     voice: DeskVoice
+    world: World
+    _me: Callable[[], str]
     engine: MediaEngine | None
     _sessions: dict[str, Any]
     _pulls: dict[str, Any]
@@ -98,6 +107,8 @@ class MediaRestoring:
         self.restorations: list[Restoration] = []
         #: the pull setting up each tile again after the latest switch (a pull of the old era waits for it)
         self._tile_restores: dict[int, asyncio.Future[str]] = {}
+        #: an epoch rise started restoring: the re-attachment that comes with it needs nothing more
+        self._reattach_covered = False
 
     def _spawn(self, coroutine: Awaitable[Any], name: str) -> None:
         raise NotImplementedError  # DeskMedia's
@@ -116,17 +127,33 @@ class MediaRestoring:
             self._epoch = epoch if self._epoch is None else max(self._epoch, epoch)
             return
         self._epoch = epoch
+        self._reattach_covered = True
+        self._begin(epoch, "failover")
+
+    def reattached(self) -> None:
+        """The desk's link serves again after its serving session was lost, in the same epoch: the platform has (or
+        may have) ended this desk's sessions meanwhile, so they are set up again as after a failover. Nothing is done
+        when an epoch rise already did it for this re-attachment."""
+        if self._reattach_covered:
+            self._reattach_covered = False
+            return
+        self._begin(self._epoch or 0, "reattached")
+
+    def _begin(self, epoch: int, cause: str) -> None:
         if not self._sessions and not self.wall.tiles and not self._pulls:
             return  # nothing to restore (voice links come back with the voice plan)
-        restoration = Restoration(epoch, time.monotonic())
+        restoration = Restoration(epoch, time.monotonic(), cause)
         self.restorations.append(restoration)
         self.restoring_until = restoration.began + RESTORE_FOR
-        logger.warning("platform epoch %d: setting up the desk's media again on the new active", epoch)
+        if cause == "failover":
+            logger.warning("platform epoch %d: setting up the desk's media again on the new active", epoch)
+        else:
+            logger.warning("the desk's session came back (epoch %d): setting up its media again", epoch)
         old = self._forget_old_era(restoration)
         ended = asyncio.ensure_future(self._end_old_era(old))
         self._tile_restores = {index: asyncio.ensure_future(self._pull_again(index, ended))
                                for index in restoration.tiles}
-        self._spawn(self._restore(restoration, ended), f"desk-media-restore-{epoch}")
+        self._spawn(self._restore(restoration, ended), f"desk-media-restore-{epoch}-{len(self.restorations)}")
 
     def _forget_old_era(self, restoration: Restoration) -> list[Any]:
         """Mark what belongs to the old active: its sessions (forgotten here now), pulls in flight (stale), and the
@@ -155,9 +182,18 @@ class MediaRestoring:
             opened = [found.session for found in old if found.session in engine.sessions]
             await asyncio.gather(*(engine.close_session(name) for name in opened), return_exceptions=True)
         for found in old:
-            command = "voice_stop" if found.kind == "voice" else "stop_video"
-            self._spawn(self._stop(found.session, command, quiet=True, record=False),
-                        f"desk-media-end-{found.session}")
+            self._spawn(self._end_on_platform(found), f"desk-media-end-{found.session}")
+
+    async def _end_on_platform(self, found: Any) -> None:
+        """End an old era's session on the platform; if it is still listed in the world afterwards (the platform had
+        ended it while the desk was away, or never knew it), nobody will say it stopped: drop it here."""
+        await self._stop(found.session, "voice_stop" if found.kind == "voice" else "stop_video", quiet=True,
+                         record=False)
+        listed = self.world.voice_links if found.kind == "voice" else self.world.video
+        if found.session in listed:
+            self.world.apply(wire.VideoSession(session=found.session, source=found.source, sink=self._me(),
+                                               state="stopped", reason="ended with the desk's session",
+                                               media="audio" if found.kind == "voice" else "video"))
 
     async def _pull_again(self, index: int, ended: asyncio.Future[None]) -> str:
         await ended

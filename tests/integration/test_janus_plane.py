@@ -356,12 +356,14 @@ def test_a_talk_burst_is_heard_through_janus_and_only_the_floor_holder_is_relaye
     assert r["first_outcome"] == "granted" and r["second_outcome"] == "granted"
     assert r["first_heard_after"] < 4.0
     assert r["silent_after_release"] < 50
-    assert r["audio_publications"] == ["HS-001", "HS-002"], "each talker publishes its voice once"
+    # each talker publishes its voice once; the desk, monitoring the group, is published ahead (warm talk, muted)
+    assert r["audio_publications"] == ["HS-001", "HS-002", "chief"], r["audio_publications"]
     during = r["during_second"]
     assert during["HS-002"] > 0.5, during
     assert r["open_microphone_frames"] > 100, "HS-001 sent its tone all along (50 frames a second)"
     assert during["HS-001"] < 0.02, f"a microphone left open without the floor is not relayed: {during}"
     assert r["muted"]["HS-001"] is True
+    assert r["muted"]["chief"] is True, "the desk's warm publication is not relayed while it does not hold a floor"
 
 
 def _testbed(*options: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

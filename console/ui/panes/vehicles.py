@@ -1,7 +1,8 @@
 """The trains pane: the line diagram above, the trains table below (a splitter between), both over one
 `TrainsModel` fed from the core `World` through the bridge.
 
-A train is chosen by clicking its chip on the diagram or its row in the table (the other follows). Double-click
+A train is chosen by clicking its chip on the diagram or its row in the table (the other follows, and so does the
+rest of the desk: the choice goes out as ``bridge.selectTerminal``, which the train graph highlights). Double-click
 calls it (half duplex); the context menu and the buttons call it half or full duplex, pull video from its cab or
 saloon camera, or write a message to its passenger screens (PIS); "PIS to all trains" writes to every train.
 """
@@ -51,6 +52,11 @@ class VehiclesPane(QWidget):
         self.setObjectName("vehiclesPane")
         self.world = world
         self.desk = desk
+        self.bridge = bridge
+        #: the train the desk-wide selection is at, as far as this pane said or heard (not said twice)
+        self._told: str | None = None
+        #: following a selection made elsewhere: not to be said back
+        self._following = False
         self.model = TrainsModel(world, self)
         self.proxy = QSortFilterProxyModel(self)
         self.proxy.setSourceModel(self.model)
@@ -117,7 +123,7 @@ class VehiclesPane(QWidget):
         layout.addLayout(tools)
         layout.addWidget(self.splitter, 1)
 
-        self.diagram.trainSelected.connect(self._select_in_table)
+        self.diagram.trainSelected.connect(self._picked_on_diagram)
         self.diagram.trainActivated.connect(lambda radio: self.call(radio, "half"))
         self.diagram.trainMenuRequested.connect(self.show_menu)
         self.table.selectionModel().currentRowChanged.connect(self._table_row_changed)
@@ -155,7 +161,23 @@ class VehiclesPane(QWidget):
 
     def _show_terminal(self, terminal_id: str) -> None:
         if self.model.row_of(terminal_id) is not None:
-            self.select(terminal_id)
+            self._told = terminal_id
+            self._following = True
+            try:
+                self.select(terminal_id)
+            finally:
+                self._following = False
+
+    def _picked_on_diagram(self, radio: str) -> None:
+        self._select_in_table(radio)
+        self._tell_desk(radio or None)
+
+    def _tell_desk(self, radio: str | None) -> None:
+        """The dispatcher chose train ``radio`` here: the other panes (the train graph) follow."""
+        if radio is None or self._following or radio == self._told or self.bridge is None:
+            return
+        self._told = radio
+        self.bridge.selectTerminal.emit(radio)
 
     def select(self, radio: str | None) -> None:
         """Choose train ``radio`` on both the diagram and the table."""
@@ -178,6 +200,7 @@ class VehiclesPane(QWidget):
         radio = self._radio_at(current)
         self.diagram.set_selected(radio)
         self._update_buttons()
+        self._tell_desk(radio)
 
     def _radio_at(self, index: QModelIndex) -> str | None:
         value = index.data(TERMINAL_ID_ROLE) if index.isValid() else None
