@@ -12,19 +12,19 @@ text), else LIKE.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import queue
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import msgspec
+
+from console.core.sqlite_worker import SqliteWorker, Stop, select, where_equal
 
 logger = logging.getLogger(__name__)
 
@@ -93,11 +93,7 @@ class _Row:
     data: bytes
 
 
-class _Stop:
-    """Queue marker: commit what is queued and end the writer."""
-
-
-class EventLog:
+class EventLog(SqliteWorker[_Row]):
     """An append-only, searchable event log in one SQLite file; reopen the file to find everything again."""
 
     def __init__(self, path: str | Path, *, batch_rows: int = 200, batch_seconds: float = 0.1,
@@ -109,13 +105,8 @@ class EventLog:
         #: rows lost because a batch could not be written (disk full, file removed, ...)
         self.write_errors = 0
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._reader = _connect(self.path, check_same_thread=False)
-        self._read_lock = threading.Lock()
-        self.fts = _prepare(self._reader)
-        self._queue: queue.SimpleQueue[_Row | threading.Event | _Stop] = queue.SimpleQueue()
-        self._closed = False
-        self._writer = threading.Thread(target=self._write_loop, name=f"eventlog-{self.path.name}", daemon=True)
-        self._writer.start()
+        self.fts = _prepare(self._open(self.path, f"event log {self.path} is closed"))
+        self._start(f"eventlog-{self.path.name}")
 
     # ----- writing ----------------------------------------------------------------------------
 
@@ -131,44 +122,15 @@ class EventLog:
                    _encoder.encode(dict(summary or {})), _encoder.encode(data))
         self._queue.put(row)
 
-    def flush(self, timeout: float = 5.0) -> bool:
-        """Wait until everything recorded so far is committed; False if that took longer than ``timeout``."""
-        if self._closed:
-            return True
-        done = threading.Event()
-        self._queue.put(done)
-        return done.wait(timeout)
-
-    def close(self) -> None:
-        """Commit what is queued and close the file (idempotent)."""
-        if self._closed:
-            return
-        self._closed = True
-        self._queue.put(_Stop())
-        self._writer.join()
-        with self._read_lock:
-            self._reader.close()
-
-    def __enter__(self) -> EventLog:
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.close()
-
-    def _write_loop(self) -> None:
-        conn = _connect(self.path, check_same_thread=True)
-        try:
-            while True:
-                batch, waiters, stop = self._take_batch()
-                if batch:
-                    self._write(conn, batch)
-                for waiter in waiters:
-                    waiter.set()
-                if stop:
-                    return
-        finally:
-            conn.close()
+    def _write_loop(self, conn: sqlite3.Connection) -> None:
+        while True:
+            batch, waiters, stop = self._take_batch()
+            if batch:
+                self._write(conn, batch)
+            for waiter in waiters:
+                waiter.set()
+            if stop:
+                return
 
     def _take_batch(self) -> tuple[list[_Row], list[threading.Event], bool]:
         """Block for the first item, then gather more for up to ``batch_seconds`` or ``batch_rows``."""
@@ -177,7 +139,7 @@ class EventLog:
         item = self._queue.get()
         deadline = time.monotonic() + self.batch_seconds
         while True:
-            if isinstance(item, _Stop):
+            if isinstance(item, Stop):
                 return batch, waiters, True
             if isinstance(item, threading.Event):
                 waiters.append(item)
@@ -222,11 +184,8 @@ class EventLog:
         self.flush()
         where: list[str] = []
         args: list[Any] = []
-        for column, value in (("kind", kind), ("terminal", terminal), ("grp", group), ("call", call),
-                              ("alert", alert), ("alarm", alarm)):
-            if value is not None:
-                where.append(f"{column} = ?")
-                args.append(value)
+        where_equal(where, args, (("kind", kind), ("terminal", terminal), ("grp", group), ("call", call),
+                                  ("alert", alert), ("alarm", alarm)))
         if since is not None:
             where.append("at_ms >= ?")
             args.append(since)
@@ -242,12 +201,8 @@ class EventLog:
             if term not in indexed:
                 where.append("body LIKE ? ESCAPE '\\'")
                 args.append("%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
-        sql = f"SELECT {_COLUMNS} FROM events"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY at_ms DESC, id DESC LIMIT ?"
-        args.append(limit)
-        return self._query(sql, args)
+        return self._query(select(f"SELECT {_COLUMNS} FROM events", where, "at_ms DESC, id DESC", args, limit),
+                           args)
 
     async def asearch(self, text: str | None = None, **filters: Any) -> list[Event]:
         """`search` in a worker thread, for callers on the asyncio loop (the search box of the desk)."""
@@ -273,25 +228,6 @@ class EventLog:
             rows = cur.execute(sql, args).fetchall()
         return [Event(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], msgspec.json.decode(r[9]),
                       msgspec.json.decode(r[10])) for r in rows]
-
-    @contextlib.contextmanager
-    def _cursor(self) -> Iterator[sqlite3.Cursor]:
-        if self._closed:
-            raise RuntimeError(f"event log {self.path} is closed")
-        with self._read_lock:
-            cur = self._reader.cursor()
-            try:
-                yield cur
-            finally:
-                cur.close()
-
-
-def _connect(path: Path, *, check_same_thread: bool) -> sqlite3.Connection:
-    """A connection in autocommit mode (transactions are explicit) on the WAL journal."""
-    conn = sqlite3.connect(path, check_same_thread=check_same_thread, timeout=10.0, isolation_level=None)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")
-    return conn
 
 
 def _prepare(conn: sqlite3.Connection) -> bool:

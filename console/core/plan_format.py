@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from console.core.yaml_reading import Mark
+
 FORMAT_VERSION = 1
 
 EventKind = Literal["emergency", "alarm", "train_stopped"]
@@ -42,18 +44,6 @@ BROADCAST_TARGETS = ("all_trains", "all_stations")
 #: placeholders texts may use, filled from the event (docs/plans.md, "Texts")
 PLACEHOLDERS = ("station", "station_zh", "section", "section_zh", "place", "place_zh", "train", "code", "text",
                 "terminal", "stopped")
-
-
-@dataclass(frozen=True)
-class Mark:
-    """Where something is in a plan file (1-based line and column)."""
-
-    file: str
-    line: int
-    column: int
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.column}"
 
 
 @dataclass(frozen=True)

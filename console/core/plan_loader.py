@@ -2,13 +2,12 @@
 
 `load_plans` reads a folder (or a list of files): a file with problems is reported whole and left out, the others
 load. Names (groups, stations, terminals, dispatchers, roles) are checked against `PlanFacts` when given. The
-reading follows the scenario loader (console/headless/reading.py) and the line reader: composed YAML nodes keep
-their marks, so each message points at the value at fault.
+reading is the scenario loader's (console/core/yaml_reading.py): composed YAML nodes keep their marks, so each
+message points at the value at fault.
 """
 
 from __future__ import annotations
 
-import re
 import string
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -49,10 +48,16 @@ from console.core.plan_format import (
     StepSpec,
     Trigger,
 )
+from console.core.yaml_reading import (
+    NULL,
+    FileProblem,
+    NodeReader,
+    compose,
+    describe,
+    parse_duration,
+    read_text,
+)
 
-_TAG = "tag:yaml.org,2002:"
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?|\.\d+)\s*(ms|s|min)\s*$")
-_UNIT = {"ms": 0.001, "s": 1.0, "min": 60.0}
 _TOP = ("format", "id", "name", "name_zh", "description", "priority", "trigger", "steps")
 _TRIGGER = ("event", "place", "stations", "codes", "sources", "min_severity", "alert_kinds", "terminal_kinds",
             "stopped_for", "stop_place")
@@ -96,12 +101,6 @@ class PlanSet:
     problems: list[PlanProblem] = field(default_factory=list)
 
 
-def parse_duration(text: str) -> float | None:
-    """Seconds of "2.5s", "500ms" or "1min"; None when it is not a duration."""
-    match = _DURATION.match(text)
-    return float(match.group(1)) * _UNIT[match.group(2)] if match else None
-
-
 def load_plans(source: str | Path | Iterable[str | Path], facts: PlanFacts | None = None) -> PlanSet:
     """Every ``*.yaml`` plan of a folder (in name order), or the files listed; a bad file is reported and skipped,
     a plan id used twice is reported at its second file."""
@@ -131,32 +130,18 @@ def load_plan(path: str | Path, facts: PlanFacts | None = None) -> Plan:
     """Read and check one plan file (`PlanError` lists every problem; unreadable files too)."""
     path = Path(path)
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise PlanError([PlanProblem(Mark(str(path), 1, 1), f"cannot read the file: {exc.strerror or exc}")]) \
-            from None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data[:exc.start].count(b"\n") + 1
-        column = exc.start - data.rfind(b"\n", 0, exc.start)
-        raise PlanError([PlanProblem(Mark(str(path), line, column), "not UTF-8 text")]) from None
+        text = read_text(path)
+    except FileProblem as exc:
+        raise PlanError([PlanProblem(exc.mark, exc.message)]) from None
     return parse_plan(text, str(path), facts, path=path)
 
 
 def parse_plan(text: str, file: str = "<plan>", facts: PlanFacts | None = None, *, path: Path | None = None) -> Plan:
     """Check and build a plan from YAML text."""
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = Mark(file, mark.line + 1, mark.column + 1) if mark is not None else Mark(file, 1, 1)
-        reason = ", ".join(part for part in (exc.context, exc.problem) if part)
-        raise PlanError([PlanProblem(where, f"not valid YAML: {reason}")]) from None
-    except yaml.YAMLError as exc:
-        raise PlanError([PlanProblem(Mark(file, 1, 1), f"not valid YAML: {exc}")]) from None
-    if root is None:
-        raise PlanError([PlanProblem(Mark(file, 1, 1), "the file is empty")])
+        root = compose(text, file)
+    except FileProblem as exc:
+        raise PlanError([PlanProblem(exc.mark, exc.message)]) from None
     reader = _Reader(file, facts)
     plan = reader.plan(root, path)
     if reader.problems or plan is None:
@@ -164,86 +149,26 @@ def parse_plan(text: str, file: str = "<plan>", facts: PlanFacts | None = None, 
     return plan
 
 
-def _describe(node: yaml.Node) -> str:
-    if isinstance(node, yaml.MappingNode):
-        return "a mapping"
-    if isinstance(node, yaml.SequenceNode):
-        return "a list"
-    if node.tag == _TAG + "null":
-        return "nothing"
-    return f"'{node.value}'"
-
-
-class _Reader:
+class _Reader(NodeReader):
     """Turns YAML nodes into a plan, recording each problem with its position."""
 
+    duration_like = "90s or 2min"
+    duration_examples = "90s, 500ms or 2min"
+
     def __init__(self, file: str, facts: PlanFacts | None) -> None:
-        self.file = file
+        super().__init__(file)
         self.facts = facts
-        self.problems: list[PlanProblem] = []
+
+    @property
+    def problems(self) -> list[PlanProblem]:
+        return [PlanProblem(mark, message) for mark, message in self.errors]
 
     # ----- values --------------------------------------------------------------------------------
 
-    def mark(self, node: yaml.Node) -> Mark:
-        return Mark(self.file, node.start_mark.line + 1, node.start_mark.column + 1)
-
-    def error(self, node: yaml.Node, message: str) -> None:
-        self.problems.append(PlanProblem(self.mark(node), message))
-
-    def mapping(self, node: yaml.Node, what: str, allowed: Sequence[str],
-                required: Sequence[str] = ()) -> dict[str, tuple[yaml.Node, yaml.Node]]:
-        if not isinstance(node, yaml.MappingNode):
-            self.error(node, f"{what}: expected a mapping, got {_describe(node)}")
-            return {}
-        found: dict[str, tuple[yaml.Node, yaml.Node]] = {}
-        for key, value in node.value:
-            name = key.value if isinstance(key, yaml.ScalarNode) else None
-            if name is None:
-                self.error(key, f"{what}: keys must be text")
-            elif name in found:
-                self.error(key, f"{what}: duplicate key '{name}'")
-            elif name not in allowed:
-                self.error(key, f"{what}: unknown field '{name}' (expected one of: {', '.join(allowed)})")
-            else:
-                found[name] = (key, value)
-        for name in required:
-            if name not in found:
-                self.error(node, f"{what}: missing required field '{name}'")
-        return found
-
-    def scalar(self, node: yaml.Node, what: str, tags: tuple[str, ...], expected: str) -> str | None:
-        if isinstance(node, yaml.ScalarNode) and node.tag.removeprefix(_TAG) in tags:
-            return str(node.value)
-        self.error(node, f"{what}: expected {expected}, got {_describe(node)}")
-        return None
-
-    def text(self, node: yaml.Node, what: str) -> str | None:
-        return self.scalar(node, what, ("str", "int", "float"), "text")
-
-    def word(self, node: yaml.Node, what: str) -> str | None:
-        value = self.text(node, what)
-        if value is not None and (not value or any(c.isspace() for c in value)):
-            self.error(node, f"{what}: '{value}' is not a valid name (non-empty, no spaces)")
-            return None
-        return value
-
-    def integer(self, node: yaml.Node, what: str) -> int | None:
-        value = self.scalar(node, what, ("int",), "a whole number")
-        return int(yaml.safe_load(value)) if value is not None else None
-
-    def flag(self, node: yaml.Node, what: str) -> bool | None:
-        value = self.scalar(node, what, ("bool",), "true or false")
-        return bool(yaml.safe_load(value)) if value is not None else None
-
     def duration(self, node: yaml.Node, what: str) -> float | None:
-        if not isinstance(node, yaml.ScalarNode) or node.tag == _TAG + "null":
-            self.error(node, f"{what}: expected a duration like 90s or 2min, got {_describe(node)}")
-            return None
-        seconds = parse_duration(str(node.value))
-        if seconds is None:
-            hint = " (give a unit: s, ms or min)" if node.tag in (_TAG + "int", _TAG + "float") else ""
-            self.error(node, f"{what}: bad duration '{node.value}'{hint}; expected e.g. 90s, 500ms or 2min")
-        elif seconds <= 0:
+        """A duration longer than 0s."""
+        seconds = super().duration(node, what)
+        if seconds is not None and seconds <= 0:
             self.error(node, f"{what}: must be longer than 0s")
             return None
         return seconds
@@ -251,7 +176,7 @@ class _Reader:
     def words(self, node: yaml.Node, what: str) -> list[tuple[str, yaml.Node]]:
         """A list of names (one name reads as a list of one)."""
         items = list(node.value) if isinstance(node, yaml.SequenceNode) else [node]
-        if isinstance(node, yaml.ScalarNode) and node.tag == _TAG + "null":
+        if isinstance(node, yaml.ScalarNode) and node.tag == NULL:
             self.error(node, f"{what}: expected a name or a list of names, got nothing")
             return []
         out = []
@@ -271,11 +196,8 @@ class _Reader:
         return tuple(out)
 
     def choice(self, node: yaml.Node, what: str, options: Sequence[str]) -> str | None:
-        value = self.word(node, what)
-        if value is not None and value not in options:
-            self.error(node, f"{what}: '{value}' is not one of: {', '.join(options)}")
-            return None
-        return value
+        """One of ``options``, read as a name (no spaces)."""
+        return self.one_of(node, what, self.word(node, what), options)
 
     def template(self, node: yaml.Node, what: str) -> str | None:
         """A text that may hold {placeholders} (docs/plans.md, "Texts")."""
@@ -402,7 +324,7 @@ class _Reader:
 
     def steps(self, node: yaml.Node) -> list[PlanStep]:
         if not isinstance(node, yaml.SequenceNode):
-            self.error(node, f"steps: expected a list, got {_describe(node)}")
+            self.error(node, f"steps: expected a list, got {describe(node)}")
             return []
         if not node.value:
             self.error(node, "steps: a plan needs at least one step")
@@ -422,7 +344,7 @@ class _Reader:
     def step(self, node: yaml.Node, what: str) -> PlanStep | None:
         if not isinstance(node, yaml.MappingNode):
             self.error(node, f"{what}: expected a mapping like {{notify: {{groups: [here], text: ...}}}}, "
-                             f"got {_describe(node)}")
+                             f"got {describe(node)}")
             return None
         fields = self.mapping(node, what, (*STEP_KINDS, "label", "label_zh"))
         kinds = [k for k in STEP_KINDS if k in fields]
@@ -434,7 +356,7 @@ class _Reader:
         label = (self.text(fields["label"][1], f"{what}: label") or "") if "label" in fields else ""
         label_zh = (self.text(fields["label_zh"][1], f"{what}: label_zh") or "") if "label_zh" in fields else ""
         body = fields[kind][1]
-        if kind == "call_station" and isinstance(body, yaml.ScalarNode) and body.tag != _TAG + "null":
+        if kind == "call_station" and isinstance(body, yaml.ScalarNode) and body.tag != NULL:
             station = self.stations(body, f"{what}: call_station", words=(HERE,))
             spec: StepSpec | None = CallStation(station[0]) if station else None
         else:

@@ -21,13 +21,13 @@ import re
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
+from console.core.sqlite_worker import SqliteWorker, Stop, select, where_equal
 from media.audio import AUDIO_RATE, Pcm
 from media.recording import OggOpusWriter, RecordingError, read_ogg_opus
 
@@ -145,15 +145,13 @@ class _Prune:
     result: list[int]
 
 
-class _Stop:
-    pass
+_Work = _Open | _Append | _Close | _HoldStart | _HoldEnd | _Prune | threading.Event | Stop
 
 
-_Work = _Open | _Append | _Close | _HoldStart | _HoldEnd | _Prune | threading.Event | _Stop
-
-
-class RecordingStore:
+class RecordingStore(SqliteWorker[_Work]):
     """Segments and floor holds in ``folder`` (see the module docstring); ``keep_days`` of them are kept."""
+
+    flush_timeout = 10.0
 
     def __init__(self, folder: str | Path, *, keep_days: float = 30.0, clock: Callable[[], float] = time.time,
                  prune_every: float = PRUNE_EVERY) -> None:
@@ -167,13 +165,8 @@ class RecordingStore:
         self.write_errors = 0
         self.folder.mkdir(parents=True, exist_ok=True)
         self.index = self.folder / INDEX_NAME
-        self._reader = _connect(self.index, check_same_thread=False)
-        self._reader.executescript(_SCHEMA)
-        self._read_lock = threading.Lock()
-        self._queue: queue.SimpleQueue[_Work] = queue.SimpleQueue()
-        self._closed = False
-        self._writer = threading.Thread(target=self._write_loop, name=f"recordings-{self.folder.name}", daemon=True)
-        self._writer.start()
+        self._open(self.index, f"the recordings in {self.folder} are closed").executescript(_SCHEMA)
+        self._start(f"recordings-{self.folder.name}")
 
     # ----- queued work (any thread, never blocks) ---------------------------------------------------------
 
@@ -199,14 +192,6 @@ class RecordingStore:
         """The floor hold of ``call`` that is still open (if any) ended at ``to_ms``."""
         self._put(_HoldEnd(call, to_ms))
 
-    def flush(self, timeout: float = 10.0) -> bool:
-        """Wait until everything queued so far is on disk; False if that took longer than ``timeout``."""
-        if self._closed:
-            return True
-        done = threading.Event()
-        self._queue.put(done)
-        return done.wait(timeout)
-
     def prune(self, timeout: float = 30.0) -> int:
         """Apply retention now (on the writer thread); the number of files deleted."""
         if self._closed:
@@ -215,23 +200,6 @@ class RecordingStore:
         self._queue.put(job)
         job.done.wait(timeout)
         return job.result[0] if job.result else 0
-
-    def close(self) -> None:
-        """Finish every open file, commit, stop the writer (idempotent)."""
-        if self._closed:
-            return
-        self._closed = True
-        self._queue.put(_Stop())
-        self._writer.join()
-        with self._read_lock:
-            self._reader.close()
-
-    def __enter__(self) -> RecordingStore:
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
-                 traceback: TracebackType | None) -> None:
-        self.close()
 
     def _put(self, work: _Work) -> None:
         if self._closed:
@@ -255,20 +223,13 @@ class RecordingStore:
         """Indexed segments matching every filter, newest first; ``finished``: only ones whose file is complete."""
         where: list[str] = []
         args: list[Any] = []
-        for column, value in (("grp", group), ("call", call), ("talker", talker)):
-            if value is not None:
-                where.append(f"{column} = ?")
-                args.append(value)
+        where_equal(where, args, (("grp", group), ("call", call), ("talker", talker)))
         if since_ms is not None:
             where.append("started_ms >= ?")
             args.append(since_ms)
         if finished:
             where.append("state IN ('done', 'interrupted')")
-        sql = f"SELECT {_SEGMENT_COLUMNS} FROM segments"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY started_ms DESC, rowid DESC LIMIT ?"
-        args.append(limit)
+        sql = select(f"SELECT {_SEGMENT_COLUMNS} FROM segments", where, "started_ms DESC, rowid DESC", args, limit)
         return [_segment(row) for row in self._query(sql, args)]
 
     def holds(self, *, call: str | None = None, group: str | None = None, since_ms: int | None = None,
@@ -276,18 +237,11 @@ class RecordingStore:
         """Who held the floor from when to when (oldest first)."""
         where: list[str] = []
         args: list[Any] = []
-        for column, value in (("call", call), ("grp", group)):
-            if value is not None:
-                where.append(f"{column} = ?")
-                args.append(value)
+        where_equal(where, args, (("call", call), ("grp", group)))
         if since_ms is not None:
             where.append("coalesce(to_ms, from_ms) >= ?")
             args.append(since_ms)
-        sql = f"SELECT {_HOLD_COLUMNS} FROM floor_holds"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY from_ms, id LIMIT ?"
-        args.append(limit)
+        sql = select(f"SELECT {_HOLD_COLUMNS} FROM floor_holds", where, "from_ms, id", args, limit)
         return [FloorHold(*row) for row in self._query(sql, args)]
 
     def path_of(self, segment: Segment) -> Path:
@@ -308,49 +262,34 @@ class RecordingStore:
         with self._cursor() as cur:
             return list(cur.execute(sql, args).fetchall())
 
-    @contextlib.contextmanager
-    def _cursor(self) -> Iterator[sqlite3.Cursor]:
-        if self._closed:
-            raise RuntimeError(f"the recordings in {self.folder} are closed")
-        with self._read_lock:
-            cur = self._reader.cursor()
-            try:
-                yield cur
-            finally:
-                cur.close()
-
     # ----- the writer thread ------------------------------------------------------------------------------
 
-    def _write_loop(self) -> None:
-        conn = _connect(self.index, check_same_thread=True)
+    def _write_loop(self, conn: sqlite3.Connection) -> None:
         writers: dict[str, tuple[Segment, OggOpusWriter | None]] = {}
         try:
+            self._recover(conn)
+            self._prune(conn, writers)
+        except (sqlite3.Error, OSError):
+            logger.exception("recordings in %s: recovery or retention at start failed", self.folder)
+        next_prune = time.monotonic() + self.prune_every
+        while True:
             try:
-                self._recover(conn)
-                self._prune(conn, writers)
-            except (sqlite3.Error, OSError):
-                logger.exception("recordings in %s: recovery or retention at start failed", self.folder)
-            next_prune = time.monotonic() + self.prune_every
-            while True:
+                work = self._queue.get(timeout=max(0.0, next_prune - time.monotonic()))
+            except queue.Empty:
                 try:
-                    work = self._queue.get(timeout=max(0.0, next_prune - time.monotonic()))
-                except queue.Empty:
-                    try:
-                        self._prune(conn, writers)
-                    except (sqlite3.Error, OSError):
-                        logger.exception("recordings in %s: retention failed", self.folder)
-                    next_prune = time.monotonic() + self.prune_every
-                    continue
-                if isinstance(work, _Stop):
-                    for name in list(writers):
-                        self._finish(conn, writers, name, None)
-                    return
-                try:
-                    self._do(conn, writers, work)
+                    self._prune(conn, writers)
                 except (sqlite3.Error, OSError):
-                    logger.exception("recordings index %s: %s not written", self.index, type(work).__name__)
-        finally:
-            conn.close()
+                    logger.exception("recordings in %s: retention failed", self.folder)
+                next_prune = time.monotonic() + self.prune_every
+                continue
+            if isinstance(work, Stop):
+                for name in list(writers):
+                    self._finish(conn, writers, name, None)
+                return
+            try:
+                self._do(conn, writers, work)
+            except (sqlite3.Error, OSError):
+                logger.exception("recordings index %s: %s not written", self.index, type(work).__name__)
 
     def _do(self, conn: sqlite3.Connection, writers: dict[str, tuple[Segment, OggOpusWriter | None]],
             work: _Work) -> None:
@@ -464,13 +403,6 @@ class RecordingStore:
             logger.info("recordings older than %g days pruned: %d files, %d segments", self.keep_days, deleted,
                         len(rows))
         return deleted
-
-
-def _connect(path: Path, *, check_same_thread: bool) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, check_same_thread=check_same_thread, timeout=10.0, isolation_level=None)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")
-    return conn
 
 
 def _segment(row: tuple[Any, ...]) -> Segment:

@@ -19,7 +19,15 @@ from typing import Any, cast, get_args
 
 import yaml
 
-from console.headless.reading import NodeReader, ScenarioError, describe, parse_duration
+from console.headless.reading import (
+    FileProblem,
+    NodeReader,
+    ScenarioError,
+    compose,
+    describe,
+    parse_duration,
+    read_text,
+)
 from console.headless.scenario import (
     CHECKS,
     CONSOLE_ACTIONS,
@@ -68,15 +76,9 @@ def load_scenario(path: str | Path) -> Scenario:
     """Read and check one scenario file (ScenarioError lists every problem; unreadable files too)."""
     path = Path(path)
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ScenarioError([(Mark(str(path), 1, 1), f"cannot read the file: {exc.strerror or exc}")]) from None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data[:exc.start].count(b"\n") + 1
-        raise ScenarioError([(Mark(str(path), line, exc.start - data.rfind(b"\n", 0, exc.start)),
-                              "not UTF-8 text")]) from None
+        text = read_text(path)
+    except FileProblem as exc:
+        raise ScenarioError([(exc.mark, exc.message)]) from None
     return parse_scenario(text, str(path), base=path.parent)
 
 
@@ -95,16 +97,9 @@ def check_files(paths: Iterable[str | Path]) -> tuple[list[Scenario], list[tuple
 def parse_scenario(text: str, file: str = "<scenario>", *, base: Path | None = None) -> Scenario:
     """Check and build a scenario from YAML text; ``base`` is where relative line paths start."""
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = Mark(file, mark.line + 1, mark.column + 1) if mark is not None else Mark(file, 1, 1)
-        reason = ", ".join(part for part in (exc.context, exc.problem) if part)
-        raise ScenarioError([(where, f"not valid YAML: {reason}")]) from None
-    except yaml.YAMLError as exc:
-        raise ScenarioError([(Mark(file, 1, 1), f"not valid YAML: {exc}")]) from None
-    if root is None:
-        raise ScenarioError([(Mark(file, 1, 1), "the file is empty")])
+        root = compose(text, file)
+    except FileProblem as exc:
+        raise ScenarioError([(exc.mark, exc.message)]) from None
     reader = NodeReader(file)
     scenario = _Builder(reader, base or Path.cwd()).build(root)
     if reader.errors or scenario is None:

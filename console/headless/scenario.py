@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, get_args
 
+from console.core.yaml_reading import Mark
 from protocols.messages import BroadcastTarget, CallKind, Presence, Subsystem
 from testbed.line import SAMPLE_TERMINAL_SECRET, Line
 
@@ -198,18 +199,6 @@ CONSOLE_REQUIRES: Mapping[str, frozenset[str]] = {"focus_video": frozenset({"med
 VIEWPOINT_REQUIRES: Mapping[str, frozenset[str]] = {"wall": frozenset({"media"})}
 
 # ----- the model -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Mark:
-    """Where something was written: file, line and column (from 1)."""
-
-    file: str
-    line: int
-    column: int
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.column}"
 
 
 @dataclass(frozen=True)

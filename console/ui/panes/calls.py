@@ -13,7 +13,6 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QPersistentModelIndex, Qt, QTimer
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDialog,
     QFrame,
     QHBoxLayout,
@@ -38,6 +37,7 @@ from console.ui.call_dialogs import (
 from console.ui.colours import EMERGENCY_TEXT, GRANTED, TEXT, WAITING, brush
 from console.ui.command_runner import CommandRunner
 from console.ui.panes import PaneContext, pane
+from console.ui.panes.pane_parts import pane_button, prepare_rows
 from console.ui.resources import icon
 from console.ui.two_step import TwoStep
 from console.ui.vocabulary import CALL_KINDS, DUPLEX_SHORT, duration_text, group_name, party_name, word
@@ -233,12 +233,7 @@ class CallsPane(QWidget):
         # on a call nobody picked
         self.table.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(_ROW_HEIGHT)
-        self.table.setShowGrid(False)
+        prepare_rows(self.table, _ROW_HEIGHT, word_wrap=True)
         self.table.setAlternatingRowColors(True)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(CallsModel.KIND, QHeaderView.ResizeMode.ResizeToContents)
@@ -303,12 +298,7 @@ class CallsPane(QWidget):
         self.retranslate()
 
     def _button(self, name: str, slot: Any) -> QPushButton:
-        button = QPushButton(self)
-        button.setObjectName(name)
-        button.setAutoDefault(False)
-        button.setProperty("compact", True)
-        button.clicked.connect(slot)
-        return button
+        return pane_button(self, name, slot, compact=True)
 
     # ----- what is chosen ---------------------------------------------------------------------
 

@@ -12,7 +12,6 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QPersistentModelIndex, Qt, QTimer
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -35,6 +34,7 @@ from console.ui.colours import (
 from console.ui.command_runner import CommandRunner
 from console.ui.emergency_actions import show_location, take_call
 from console.ui.panes import PaneContext, pane
+from console.ui.panes.pane_parts import pane_button, prepare_rows
 from console.ui.resources import icon
 from console.ui.two_step import TwoStep
 from console.ui.vocabulary import (
@@ -242,13 +242,7 @@ def _table(parent: QWidget, name: str, model: QAbstractTableModel, stretch: int)
     table.setObjectName(name)
     table.setFocusPolicy(Qt.FocusPolicy.ClickFocus)  # taking focus by Tab would select a row nobody picked
     table.setModel(model)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    table.verticalHeader().hide()
-    table.verticalHeader().setDefaultSectionSize(_ROW_HEIGHT)
-    table.setShowGrid(False)
-    table.setWordWrap(False)
+    prepare_rows(table, _ROW_HEIGHT)
     table.setMinimumHeight(48)
     header = table.horizontalHeader()
     header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
@@ -344,12 +338,7 @@ class EmergenciesPane(QWidget):
         self.retranslate()
 
     def _button(self, name: str, slot: Any) -> QPushButton:
-        button = QPushButton(self)
-        button.setObjectName(name)
-        button.setAutoDefault(False)
-        button.setProperty("compact", True)
-        button.clicked.connect(slot)
-        return button
+        return pane_button(self, name, slot, compact=True)
 
     # ----- what is chosen ---------------------------------------------------------------------
 

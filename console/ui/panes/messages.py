@@ -14,7 +14,6 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QComboBox,
     QCompleter,
@@ -37,6 +36,7 @@ from PySide6.QtWidgets import (
 from console.ui.colours import ALARM, CALL, GRANTED, MUTED_TEXT, brush
 from console.ui.command_runner import CommandRunner
 from console.ui.panes import PaneContext, pane
+from console.ui.panes.pane_parts import prepare_rows
 from console.ui.pickers import Choice, Picker, terminal_choices
 from console.ui.vocabulary import group_name, party_name, terminal_name
 
@@ -179,13 +179,7 @@ class MessagesPane(QWidget):
         self.table = QTableView(self)
         self.table.setObjectName("messagesTable")
         self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(_ROW_HEIGHT)
-        self.table.setShowGrid(False)
-        self.table.setWordWrap(False)
+        prepare_rows(self.table, _ROW_HEIGHT)
         self.table.setAlternatingRowColors(True)
         header = self.table.horizontalHeader()
         for column in (FeedModel.TIME, FeedModel.SENDER, FeedModel.TO):

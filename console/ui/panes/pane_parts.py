@@ -13,7 +13,16 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from PySide6.QtCore import QSize, Qt, QTimer
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QLineEdit, QTableView, QTreeView, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableView,
+    QTreeView,
+    QWidget,
+)
 
 from console.core.desk import CommandFailed
 
@@ -124,4 +133,28 @@ def prepare_view(view: QTableView | QTreeView) -> None:
         view.setAllColumnsShowFocus(True)
 
 
-__all__ = ["ICON_SIZE", "OUTCOME_TIMEOUT_MS", "ROW_HEIGHT", "CommandStatus", "FilterEdit", "prepare_view"]
+def prepare_rows(table: QTableView, row_height: int, *, word_wrap: bool = False) -> None:
+    """A pane's table of things to act on (calls, alerts, steps): whole rows picked one at a time, nothing
+    edited in place, no row numbers or grid, rows ``row_height`` tall."""
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.verticalHeader().hide()
+    table.verticalHeader().setDefaultSectionSize(row_height)
+    table.setShowGrid(False)
+    table.setWordWrap(word_wrap)
+
+
+def pane_button(parent: QWidget, name: str, slot: Callable[[], Any], *, compact: bool = False) -> QPushButton:
+    """A pane's command button: never the dialog default (Enter must not press it), ``slot`` on click."""
+    button = QPushButton(parent)
+    button.setObjectName(name)
+    button.setAutoDefault(False)
+    if compact:
+        button.setProperty("compact", True)
+    button.clicked.connect(slot)
+    return button
+
+
+__all__ = ["ICON_SIZE", "OUTCOME_TIMEOUT_MS", "ROW_HEIGHT", "CommandStatus", "FilterEdit", "pane_button",
+           "prepare_rows", "prepare_view"]

@@ -18,7 +18,6 @@ import shiboken6
 from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QPersistentModelIndex, QSize, Qt, QTimer
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QApplication,
     QDockWidget,
     QHBoxLayout,
@@ -34,7 +33,7 @@ from PySide6.QtWidgets import (
 
 from console.ui.colours import ACKNOWLEDGED, EMERGENCY, GRANTED, MUTED_TEXT, TEXT, brush
 from console.ui.panes import PaneContext, pane
-from console.ui.panes.pane_parts import CommandStatus
+from console.ui.panes.pane_parts import CommandStatus, pane_button, prepare_rows
 from console.ui.panes.plan_text import (
     PROPOSAL_STATES,
     escalation_text,
@@ -187,13 +186,7 @@ class PlansPane(QWidget):
         self.table = QTableView(self)
         self.table.setObjectName("planSteps")
         self.table.setModel(self.steps)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(_ROW_HEIGHT)
-        self.table.setShowGrid(False)
-        self.table.setWordWrap(False)
+        prepare_rows(self.table, _ROW_HEIGHT)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(StepsModel.NUMBER, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(StepsModel.STEP, QHeaderView.ResizeMode.Stretch)
@@ -242,11 +235,7 @@ class PlansPane(QWidget):
         self.retranslate()
 
     def _button(self, name: str, slot: Any) -> QPushButton:
-        button = QPushButton(self)
-        button.setObjectName(name)
-        button.setAutoDefault(False)
-        button.clicked.connect(slot)
-        return button
+        return pane_button(self, name, slot)
 
     # ----- what is shown ------------------------------------------------------------------------
 
