@@ -2,6 +2,8 @@
 
 A refused or failed command emits ``failed(what, reason)`` (the pane shows it next to its buttons) and the shell's
 ``DeskCommands.commandFailed`` (the status bar shows it), with ``what`` already in the desk's language.
+`Running` and `failure_reason` are shared with `console.ui.panes.pane_parts.CommandStatus`, which shows the
+outcome on a line of its own instead of emitting it.
 """
 
 from __future__ import annotations
@@ -18,6 +20,28 @@ from console.core.desk import CommandFailed
 logger = logging.getLogger(__name__)
 
 Spawn = Callable[[Coroutine[Any, Any, Any]], "asyncio.Future[Any]"]
+
+
+def failure_reason(exc: BaseException) -> str:
+    """Why a command did not happen, for the dispatcher: the platform's code and reason, or what went wrong."""
+    if isinstance(exc, CommandFailed):
+        return f"{exc.code} {exc.reason}"
+    return str(exc) or type(exc).__name__
+
+
+class Running(set["asyncio.Future[Any]"]):
+    """The commands started and not yet done: kept so none is collected while it runs, and so tests and closing
+    can wait for them."""
+
+    def keep(self, future: asyncio.Future[Any]) -> asyncio.Future[Any]:
+        self.add(future)
+        future.add_done_callback(self.discard)
+        return future
+
+    async def wait_idle(self) -> None:
+        """Wait until every command kept so far has finished."""
+        while self:
+            await asyncio.gather(*list(self), return_exceptions=True)
 
 
 def _on_running_loop(coroutine: Coroutine[Any, Any, Any]) -> asyncio.Future[Any]:
@@ -37,7 +61,7 @@ class CommandRunner(QObject):
         super().__init__(parent)
         self._commands = commands
         self._spawn: Spawn = spawn or _on_running_loop
-        self._tasks: set[asyncio.Future[Any]] = set()
+        self._tasks = Running()
 
     def run(self, what: str, coroutine: Coroutine[Any, Any, Any],
             done: Callable[[Any], None] | None = None) -> asyncio.Future[Any] | None:
@@ -49,9 +73,7 @@ class CommandRunner(QObject):
             logger.error("cannot run %s: %s", what, exc)
             self._report(what, str(exc))
             return None
-        self._tasks.add(future)
-        future.add_done_callback(self._tasks.discard)
-        return future
+        return self._tasks.keep(future)
 
     @property
     def busy(self) -> bool:
@@ -59,8 +81,7 @@ class CommandRunner(QObject):
 
     async def wait_idle(self) -> None:
         """Wait until every command started so far has finished (tests, closing)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self._tasks.wait_idle()
 
     async def _guarded(self, what: str, coroutine: Coroutine[Any, Any, Any],
                        done: Callable[[Any], None] | None) -> Any:
@@ -68,11 +89,11 @@ class CommandRunner(QObject):
             result = await coroutine
         except CommandFailed as exc:
             logger.info("%s refused: %s", what, exc)
-            self._report(what, f"{exc.code} {exc.reason}")
+            self._report(what, failure_reason(exc))
             return None
         except (ConnectionError, TimeoutError) as exc:
             logger.warning("%s failed: %r", what, exc)
-            self._report(what, str(exc) or type(exc).__name__)
+            self._report(what, failure_reason(exc))
             return None
         self.succeeded.emit(what, result)
         if done is not None:
@@ -88,4 +109,4 @@ class CommandRunner(QObject):
             self._commands.commandFailed.emit(what, reason)
 
 
-__all__ = ["CommandRunner"]
+__all__ = ["CommandRunner", "Running", "Spawn", "failure_reason"]

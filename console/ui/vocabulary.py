@@ -90,12 +90,13 @@ END_REASONS: dict[str, str] = {
 }
 
 
-def word(table: dict[str, str], value: str | None) -> str:
-    """``value`` in the desk's language through ``table``; unknown values as the platform sent them."""
+def word(table: dict[str, str], value: str | None, context: str = _C) -> str:
+    """``value`` in the desk's language through ``table`` (whose sources are marked in translation ``context``);
+    unknown values as the platform sent them."""
     if value is None:
         return ""
     source = table.get(value)
-    return QCoreApplication.translate(_C, source) if source is not None else value
+    return QCoreApplication.translate(context, source) if source is not None else value
 
 
 def chinese() -> bool:

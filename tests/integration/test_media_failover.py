@@ -23,9 +23,6 @@ from console.core.desk import Desk
 from console.core.layout import layout_from_line
 from console.core.media_desk import MediaOptions
 from media import ice
-from media.audio import tone_level
-from media.sources import tone_frequency
-from media.stamp import read_frame_stamp
 from testbed.line import Line
 from testbed.pair import PairProcesses, free_port
 from testbed.platform.server import PairConfig, PlatformServer
@@ -34,11 +31,10 @@ from testbed.terminals import Fleet
 from testbed.terminals import link as link_module
 from testbed.terminals.feeds import FeedSettings
 from tests.integration.media_support import LOOPBACK, media_clips_fixture, until  # noqa: F401 (fixture)
+from tests.integration.wall_scene import CAMERAS, TALKER, frame_size, set_up_wall, shown_terminal, wall_layout
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(120)]
 
-CAMERAS = ["CAM-S01-1", "CAM-S02-1", "CAM-S03-1"]
-TALKER = "HS-001"
 #: from the SIGKILL to pictures on every shown tile again: detection (~1 s), promotion, the terminals' return,
 #: the pulls and WebRTC set-up on a loaded 2-core machine
 BACK_WITHIN = 10.0
@@ -99,20 +95,6 @@ async def pair() -> AsyncIterator[PairProcesses]:
         await pair.stop()
 
 
-def shown_terminal(desk: Desk, fleet: Fleet, tile: int) -> str | None:
-    assert desk.media is not None
-    frame = desk.media.read_tile(tile)
-    stamp = read_frame_stamp(frame.luma()) if frame is not None else None
-    by_number = {number: terminal for terminal, number in fleet.media_numbers.items()}
-    return by_number.get(stamp[0]) if stamp is not None else None
-
-
-def frame_size(desk: Desk, tile: int) -> tuple[int, int] | None:
-    assert desk.media is not None
-    frame = desk.media.read_tile(tile)
-    return None if frame is None else (frame.width, frame.height)
-
-
 async def test_after_a_sigkill_of_the_active_the_wall_and_the_voice_come_back_on_the_new_active(
         pair: PairProcesses, sample_line: Line, media_clips: Path, tmp_path: Path) -> None:
     feeds = FeedSettings(allowed_addresses=LOOPBACK, clip_cache=media_clips, clip_seconds=4.0)
@@ -130,24 +112,8 @@ async def test_after_a_sigkill_of_the_active_the_wall_and_the_voice_come_back_on
         epoch = desk.link.epoch
 
         # the wall: three feeds, tile 1 focused (HD), tile 2 hidden; the desk monitors the talker's group
-        before = [await desk.pull_video(camera) for camera in CAMERAS]
-        await until(lambda: all(shown_terminal(desk, fleet, i) == c for i, c in enumerate(CAMERAS)), 20.0,
-                    "each camera on its tile")
-        await media.focus(1)
-        await until(lambda: frame_size(desk, 1) == (1280, 720), 15.0, "tile 1 in HD")
-        await media.hide(2)
-        await desk.monitor(["TG-S01"])
-        tone = tone_frequency(fleet.media_numbers[TALKER])
-        burst = asyncio.create_task(fleet.terminal(TALKER).talk(20.0, "TG-S01"))
-
-        def hears_talker() -> bool:
-            return tone_level(media.voice.mixer.output.last(0.4), tone) > 0.5
-
-        await until(hears_talker, 10.0, "the talker at the desk")
-        voice_before = media.voice.links[TALKER].session
-        wall_before = {i: (t.source, t.quality, t.focused, t.hidden) for i, t in media.wall.tiles.items()}
-        assert wall_before == {0: (CAMERAS[0], "thumb", False, False), 1: (CAMERAS[1], "hd", True, False),
-                               2: (CAMERAS[2], "thumb", False, True)}
+        scene = await set_up_wall(desk, fleet)
+        before, voice_before = scene.before, scene.voice_before
         watch.start()
         await asyncio.sleep(0.5)
 
@@ -156,24 +122,16 @@ async def test_after_a_sigkill_of_the_active_the_wall_and_the_voice_come_back_on
         await pair.kill("A")
         await until(lambda: desk.link is not None and desk.link.epoch > epoch, 5.0, "the new epoch")
 
-        def restored() -> bool:
-            tiles = media.wall.tiles
-            return (all(tiles[i].session not in (None, before[i]) and tiles[i].showing for i in (0, 1))
-                    and shown_terminal(desk, fleet, 0) == CAMERAS[0] and shown_terminal(desk, fleet, 1) == CAMERAS[1]
-                    and frame_size(desk, 1) == (1280, 720))
-
-        await until(restored, BACK_WITHIN, "tiles 0 and 1 with their own cameras' pictures again")
+        await until(scene.restored, BACK_WITHIN, "tiles 0 and 1 with their own cameras' pictures again")
         took = time.monotonic() - killed_at
         # the wall is as the dispatcher left it: same tiles, sources, qualities, focus; the hidden tile still hidden
-        assert {i: (t.source, t.quality, t.focused, t.hidden) for i, t in media.wall.tiles.items()} == wall_before
+        assert wall_layout(desk) == scene.wall_before
         assert media.wall.focused == 1 and media.wall.tiles[2].session is None
         assert frame_size(desk, 0) == (320, 180) and media.read_tile(2) is None
         # pictures keep coming, and the talker is heard again on a new voice link
         outages = {tile: watch.outage(tile, killed_at) for tile in (0, 1)}
         assert all(o is not None and o < BACK_WITHIN for o in outages.values()), outages
-        await until(lambda: media.voice.links.get(TALKER) is not None
-                    and media.voice.links[TALKER].session not in (None, voice_before) and hears_talker(), 10.0,
-                    "the talker heard again after the switch")
+        await scene.talker_heard_again("the talker heard again after the switch")
 
         # the old era is gone: from the media worker (no orphan peer connection), from the desk, from the new active
         engine = media.engine
@@ -194,7 +152,7 @@ async def test_after_a_sigkill_of_the_active_the_wall_and_the_voice_come_back_on
         print(f"media back {took:.2f} s after the SIGKILL; outage per tile {outages}; "
               f"restoring took {restoration.summary()['seconds']} s")
         await watch.stop()
-        assert (await burst).outcome == "granted"
+        assert (await scene.burst).outcome == "granted"
     finally:
         await watch.stop()
         await desk.close()

@@ -19,8 +19,6 @@ import pytest
 from console.core.desk import Desk
 from console.core.layout import layout_from_line
 from console.core.media_desk import MediaOptions
-from media.audio import tone_level
-from media.sources import tone_frequency
 from testbed.line import Line
 from testbed.netfault import TcpProxy
 from testbed.platform.server import PlatformServer
@@ -32,12 +30,10 @@ from tests.integration.media_support import (  # noqa: F401 (fixtures)
     start_fleet_fixture,
     until,
 )
-from tests.integration.test_media_failover import frame_size, shown_terminal
+from tests.integration.wall_scene import CAMERAS, TALKER, frame_size, set_up_wall, wall_layout
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(120)]
 
-CAMERAS = ["CAM-S01-1", "CAM-S02-1", "CAM-S03-1"]
-TALKER = "HS-001"
 #: from the link's return to pictures on every shown tile again: the desk's reconnection (backoff up to 2 s), the
 #: pulls and WebRTC set-up on a loaded 2-core machine
 BACK_WITHIN = 15.0
@@ -73,24 +69,8 @@ async def test_after_the_desks_session_is_lost_and_back_the_wall_shows_its_camer
         epoch = desk.link.epoch
 
         # the wall: three feeds, tile 1 focused (HD), tile 2 hidden
-        before = [await desk.pull_video(camera) for camera in CAMERAS]
-        await until(lambda: all(shown_terminal(desk, fleet, i) == c for i, c in enumerate(CAMERAS)), 20.0,
-                    "each camera on its tile")
-        await media.focus(1)
-        await until(lambda: frame_size(desk, 1) == (1280, 720), 15.0, "tile 1 in HD")
-        await media.hide(2)
-        await desk.monitor(["TG-S01"])
-        tone = tone_frequency(fleet.media_numbers[TALKER])
-        burst = asyncio.create_task(fleet.terminal(TALKER).talk(20.0, "TG-S01"))
-
-        def hears_talker() -> bool:
-            return tone_level(media.voice.mixer.output.last(0.4), tone) > 0.5
-
-        await until(hears_talker, 10.0, "the talker at the desk")
-        voice_before = media.voice.links[TALKER].session
-        wall_before = {i: (t.source, t.quality, t.focused, t.hidden) for i, t in media.wall.tiles.items()}
-        assert wall_before == {0: (CAMERAS[0], "thumb", False, False), 1: (CAMERAS[1], "hd", True, False),
-                               2: (CAMERAS[2], "thumb", False, True)}
+        scene = await set_up_wall(desk, fleet)
+        before, voice_before = scene.before, scene.voice_before
         assert platform_sessions_of(platform, "chief") == {*before[:2], voice_before}
 
         # the desk's session is lost: the platform ends its sessions; the desk does not hear of it
@@ -100,24 +80,15 @@ async def test_after_the_desks_session_is_lost_and_back_the_wall_shows_its_camer
         await asyncio.sleep(0.5)  # a few refused reconnection attempts
         proxy.restore()
 
-        def restored() -> bool:
-            tiles = media.wall.tiles
-            return (all(tiles[i].session not in (None, before[i]) and tiles[i].showing for i in (0, 1))
-                    and shown_terminal(desk, fleet, 0) == CAMERAS[0] and shown_terminal(desk, fleet, 1) == CAMERAS[1]
-                    and frame_size(desk, 1) == (1280, 720))
-
-        took = await until(restored, BACK_WITHIN, "tiles 0 and 1 with their own cameras' pictures again")
+        took = await until(scene.restored, BACK_WITHIN, "tiles 0 and 1 with their own cameras' pictures again")
         assert desk.link.epoch == epoch  # no failover: the same instance, the same era
         # the wall is as the dispatcher left it; the hidden tile is still hidden and receives nothing
-        assert {i: (t.source, t.quality, t.focused, t.hidden) for i, t in media.wall.tiles.items()} == wall_before
+        assert wall_layout(desk) == scene.wall_before
         assert media.wall.tiles[2].session is None and media.read_tile(2) is None
         assert frame_size(desk, 0) == (320, 180)
 
         # the talker is heard again, on a new voice link
-        await until(lambda: media.voice.links.get(TALKER) is not None
-                    and media.voice.links[TALKER].session not in (None, voice_before) and hears_talker(), 10.0,
-                    "the talker heard again")
-        voice_after = media.voice.links[TALKER].session
+        voice_after = await scene.talker_heard_again("the talker heard again")
         assert voice_before not in desk.world.voice_links
 
         # no orphan: the engine (and its worker) run exactly the wall's sessions and the voice link, as the platform
@@ -138,7 +109,7 @@ async def test_after_the_desks_session_is_lost_and_back_the_wall_shows_its_camer
         assert set(restoration.restored.values()) == shown
         events = desk.log.search(kind="media_restored")
         assert len(events) == 1 and events[0].summary["cause"] == "reattached" and events[0].summary["restored"] == 2
-        assert (await burst).outcome == "granted"
+        assert (await scene.burst).outcome == "granted"
         print(f"wall back {took:.2f} s after the desk's link came back; restoring took "
               f"{restoration.summary()['seconds']} s")
     finally:

@@ -10,12 +10,11 @@ import time
 
 import pytest
 
-from console.core.desk import CommandFailed, Desk
+from console.core.desk import CommandFailed
 from console.core.video_wall import FROZEN_AFTER
 from media.stamp import read_frame_stamp
 from testbed.line import Line
 from testbed.platform.server import PlatformServer
-from testbed.terminals import Fleet
 from tests.integration.media_support import (  # noqa: F401 (fixtures)
     MakeDesk,
     StartFleet,
@@ -26,27 +25,9 @@ from tests.integration.media_support import (  # noqa: F401 (fixtures)
     start_fleet_fixture,
     until,
 )
+from tests.integration.wall_scene import frame_size, shown_terminal
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
-
-
-def shown_terminal(desk: Desk, fleet: Fleet, tile: int) -> str | None:
-    """The terminal whose stamp the tile's newest picture carries."""
-    assert desk.media is not None
-    frame = desk.media.read_tile(tile)
-    if frame is None:
-        return None
-    stamp = read_frame_stamp(frame.luma())
-    if stamp is None:
-        return None
-    by_number = {number: terminal for terminal, number in fleet.media_numbers.items()}
-    return by_number.get(stamp[0])
-
-
-def frame_size(desk: Desk, tile: int) -> tuple[int, int] | None:
-    assert desk.media is not None
-    frame = desk.media.read_tile(tile)
-    return None if frame is None else (frame.width, frame.height)
 
 
 @pytest.mark.slow

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from console.core.desk import CommandFailed
+from console.ui.command_runner import Running, Spawn, failure_reason
 
 logger = logging.getLogger(__name__)
 
@@ -33,9 +34,6 @@ OUTCOME_TIMEOUT_MS = 10_000
 #: row height of the panes' tables and trees: a large hit target for a gloved or tired hand
 ROW_HEIGHT = 38
 ICON_SIZE = QSize(22, 22)
-
-Spawn = Callable[[Coroutine[Any, Any, Any]], "asyncio.Future[Any]"]
-
 
 class CommandStatus(QLabel):
     """One line under a pane's buttons: "Calling ST-S01-1…", then the outcome (refusals in red)."""
@@ -49,7 +47,7 @@ class CommandStatus(QLabel):
         self._clear = QTimer(self)
         self._clear.setSingleShot(True)
         self._clear.timeout.connect(self._fade)
-        self.tasks: set[asyncio.Future[Any]] = set()
+        self.tasks = Running()
         self.failed = False
 
     def run(self, doing: str, coroutine: Coroutine[Any, Any, Any],
@@ -57,9 +55,7 @@ class CommandStatus(QLabel):
         """Start ``coroutine``; show ``doing`` now and, when it ends, ``done(result)`` or the failure."""
         self.show_text(doing)
         future = self._spawn(self._guarded(doing, coroutine, done))
-        self.tasks.add(future)
-        future.add_done_callback(self.tasks.discard)
-        return future
+        return self.tasks.keep(future)
 
     async def _guarded(self, doing: str, coroutine: Coroutine[Any, Any, Any],
                        done: Callable[[Any], str] | None) -> Any:
@@ -68,12 +64,12 @@ class CommandStatus(QLabel):
         except CommandFailed as exc:
             logger.info("%s refused: %s", doing, exc)
             self.show_text(self.tr("%1 refused: %2").replace("%1", doing.rstrip("…")).replace(
-                "%2", f"{exc.code} {exc.reason}"), failed=True)
+                "%2", failure_reason(exc)), failed=True)
             return None
         except Exception as exc:  # a lost link, a timeout: said on the line, never raised into Qt
             logger.warning("%s failed: %r", doing, exc)
             self.show_text(self.tr("%1 failed: %2").replace("%1", doing.rstrip("…")).replace(
-                "%2", str(exc) or type(exc).__name__), failed=True)
+                "%2", failure_reason(exc)), failed=True)
             return None
         self.show_text(done(result) if done is not None else "")
         return result
@@ -93,8 +89,7 @@ class CommandStatus(QLabel):
 
     async def wait_idle(self) -> None:
         """Wait until every command started here has ended (tests)."""
-        while self.tasks:
-            await asyncio.gather(*list(self.tasks), return_exceptions=True)
+        await self.tasks.wait_idle()
 
 
 class FilterEdit(QLineEdit):

@@ -53,6 +53,11 @@ PLACE_KINDS: dict[str, str] = {
 }
 
 
+def plan_word(table: dict[str, str], value: str | None) -> str:
+    """``value`` through one of this module's tables (context ``PlanText``), in the desk's language."""
+    return word(table, value, _C)
+
+
 def _t(source: str) -> str:
     return QCoreApplication.translate(_C, source)
 
@@ -99,8 +104,8 @@ def event_text(world: Any, event: Any) -> str:
 
 def trigger_text(trigger: Any) -> str:
     """Why a plan matched, from its trigger: the event kind, places, codes and thresholds it asks for."""
-    parts = [word(EVENT_KINDS, trigger.event)]
-    parts += [word(PLACE_KINDS, p) for p in trigger.places if p != "any"]
+    parts = [plan_word(EVENT_KINDS, trigger.event)]
+    parts += [plan_word(PLACE_KINDS, p) for p in trigger.places if p != "any"]
     if trigger.stations:
         parts.append(", ".join(trigger.stations))
     if trigger.codes:
@@ -168,7 +173,7 @@ def _tell(world: Any, resolved: Any) -> str:
 
 def state_text(run: Any) -> str:
     """A step's state, with the reason when it failed or was skipped."""
-    state = word(STEP_STATES, run.state)
+    state = plan_word(STEP_STATES, run.state)
     if run.state in ("failed", "skipped") and run.reason:
         return f"{state}: {reason_text(run.reason)}"
     return state
@@ -218,5 +223,17 @@ def escalation_text(proposal: Any, now: float) -> tuple[str, str]:
     return _t(QT_TRANSLATE_NOOP("PlanText", "No escalation")), ""
 
 
-__all__ = ["PROPOSAL_STATES", "STEP_STATES", "acknowledgement_text", "escalation_text", "event_text", "place_text",
-           "plan_name", "reason_text", "state_text", "step_text", "trigger_text"]
+__all__ = [
+    "PROPOSAL_STATES",
+    "STEP_STATES",
+    "acknowledgement_text",
+    "escalation_text",
+    "event_text",
+    "place_text",
+    "plan_name",
+    "plan_word",
+    "reason_text",
+    "state_text",
+    "step_text",
+    "trigger_text",
+]

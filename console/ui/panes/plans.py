@@ -39,12 +39,13 @@ from console.ui.panes.plan_text import (
     escalation_text,
     event_text,
     plan_name,
+    plan_word,
     state_text,
     step_text,
     trigger_text,
 )
 from console.ui.two_step import TwoStep
-from console.ui.vocabulary import duration_text, word
+from console.ui.vocabulary import duration_text
 
 logger = logging.getLogger(__name__)
 
@@ -323,7 +324,7 @@ class PlansPane(QWidget):
     def _item_text(self, proposal: Any) -> str:
         age = duration_text(self.world.clock() - proposal.created)
         return f"{plan_name(proposal.plan)} — {event_text(self.world, proposal.event)} — " \
-               f"{word(PROPOSAL_STATES, proposal.state)} · {age}"
+               f"{plan_word(PROPOSAL_STATES, proposal.state)} · {age}"
 
     @staticmethod
     def _item_colours(proposal: Any) -> tuple[str, str]:

@@ -14,6 +14,8 @@ from PySide6.QtGui import QColor, QIcon
 
 from console.ui.i18n import QT_TRANSLATE_NOOP
 from console.ui.resources import icon
+from console.ui.vocabulary import chinese, word
+from console.ui.vocabulary import local_name as names_local
 
 _CONTEXT = "TerminalLook"
 
@@ -72,17 +74,9 @@ DIRECTION_NAMES: dict[str, str] = {
 }
 
 
-def chinese() -> bool:
-    """True while the desk speaks Chinese (`console.ui.i18n.Languages` sets the default locale)."""
-    return QLocale().language() == QLocale.Language.Chinese
-
-
 def presence_name(presence: str | None) -> str:
     """The translated word for a presence ("Unreachable", "不可达")."""
-    if presence is None:
-        return ""
-    source = PRESENCE_NAMES.get(presence)
-    return QCoreApplication.translate(_CONTEXT, source) if source else presence
+    return word(PRESENCE_NAMES, presence, _CONTEXT)
 
 
 def presence_text_colour(presence: str | None) -> QColor:
@@ -94,8 +88,7 @@ def presence_fill(presence: str | None) -> QColor:
 
 
 def kind_name(kind: str) -> str:
-    source = KIND_NAMES.get(kind)
-    return QCoreApplication.translate(_CONTEXT, source) if source else kind
+    return word(KIND_NAMES, kind, _CONTEXT)
 
 
 def kind_icon(kind: str) -> QIcon:
@@ -103,10 +96,7 @@ def kind_icon(kind: str) -> QIcon:
 
 
 def direction_name(direction: str | None) -> str:
-    if direction is None:
-        return ""
-    source = DIRECTION_NAMES.get(direction)
-    return QCoreApplication.translate(_CONTEXT, source) if source else direction
+    return word(DIRECTION_NAMES, direction, _CONTEXT)
 
 
 def local_name(thing: Any) -> str:
@@ -115,8 +105,7 @@ def local_name(thing: Any) -> str:
     Works for terminals (`TerminalInfo`), groups and places (`console.core.layout.Place`)."""
     name = str(getattr(thing, "name", "") or "")
     name_zh = str(getattr(thing, "name_zh", "") or "")
-    chosen = (name_zh or name) if chinese() else (name or name_zh)
-    return chosen or str(getattr(thing, "id", "") or getattr(thing, "code", ""))
+    return names_local(name, name_zh) or str(getattr(thing, "id", "") or getattr(thing, "code", ""))
 
 
 def place_label(world: Any, code: str | None) -> str:
