@@ -13,10 +13,11 @@ thread or, as the media workers do it, on the worker's one `DecodeThread`; each 
 callback (the session's tile), on the decoding thread. No future, task or self-pipe per frame. The decoder
 thread aiortc still starts asks `get` once, is told the stream ended, and exits at once.
 
-Measured (docs/benchmarks.md, "Media"): per frame received, aiortc's path cost about 1.5x what this one costs
-with the decode thread; decoding on the loop thread cost about as little, but a worker that is one busy thread
-falls behind first when other programs load the machine (its RTP reading waits for each 720p decode, and the
-kernel's socket buffers then hold seconds of a thumbnail feed), so the workers use the thread.
+Measured on the 30-feed wall (2 workers, runs alternated on the same machine): per frame received, a worker
+spends about a fifth less CPU than on aiortc's path (a third less with the bandwidth estimator also off, see
+media/receiver.py). Decoding on the loop thread costs about the same, but a worker that is one busy thread falls
+behind first when other programs load the machine (its RTP reading waits for each 720p decode, and the kernel's
+socket buffers then hold seconds of a thumbnail feed), so the workers use the thread.
 
 This rests on two private details of aiortc's `RTCRtpReceiver` (checked for, not assumed): its decoder queue
 attribute, and that the decoder thread reads only that queue. `take_over` says whether it could install
