@@ -108,7 +108,8 @@ done
 wait "$demo_pid"
 code=$?
 sleep 1
-leftover=$(pgrep -g "$demo_pgid" | tr '\n' ' ')
+# processes of the demo's group still running (an exited child not yet reaped by init, state Z, is not running)
+leftover=$(ps -eo pid=,pgid=,stat= | awk -v g="$demo_pgid" '$2 == g && $3 !~ /^Z/ { printf "%s ", $1 }')
 [ -z "$leftover" ] || kill -KILL -- "-$demo_pgid" 2>/dev/null
 line=$(grep -m1 "^desk ready: " "$log")
 if [ -z "$ready" ]; then
