@@ -351,21 +351,34 @@ async def desk_main(app: QApplication, languages: Languages, options: DeskOption
         signal.signal(signal.SIGINT, previous_sigint)
         ticker.stop()
         window.close()
-        await session.close()
+        await _closing(session.close(), "the desk session")
         audio.close()
         window.deleteLater()  # with it the session's bridge, actions and commands
-        await desk.close()
+        await _closing(desk.close(), "the desk core")
         sound.close()
         if testbed is not None:
-            await testbed.stop()
+            await _closing(testbed.stop(), "the demo testbed")
         if bench is not None:
             if bench_terminals is not None:
                 bench_terminals.cancel()
-            await bench.close()
+            await _closing(bench.close(), "the test bench")
             from console.ui.panes.test_mode import uninstall
 
             uninstall()
     return code
+
+
+#: longest wait for one part of the desk to close before the desk goes on closing the rest
+CLOSE_STEP_TIMEOUT = 20.0
+
+
+async def _closing(step: Awaitable[Any], what: str) -> None:
+    """Await one closing step, bounded: a part that does not close in time is named in the log and left behind,
+    so that quitting the desk never hangs."""
+    try:
+        await asyncio.wait_for(step, CLOSE_STEP_TIMEOUT)
+    except TimeoutError:
+        logger.error("closing %s took over %.0f s: left behind", what, CLOSE_STEP_TIMEOUT)
 
 
 async def announce_ready(desk: Any, instances: int, *, timeout: float = 10.0) -> str:
