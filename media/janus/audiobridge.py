@@ -12,21 +12,17 @@ from collections.abc import Mapping
 from typing import Any, Self
 
 from media.janus.client import JanusHandle, JanusSession, JsonObject, jsep_offer
+from media.janus.rooms import RoomAdmin
 
 __all__ = ["AUDIOBRIDGE", "AudioBridgeAdmin", "AudioBridgeParticipant"]
 
 AUDIOBRIDGE = "janus.plugin.audiobridge"
 
 
-class AudioBridgeAdmin:
+class AudioBridgeAdmin(RoomAdmin):
     """Room management and moderation (synchronous requests) on a handle of its own."""
 
-    def __init__(self, handle: JanusHandle) -> None:
-        self.handle = handle
-
-    @classmethod
-    async def attach(cls, session: JanusSession) -> Self:
-        return cls(await session.attach(AUDIOBRIDGE))
+    PLUGIN = AUDIOBRIDGE
 
     async def create(self, room: int | None = None, *, description: str = "", sampling_rate: int = 48_000,
                      secret: str | None = None, prebuffering: int | None = 2, audiolevel_event: bool = False,
@@ -48,15 +44,6 @@ class AudioBridgeAdmin:
         reply = await self.handle.message(body)
         return int(reply.data["room"])
 
-    async def exists(self, room: int) -> bool:
-        reply = await self.handle.message({"request": "exists", "room": room})
-        return reply.data.get("exists") is True
-
-    async def participants(self, room: int) -> list[JsonObject]:
-        """The room's participants (``id``, ``display``, ``setup``, ``muted``, ...)."""
-        reply = await self.handle.message({"request": "listparticipants", "room": room})
-        return [p for p in reply.data.get("participants") or [] if isinstance(p, dict)]
-
     async def mute(self, room: int, participant: int, *, secret: str | None = None) -> None:
         """Take ``participant`` out of the mix (the floor is not theirs)."""
         await self._moderate("mute", room, participant, secret)
@@ -66,22 +53,7 @@ class AudioBridgeAdmin:
         await self._moderate("unmute", room, participant, secret)
 
     async def _moderate(self, request: str, room: int, participant: int, secret: str | None) -> None:
-        body: JsonObject = {"request": request, "room": room, "id": participant}
-        if secret is not None:
-            body["secret"] = secret
-        await self.handle.message(body)
-
-    async def kick(self, room: int, participant: int, *, secret: str | None = None) -> None:
-        await self._moderate("kick", room, participant, secret)
-
-    async def destroy(self, room: int, *, secret: str | None = None) -> None:
-        body: JsonObject = {"request": "destroy", "room": room}
-        if secret is not None:
-            body["secret"] = secret
-        await self.handle.message(body)
-
-    async def detach(self) -> None:
-        await self.handle.detach()
+        await self.request({"request": request, "room": room, "id": participant}, secret)
 
 
 class AudioBridgeParticipant:

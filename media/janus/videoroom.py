@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Self
 
 from media.janus.client import JanusHandle, JanusSession, JsonObject, PluginReply, jsep_answer, jsep_offer
+from media.janus.rooms import RoomAdmin, json_bool
 
 __all__ = [
     "VIDEOROOM",
@@ -34,10 +35,6 @@ VIDEOROOM = "janus.plugin.videoroom"
 NO_SUCH_ROOM, ROOM_EXISTS, NO_SUCH_FEED = 426, 427, 428
 
 
-def _bool(value: Any) -> bool:
-    return value is True or value == "true"
-
-
 @dataclass(frozen=True)
 class PublishedStream:
     """One stream of a publisher, as Janus lists it: ``mid`` is what subscribers name."""
@@ -52,7 +49,7 @@ class PublishedStream:
     def from_json(cls, item: JsonObject) -> Self:
         return cls(mid=str(item.get("mid", "")), type=str(item.get("type", "")),
                    codec=item.get("codec"), description=item.get("description"),
-                   disabled=_bool(item.get("disabled")))
+                   disabled=json_bool(item.get("disabled")))
 
 
 @dataclass(frozen=True)
@@ -104,7 +101,7 @@ class SubscribedStream:
         feed = item.get("feed_id")
         return cls(mid=str(item.get("mid", "")), type=str(item.get("type", "")),
                    feed_id=int(feed) if isinstance(feed, int) else None, feed_mid=item.get("feed_mid"),
-                   send=_bool(item.get("send", True)), ready=_bool(item.get("ready")))
+                   send=json_bool(item.get("send", True)), ready=json_bool(item.get("ready")))
 
 
 def _streams(data: JsonObject) -> tuple[SubscribedStream, ...]:
@@ -112,15 +109,10 @@ def _streams(data: JsonObject) -> tuple[SubscribedStream, ...]:
     return tuple(SubscribedStream.from_json(s) for s in items if isinstance(s, dict))
 
 
-class VideoRoomAdmin:
+class VideoRoomAdmin(RoomAdmin):
     """Room management (synchronous requests) on a handle of its own."""
 
-    def __init__(self, handle: JanusHandle) -> None:
-        self.handle = handle
-
-    @classmethod
-    async def attach(cls, session: JanusSession) -> Self:
-        return cls(await session.attach(VIDEOROOM))
+    PLUGIN = VIDEOROOM
 
     async def create(self, room: int | None = None, *, description: str = "", publishers: int = 32,
                      videocodec: str = "h264", audiocodec: str = "opus", bitrate: int = 0, fir_freq: int = 0,
@@ -146,15 +138,6 @@ class VideoRoomAdmin:
         reply = await self.handle.message(body)
         return int(reply.data["room"])
 
-    async def exists(self, room: int) -> bool:
-        reply = await self.handle.message({"request": "exists", "room": room})
-        return _bool(reply.data.get("exists"))
-
-    async def participants(self, room: int) -> list[JsonObject]:
-        """The room's participants (``id``, ``display``, ``publisher``: whether it publishes now)."""
-        reply = await self.handle.message({"request": "listparticipants", "room": room})
-        return [p for p in reply.data.get("participants") or [] if isinstance(p, dict)]
-
     async def moderate(self, room: int, feed: int, mid: str, *, mute: bool, secret: str | None = None) -> None:
         """Stop (``mute=True``) or resume relaying ``feed``'s stream ``mid`` to every subscriber: how the platform
         enforces the floor on voice published into a room, whatever the terminal sends."""
@@ -162,22 +145,6 @@ class VideoRoomAdmin:
         if secret is not None:
             body["secret"] = secret
         await self.handle.message(body)
-
-    async def kick(self, room: int, participant: int, *, secret: str | None = None) -> None:
-        body: JsonObject = {"request": "kick", "room": room, "id": participant}
-        if secret is not None:
-            body["secret"] = secret
-        await self.handle.message(body)
-
-    async def destroy(self, room: int, *, secret: str | None = None) -> None:
-        """Destroy the room: Janus tells its participants (``destroyed``) and drops their PeerConnections."""
-        body: JsonObject = {"request": "destroy", "room": room}
-        if secret is not None:
-            body["secret"] = secret
-        await self.handle.message(body)
-
-    async def detach(self) -> None:
-        await self.handle.detach()
 
 
 class VideoRoomPublisher:
