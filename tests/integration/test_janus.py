@@ -343,7 +343,7 @@ def test_group_voice_through_a_videoroom_relays_only_the_floor_holder() -> None:
     r = run_in_netns(voice_floor_body, veth=VETH, timeout=BODY_TIMEOUT)
 
     assert r["idle_frames"] == 0, "nobody holds the floor: Janus relays nothing though both microphones send"
-    assert r["grant_1"] < 1.0 and r["grant_2"] < 1.0
+    assert r["grant_1"] < 3.0 and r["grant_2"] < 3.0  # bounds for a loaded CI machine; figures are benched
     assert r["heard_1"]["600"] > 0.9 and r["heard_1"]["900"] < 0.01
     assert r["heard_2"]["900"] > 0.9 and r["heard_2"]["600"] < 0.01
     assert r["after_release_1"] == 0 and r["after_release_2"] == 0, "released: silence, not a stale talker"
@@ -354,7 +354,7 @@ def test_audiobridge_mixes_a_participant_only_while_unmuted() -> None:
 
     assert r["participants"] == [["HS-001", True], ["console", True]], "everyone joins muted"
     assert r["muted"] < 50, "muted: the mix is silence"
-    assert r["unmute_heard_after"] < 1.0
+    assert r["unmute_heard_after"] < 3.0
     assert r["unmuted"]["level"] > 0.95 and r["unmuted"]["rms"] > 1000
     assert r["muted_again"] < 50
     assert r["talker_hears_itself"] < 0.05, "the mix sent to a participant leaves its own voice out"
@@ -364,7 +364,8 @@ def test_janus_killed_mid_call_is_reported_at_once_and_media_flows_again_after_a
         clips: dict[str, str]) -> None:
     r = run_in_netns(janus_killed_body, clips, veth=VETH, timeout=BODY_TIMEOUT)
 
-    assert r["reported_after"] is not None and r["reported_after"] < 0.5, r
+    # the closed connection is reported, not guessed from a missed keepalive (those take 10 s and more)
+    assert r["reported_after"] is not None and r["reported_after"] < 2.0, r
     assert r["waiter"] == "lost", "whoever waits on Janus is told it is gone"
     assert r["restart_took"] < 5
     assert r["media_back_after"] < 10
