@@ -627,7 +627,7 @@ async def test_frozen_link_is_detected_by_both_sides_and_pending_requests_are_ke
         detected_after = asyncio.get_running_loop().time() - frozen_at
         [silent] = [e for e in events if isinstance(e, PeerSilent)]
         assert 0.3 <= silent.silent_for < 1.0
-        assert detected_after < 1.5
+        assert detected_after < 3.0
         assert [(r.key, r.call) for r in client.session.unacknowledged()] == [("k-1", "c1")]
 
         _, code = await within(app.disconnects.get())

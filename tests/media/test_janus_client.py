@@ -156,7 +156,7 @@ async def test_a_killed_janus_fails_pending_work_and_is_reported_at_once(janus: 
     await janus.kill()
     reason = await asyncio.wait_for(client.wait_lost(), 5)
     took = time.monotonic() - began
-    assert took < 1.0, f"loss noticed after {took:.2f} s"
+    assert took < 3.0, f"loss noticed after {took:.2f} s (a keepalive would take 15 s)"
     assert reasons == [reason] and "closed" in reason
     with pytest.raises(JanusConnectionLost):
         await waiting

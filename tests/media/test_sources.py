@@ -31,7 +31,7 @@ async def test_a_clip_loops_as_packets_with_continuous_timestamps_at_its_frame_r
     elapsed = loop.time() - start
     assert [p.pts for p in packets] == [3600 * n for n in range(25)]  # 90 kHz clock, 25 fps, across loops
     assert bytes(packets[10]) == bytes(packets[0]) == clip.units[0]
-    assert 0.85 < elapsed < 1.5  # paced: 24 frame periods
+    assert 0.85 < elapsed < 3.0  # paced: 24 frame periods (not sooner; the upper bound allows a loaded CI machine)
     # the packets decode (no re-encoding anywhere) to the stamped frames, looping
     decoder = av.CodecContext.create("h264", "r")
     stamps = [read_frame_stamp(f) for p in packets for f in decoder.decode(p)]
