@@ -19,6 +19,7 @@ import asyncio
 import collections
 import contextlib
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -31,6 +32,7 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from media.audio import AudioTail
 from media.commands import SessionStats, StreamStats
 from media.decode import DecodeThread, InlineDecoder, take_over
+from media.fast_video import FastVideo
 from media.frames import FrameWall
 from media.sender import h264_preferences
 from media.sources import GatedTrack, microphone_track
@@ -45,6 +47,9 @@ _ESTIMATOR = "_RTCRtpReceiver__remote_bitrate_estimator"
 FPS_WINDOW = 2.0
 #: longest wait for a drain loop to end after its peer connection closed
 DRAIN_END_TIMEOUT = 2.0
+#: video packets take `media.fast_video`'s path unless TRUNKDESK_VIDEO_PATH=aiortc (a diagnostic switch: A/B runs,
+#: or a fall-back should an aiortc release break it; docs/configuration.md)
+FAST_VIDEO = os.environ.get("TRUNKDESK_VIDEO_PATH", "aiortc").strip().lower() != "aiortc"
 
 
 class DecodeErrorCounter(logging.Handler):
@@ -192,6 +197,8 @@ class ReceiveSession:
         self._write_failed = False
         self._closed = False
         self._nacks: NackCounter | None = None
+        #: the lean video path (None: aiortc's, see `media.fast_video`); installed once the transports are final
+        self._fast: FastVideo | None = None
         self._pc = RTCPeerConnection(configuration)
         self._pc.on("track", self._track)
         self._pc.on("connectionstatechange", self._state_changed)
@@ -228,6 +235,7 @@ class ReceiveSession:
             if transceiver.kind == "video" and self._video_decoder is None:
                 self._prepare_video(transceiver.receiver)
         await self._pc.setLocalDescription(await self._pc.createAnswer())
+        self._install_fast()
         return str(self._pc.localDescription.sdp)
 
     def _prepare_video(self, receiver: RTCRtpReceiver) -> None:
@@ -241,12 +249,26 @@ class ReceiveSession:
         decoder = InlineDecoder(f"session {self.session}", self._show, thread=self._decoding)
         if take_over(receiver, decoder):
             self._video_decoder = decoder
+            if FAST_VIDEO:
+                self._fast = FastVideo(f"session {self.session}", receiver, decoder)
         if hasattr(receiver, _ESTIMATOR):
             setattr(receiver, _ESTIMATOR, None)
 
     async def accept_answer(self, sdp: str) -> None:
         """Apply the source's answer; media flows once ICE and DTLS complete."""
         await self._pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="answer"))
+        self._install_fast()
+
+    def _install_fast(self) -> None:
+        """Put the video on the lean path now that the transports are final (bundled onto one); aiortc's path if
+        it cannot be installed."""
+        if self._fast is not None and not self._fast.installed and not self._fast.install():
+            self._fast = None
+
+    @property
+    def fast_video(self) -> FastVideo | None:
+        """The lean video path when it carries this session's video (diagnostics, tests)."""
+        return self._fast
 
     def _track(self, track: MediaStreamTrack) -> None:
         for transceiver in self._pc.getTransceivers():
@@ -306,6 +328,8 @@ class ReceiveSession:
                 packets[entry.kind] = (entry.packetsReceived, entry.packetsLost, 0.0)
             elif entry.type == "transport":
                 bytes_received = max(bytes_received, entry.bytesReceived)
+        if self._fast is not None:
+            bytes_received += self._fast.bytes  # the lean path's datagrams bypass the transport's counters
         for kind, rtp_receiver in self._receivers.items():
             primary = _primary_stream(rtp_receiver) if not self._closed else None
             if primary is not None:
@@ -334,6 +358,8 @@ class ReceiveSession:
         self._closed = True
         self.mic_open = False
         await self._pc.close()
+        if self._fast is not None:
+            self._fast.uninstall()
         if self._video_decoder is not None:
             self._video_decoder.stop()  # no picture lands on the tile after this (it may be given to another)
         if self._mic is not None:
@@ -346,3 +372,10 @@ class ReceiveSession:
             self._wall.clear(self.tile, self.generation)
         log.info("session %s: closed after %d video and %d audio frames", self.session, self.video.frames,
                  self.audio.frames)
+        if self._fast is not None:
+            fast, assembled = self._fast, self._fast.assembler
+            log.info("session %s: video path: %d packets, %d frames, %d dropped, %d lost, %d asked again, "
+                     "%d repaired, %d keyframe requests, %d unparsable, %d undecryptable, %d resets", self.session,
+                     fast.packets, assembled.frames, assembled.dropped_frames, assembled.lost, assembled.nacked,
+                     assembled.recovered, fast.keyframe_requests, fast.unparsable, fast.undecryptable,
+                     assembled.resets)

@@ -1,0 +1,241 @@
+"""The video receive path below aiortc: a session's H.264 packets go from the socket to the decoder in one call.
+
+aiortc keeps doing what it is good at and what happens rarely: ICE (aioice), the DTLS handshake, SRTP keys, RTCP
+(sender reports in, receiver reports, NACK and PLI out), audio. What happens ~900 times a second per worker on the
+30-feed wall, a video packet, no longer goes through aioice's STUN parse attempt, an asyncio queue and task hop,
+aiortc's `RtpPacket`, header-extension map, statistics, NACK generator and jitter buffer: `FastVideo` sits on the
+session's UDP sockets (the `datagram_received` of aioice's protocols), decrypts the packets of the negotiated H.264
+and RTX payload types with the same libsrtp session aiortc set up, and hands them to a `media.rtp_video.H264Assembler`,
+whose whole frames go to the session's `InlineDecoder` exactly as aiortc's jitter buffer handed them before.
+Everything else (STUN, DTLS, RTCP, audio, any other payload type) takes aiortc's path unchanged, minus the failed
+STUN parse for RTP/RTCP.
+
+Its statistics live where aiortc keeps them (a `StreamStatistics` in the receiver's remote streams, fed here), so
+aiortc's receiver reports, `getStats` and `media.receiver._primary_stream` see them as before. NACKs go out through
+the receiver's `_send_rtcp_nack` (so `NackCounter` still counts them), keyframe requests through `_send_rtcp_pli`,
+also when the decoder fails (aiortc's decoder-error flag).
+
+It rests on private details of aiortc/aioice (checked, not assumed): the receiver's codecs and remote streams, the
+DTLS transport's `_rx_srtp`, the ICE transport's aioice `Connection` and its `_protocols`. `install` says whether
+it could; when it cannot, the session keeps aiortc's path (`media.decode` then still decodes).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pylibsrtp
+from aiortc import RTCRtpReceiver
+from aiortc.jitterbuffer import JitterFrame
+from aiortc.rtcrtpreceiver import StreamStatistics
+
+from media.decode import InlineDecoder
+from media.rtp_video import H264Assembler, RtpError, parse_rtp, unwrap_rtx
+
+log = logging.getLogger(__name__)
+
+__all__ = ["FastVideo", "ReceptionStatistics"]
+
+_CODECS = "_RTCRtpReceiver__codecs"
+_STREAMS = "_RTCRtpReceiver__remote_streams"
+_ERROR = "_RTCRtpReceiver__decoder_error"
+#: fewest seconds between two keyframe requests (a keyframe takes a round trip and an encoder's effort)
+PLI_INTERVAL = 0.5
+VIDEO_CLOCK = 90000
+
+
+class ReceptionStatistics(StreamStatistics):
+    """aiortc's per-SSRC reception statistics (RFC 3550 A.3, A.8), fed from header fields rather than packets."""
+
+    def count(self, sequence: int, timestamp: int, now: float) -> None:
+        in_order = self.max_seq is None or 0 < ((sequence - self.max_seq) & 0xFFFF) < 0x8000
+        self.packets_received += 1
+        if self.base_seq is None:
+            self.base_seq = sequence
+        if in_order:
+            arrival = int(now * self._clockrate)
+            if self.max_seq is not None and sequence < self.max_seq:
+                self.cycles += 1 << 16
+            self.max_seq = sequence
+            if timestamp != self._last_timestamp and self.packets_received > 1 and self._last_arrival is not None \
+                    and self._last_timestamp is not None:
+                diff = abs((arrival - self._last_arrival) - (timestamp - self._last_timestamp))
+                self._jitter_q4 += diff - ((self._jitter_q4 + 8) >> 4)
+            self._last_arrival = arrival
+            self._last_timestamp = timestamp
+
+
+class FastVideo:
+    """One session's video packets, from its sockets to its decoder (see the module docstring)."""
+
+    def __init__(self, name: str, receiver: RTCRtpReceiver, decoder: InlineDecoder, *,
+                 clock: Callable[[], float] = time.monotonic, assembler: H264Assembler | None = None) -> None:
+        self.name = name
+        self._receiver = receiver
+        self._decoder = decoder
+        self._clock = clock
+        self.assembler = assembler or H264Assembler()
+        self._srtp_owner: Any = None
+        self._connection: Any = None
+        self._patched: list[tuple[Any, Any]] = []
+        #: payload type → H.264 codec parameters (media) ; RTX payload types
+        self._media: dict[int, Any] = {}
+        self._rtx: set[int] = set()
+        self._media_ssrc: int | None = None
+        self._stats: ReceptionStatistics | None = None
+        self._last_pli = -PLI_INTERVAL
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.installed = False
+        self.packets = 0
+        self.bytes = 0
+        self.undecryptable = 0
+        self.unparsable = 0
+        self.keyframe_requests = 0
+
+    # ----- installing ---------------------------------------------------------------------------------------------
+
+    def install(self) -> bool:
+        """Sit on the session's sockets (once the transports are final: after the answer); False when this aiortc
+        is not built as expected (nothing changed then)."""
+        dtls = getattr(self._receiver, "transport", None)
+        ice = getattr(dtls, "transport", None)
+        connection = getattr(ice, "_connection", None)
+        protocols = getattr(connection, "_protocols", None)
+        if (not hasattr(dtls, "_rx_srtp") or connection is None or not isinstance(protocols, list) or not protocols
+                or not callable(getattr(connection, "data_received", None))
+                or not isinstance(getattr(self._receiver, _CODECS, None), dict)
+                or not isinstance(getattr(self._receiver, _STREAMS, None), dict)):
+            log.warning("%s: aiortc/aioice are not as expected; video takes aiortc's receive path", self.name)
+            return False
+        self._srtp_owner, self._connection = dtls, connection
+        for protocol in protocols:
+            original = protocol.datagram_received
+            component = protocol.local_candidate.component
+            protocol.datagram_received = self._receive_on(original, component)
+            self._patched.append((protocol, original))
+        self.installed = True
+        return True
+
+    def uninstall(self) -> None:
+        for protocol, original in self._patched:
+            protocol.datagram_received = original
+        self._patched.clear()
+        for task in list(self._tasks):
+            task.cancel()
+
+    def _receive_on(self, original: Callable[[bytes, Any], None], component: int) -> Callable[[bytes, Any], None]:
+        data_received = self._connection.data_received
+        video = self._video
+
+        def datagram_received(data: bytes, addr: Any) -> None:
+            if len(data) > 1 and 127 < data[0] < 192:  # RTP or RTCP: never STUN (00) or DTLS (20-63)
+                if not video(data):
+                    data_received(data, component)
+            else:
+                original(data, addr)
+
+        return datagram_received
+
+    def _learn(self) -> bool:
+        codecs: dict[int, Any] = getattr(self._receiver, _CODECS, {})
+        for payload_type, codec in codecs.items():
+            mime = str(getattr(codec, "mimeType", "")).lower()
+            if mime == "video/h264":
+                self._media[payload_type] = codec
+        for payload_type, codec in codecs.items():
+            if str(getattr(codec, "mimeType", "")).lower() == "video/rtx" \
+                    and getattr(codec, "parameters", {}).get("apt") in self._media:
+                self._rtx.add(payload_type)
+        return bool(self._media)
+
+    # ----- per packet ---------------------------------------------------------------------------------------------
+
+    def _video(self, data: bytes) -> bool:
+        """Handle ``data`` if it is this session's video RTP (True), else leave it to aiortc (False)."""
+        second = data[1]
+        if 191 < second < 224 or len(data) < 12:  # RTCP (payload types 192-223 in the second byte)
+            return False
+        payload_type = second & 0x7F
+        if payload_type not in self._media and payload_type not in self._rtx:
+            if self._media or not self._learn():
+                return False  # not video of this session (or nothing negotiated yet)
+            if payload_type not in self._media and payload_type not in self._rtx:
+                return False
+        srtp = self._srtp_owner._rx_srtp
+        if srtp is None:
+            return False  # before the DTLS handshake gave keys: aiortc's path (which drops it)
+        if self._decoder.ended:
+            return True  # the session is closing: nothing to decode into
+        self.packets += 1
+        self.bytes += len(data)
+        try:
+            plain = srtp.unprotect(data)
+            header = parse_rtp(plain)
+            payload = plain[header.start:header.end]
+            if payload_type in self._rtx:
+                if not payload:
+                    return True  # padding-only probe
+                sequence, payload = unwrap_rtx(payload)
+            else:
+                sequence = header.sequence
+                if header.ssrc != self._media_ssrc:
+                    self._new_source(header.ssrc)
+                assert self._stats is not None
+                self._stats.count(sequence, header.timestamp, self._clock())
+        except pylibsrtp.Error:
+            self.undecryptable += 1
+            return True
+        except RtpError as exc:
+            self.unparsable += 1
+            if self.unparsable == 1 or self.unparsable % 100 == 0:
+                log.warning("%s: unparsable video packet (%d so far): %s", self.name, self.unparsable, exc)
+            return True
+        if self._media_ssrc is None:
+            return True  # a retransmission before any media packet: nothing to place it in
+        assembler = self.assembler
+        frames = assembler.packet(sequence, header.timestamp, header.marker, payload, self._clock())
+        if frames:
+            codec = self._media.get(payload_type) or next(iter(self._media.values()))
+            put = self._decoder.put
+            for frame in frames:
+                put((codec, JitterFrame(frame.data, frame.pts)))
+            error = getattr(self._receiver, _ERROR, None)
+            if error is not None and error.is_set():
+                error.clear()
+                assembler.want_keyframe = True
+        nacks = assembler.take_nacks()
+        if nacks:
+            self._spawn(self._receiver._send_rtcp_nack(self._media_ssrc, sorted(set(nacks))))
+        if assembler.want_keyframe:
+            self._ask_keyframe()
+        return True
+
+    def _new_source(self, ssrc: int) -> None:
+        if self._media_ssrc is not None:
+            log.info("%s: video source changed (SSRC %d → %d)", self.name, self._media_ssrc, ssrc)
+            self.assembler.reset()
+        self._media_ssrc = ssrc
+        streams: dict[int, Any] = getattr(self._receiver, _STREAMS)
+        stats = streams.get(ssrc)
+        if not isinstance(stats, ReceptionStatistics):
+            stats = ReceptionStatistics(VIDEO_CLOCK)
+            streams[ssrc] = stats
+        self._stats = stats
+
+    def _ask_keyframe(self) -> None:
+        now = self._clock()
+        if now - self._last_pli < PLI_INTERVAL or self._media_ssrc is None:
+            return
+        self._last_pli = now
+        self.assembler.want_keyframe = False
+        self.keyframe_requests += 1
+        self._spawn(self._receiver._send_rtcp_pli(self._media_ssrc))
+
+    def _spawn(self, coroutine: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
