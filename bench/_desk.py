@@ -1,4 +1,5 @@
-"""The desk process of `bench.bench_desk`: the real Qt desk, signed in, with a probe on its event loop.
+"""The desk process of `bench.bench_desk` (and `bench.bench_plots`): the real Qt desk, signed in, with a probe on
+its event loop.
 
 `run_desk_process` starts the desk as `trunkdesk` does (`create_application`, `run_on_loop`, `DeskSession` with
 every pane), offscreen by default, shows the window at 1920x1050 with the line, stations and handsets panes all
@@ -10,6 +11,9 @@ in view, and answers the bench over a pipe:
 - ``("shoot", path)`` → ``("shot", path)``: a PNG of the window;
 - ``("stop",)``: close the desk (the process then exits).
 
+`serve_desk` runs the same desk with another bench's session script (bench_plots: the train graph and quality
+plots, with the same probe, measurer and warnings counter).
+
 The probe is a single-shot precise `QTimer` re-armed every 10 ms: its lateness (fired − due) is how long an
 event that is due waits for the GUI thread; a gap of more than 200 ms between two firings is a freeze.
 """
@@ -17,6 +21,7 @@ event that is due waits for the GUI thread; a gap of more than 200 ms between tw
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import sys
@@ -24,6 +29,7 @@ import tempfile
 import time
 import traceback
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -371,7 +377,11 @@ def _settings_in(folder: str) -> None:
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, folder)
 
 
-def _desk(run: DeskRun, conn: Connection) -> int:
+#: makes the desk's session script (what `run_on_loop` runs once signed in) around the warnings counter
+ScriptMaker = Callable[["WarningCounter"], Callable[["DeskSession"], Awaitable[None]]]
+
+
+def _desk(run: DeskRun, script: ScriptMaker) -> int:
     from console.ui.app import DeskOptions, check_environment, create_application, run_on_loop
 
     warnings = WarningCounter()
@@ -380,12 +390,13 @@ def _desk(run: DeskRun, conn: Connection) -> int:
     _settings_in(tempfile.mkdtemp(prefix="settings-", dir=run.folder))
     app, languages = create_application(language="en")
     options = DeskOptions(urls=[run.url], user=run.user, password=run.password, language="en", line=Path(run.line),
-                          log_path=Path(run.folder) / "desk-events.sqlite", script=_script(conn, run, warnings))
+                          log_path=Path(run.folder) / "desk-events.sqlite", script=script(warnings))
     return run_on_loop(app, languages, options)
 
 
-def run_desk_process(run: DeskRun, conn: Connection) -> None:
-    """Process entry point: the desk until ``("stop",)``; a failure is reported as ``("error", traceback)``."""
+def serve_desk(run: DeskRun, conn: Connection, script: ScriptMaker) -> None:
+    """The body of a desk process: the desk as `trunkdesk` starts it, signed in as ``run`` says, running the
+    session script ``script`` makes until it returns; a failure is reported as ``("error", traceback)``."""
     logging.basicConfig(level=logging.WARNING, format="desk %(process)d %(levelname)s %(name)s: %(message)s")
     if run.xvfb:
         from console.ui.screenshot import xvfb
@@ -396,7 +407,7 @@ def run_desk_process(run: DeskRun, conn: Connection) -> None:
         context = contextlib.nullcontext()
     try:
         with context:
-            code = _desk(run, conn)
+            code = _desk(run, script)
         if code:
             conn.send(("error", f"the desk exited with {code} (see its log above)"))
     except BaseException:
@@ -408,4 +419,9 @@ def run_desk_process(run: DeskRun, conn: Connection) -> None:
         sys.stdout.flush()
 
 
-__all__ = ["DeskRun", "run_desk_process"]
+def run_desk_process(run: DeskRun, conn: Connection) -> None:
+    """Process entry point of bench_desk: the desk until ``("stop",)``."""
+    serve_desk(run, conn, functools.partial(_script, conn, run))
+
+
+__all__ = ["DeskRun", "Measurer", "Probe", "Received", "WarningCounter", "run_desk_process", "serve_desk"]

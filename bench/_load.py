@@ -24,6 +24,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, Literal
 
+from bench._layout import lower_priority, pin_process
 from protocols.aio.client import ConnectionClosed, RequestError, TrunkingClient
 from protocols.constants import ErrorCode
 from protocols.messages import (
@@ -84,6 +85,10 @@ class WorkerSpec:
     line: str = ""
     #: mixed: service time (s after the start of service) at the start of the window
     service_start: float = 3600.0
+    #: CPUs the worker runs on (empty: wherever it was started) and the nice value it adds to its own: the
+    #: terminals are test equipment, kept off the platform's core and below it in priority (bench/_layout.py)
+    cpus: tuple[int, ...] = ()
+    nice: int = 0
 
 
 def cpu_seconds() -> float:
@@ -377,6 +382,10 @@ def run_worker(spec: WorkerSpec, conn: Connection) -> None:
     """Process entry point: run the worker; any failure is reported as ("error", traceback)."""
     logging.basicConfig(level=logging.ERROR, format="worker %(process)d %(levelname)s %(name)s: %(message)s")
     try:
+        # first: the threads asyncio starts later inherit the CPUs and the nice value
+        if spec.cpus:
+            pin_process(os.getpid(), spec.cpus)
+        lower_priority(spec.nice)
         asyncio.run(_run(spec, conn))
     except BaseException:
         with contextlib.suppress(OSError):

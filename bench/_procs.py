@@ -1,10 +1,11 @@
-"""Process measurements for the benchmarks: CPU and RSS from /proc, process trees, pipes with deadlines.
+"""Process measurements for the benchmarks: CPU and RSS from /proc, process trees, pipes and polls with deadlines.
 
 Linux only (/proc). CPU is user + system time; a share of "one core" is CPU seconds per wall-clock second.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import math
 import os
@@ -15,8 +16,8 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-__all__ = ["BenchError", "cpu_of", "cpu_seconds", "descendants", "percentile", "receive", "rss_mib",
-           "thread_cpu_seconds"]
+__all__ = ["BenchError", "ask", "cpu_of", "cpu_seconds", "descendants", "percentile", "receive", "rss_mib",
+           "thread_cpu_seconds", "until"]
 
 
 class BenchError(RuntimeError):
@@ -80,6 +81,22 @@ def receive(conn: Connection, timeout: float, what: str) -> Any:
     if not conn.poll(timeout):
         raise BenchError(f"timed out after {timeout:.0f} s waiting for {what}")
     return conn.recv()
+
+
+async def ask(conn: Connection, message: tuple[Any, ...], timeout: float, what: str) -> Any:
+    """Send ``message`` down ``conn`` and wait (off the event loop) for the answer; BenchError after ``timeout``."""
+    conn.send(message)
+    return await asyncio.to_thread(receive, conn, timeout, what)
+
+
+async def until(check: Callable[[], bool], timeout: float, what: str, period: float = 0.05) -> float:
+    """Poll ``check`` every ``period`` seconds until it holds; the seconds that took. BenchError after ``timeout``."""
+    began = time.monotonic()
+    while not check():
+        if time.monotonic() - began > timeout:
+            raise BenchError(f"timed out after {timeout:.0f} s waiting for {what}")
+        await asyncio.sleep(period)
+    return time.monotonic() - began
 
 
 def thread_cpu_seconds(pid: int) -> tuple[float, float]:

@@ -21,10 +21,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import logging
 import math
-import multiprocessing
 import os
 import sys
 import tempfile
@@ -37,6 +35,7 @@ if __package__ in (None, ""):  # run as a file: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._desk import FREEZE_GAP, HANDSET_FILTER, PROBE_PERIOD, DeskRun, run_desk_process
+from bench._desk_process import DeskFailed, DeskProcess
 from bench._lines import handset_id, write_bench_line
 from bench._load import MOVE_SHARE, STATUS_CODES, WorkerSpec
 from bench._report import ROOT, record
@@ -136,63 +135,10 @@ def make_plan(trains: dict[str, str], terminals: int, rate: float) -> Plan:
 # ----- the desk process ----------------------------------------------------------------------------------
 
 
-class DeskProcess:
-    """The desk in a spawned process (bench/_desk.py), driven over a pipe; `stop` always ends it."""
-
-    def __init__(self, run: DeskRun) -> None:
-        context = multiprocessing.get_context("spawn")
-        self.conn, theirs = context.Pipe()
-        self.process = context.Process(target=run_desk_process, args=(run, theirs), name="bench-desk", daemon=True)
-        self.process.start()
-        theirs.close()
-
-    async def receive(self, what: str, timeout: float = DESK_ANSWER_TIMEOUT) -> tuple[Any, ...]:
-        """The desk's next message; BenchError when it fails, dies or stays silent."""
-
-        def wait() -> tuple[Any, ...]:
-            try:
-                if self.conn.poll(timeout):
-                    message: tuple[Any, ...] = self.conn.recv()
-                    return message
-            except (EOFError, OSError):
-                return ("error", "the desk process exited without a word (see its log above)")
-            return ("error", f"no {what} within {timeout:.0f} s")
-
-        message = await asyncio.to_thread(wait)
-        if message[0] == "error":
-            raise BenchError(f"desk failed ({what}): {message[1]}")
-        return message
-
-    def begin(self, name: str) -> None:
-        self.conn.send(("begin", name))
-
-    async def end(self, name: str) -> dict[str, Any]:
-        self.conn.send(("end", name))
-        answer = await self.receive(f"measurement {name!r}")
-        result: dict[str, Any] = answer[2]
-        return result
-
-    async def measure(self, name: str, seconds: float) -> dict[str, Any]:
-        self.begin(name)
-        await asyncio.sleep(seconds)
-        return await self.end(name)
-
-    async def shoot(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.conn.send(("shoot", str(path)))
-        await self.receive("screenshot")
-
-    def stop(self, timeout: float = 20.0) -> int | None:
-        """Ask the desk to close, then terminate, then kill it."""
-        with contextlib.suppress(OSError):
-            self.conn.send(("stop",))
-        self.process.join(timeout)
-        for end in (self.process.terminate, self.process.kill):
-            if self.process.is_alive():
-                end()
-                self.process.join(5.0)
-        self.conn.close()
-        return self.process.exitcode
+async def shoot(desk: DeskProcess, path: Path) -> None:
+    """A screenshot of the desk's window into ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    await desk.ask(("shoot", str(path)), "screenshot")
 
 
 # ----- the run -------------------------------------------------------------------------------------------
@@ -240,8 +186,9 @@ async def measure(settings: Settings, folder: Path) -> Outcome:
         url = platform.url()
         print(f"platform pid {platform.pid} on {url}; line: {len(line.terminals)} terminals, {len(line.groups)} groups",
               flush=True)
-        desk = DeskProcess(DeskRun(url=url, user=DESK_USER, password=SAMPLE_PASSWORD, line=str(line_path),
-                                   folder=str(folder), profile=str(settings.profile or ""), xvfb=settings.xvfb))
+        run = DeskRun(url=url, user=DESK_USER, password=SAMPLE_PASSWORD, line=str(line_path), folder=str(folder),
+                      profile=str(settings.profile or ""), xvfb=settings.xvfb)
+        desk = DeskProcess(run_desk_process, run, name="bench-desk", timeout=DESK_ANSWER_TIMEOUT, daemon=True)
         ready: dict[str, Any] = (await desk.receive("sign-in", DESK_READY_TIMEOUT))[1]
         print(f"desk pid {ready['pid']} up ({ready['platform']}, window {ready['window']}, panes in view "
               f"{sorted(ready['in_view'])}); {settings.idle:.0f} s alone ...", flush=True)
@@ -268,7 +215,7 @@ async def measure(settings: Settings, folder: Path) -> Outcome:
             await asyncio.sleep(max(0.0, phase.t_end - SHOT_MARGIN - time.time()))
             windows["load"] = await desk.end("load")
             phase.cpu_s, phase.wall_s = platform.cpu_seconds() - cpu0, time.perf_counter() - wall0
-            await desk.shoot(settings.shot)
+            await shoot(desk, settings.shot)
             shot = settings.shot
             await asyncio.sleep(SHOT_MARGIN / 2)  # the grab's own stall stays out of the next window
             desk.begin("leaving")
@@ -454,7 +401,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-desk-") as folder:
         try:
             outcome = asyncio.run(measure(settings, Path(folder)))
-        except BenchError as exc:
+        except (BenchError, DeskFailed) as exc:
             print(f"bench_desk: {exc}", file=sys.stderr)
             return 1
     lines = report_lines(outcome)

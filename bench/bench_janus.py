@@ -20,8 +20,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import importlib
-import json
 import statistics
 import sys
 import tempfile
@@ -32,15 +30,14 @@ from typing import Any
 if __package__ in (None, ""):  # run as a file: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench._janus import can_run, finish, measure_in_netns
 from bench._procs import cpu_seconds
-from bench._report import record
 from testbed.line import default_line_path, load_line
 from testbed.platform.server import PlatformServer
 from testbed.terminals import Fleet
 from testbed.terminals.feeds import FeedSettings
 from tests.integration.janus_plane_support import ConsoleProcess, janus_testbed
-from tests.integration.janus_support import PEER_ADDRESS, VETH, peers_on_veth
-from tests.integration.netns import require_netns, run_in_netns
+from tests.integration.janus_support import PEER_ADDRESS, peers_on_veth
 
 SECTION = "Janus: 30 feeds to several consoles, against the direct plane"
 USERS = ("chief", "train1", "train2", "env1")
@@ -153,18 +150,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="6 feeds, 1 and 2 consoles, short windows; records "
                                                              "nothing")
     args = parser.parse_args(argv)
-    try:
-        require_netns()
-    except BaseException as exc:  # pytest's skip, outside pytest
-        sys.stderr.write(f"cannot run: {exc}\n")
+    if not can_run():
         return 2
     if args.quick:
         feeds, counts, direct_counts, settle, window = 6, [1, 2], [1], 2.0, 4.0
     else:
         feeds, counts, direct_counts, settle, window = 30, [1, 2, 4], [1, 2], 5.0, 10.0
-    # by its importable name: run as ``-m`` this module is __main__, which the namespace's child cannot import
-    target = importlib.import_module("bench.bench_janus").measure
-    results = run_in_netns(target, feeds, counts, direct_counts, settle, window, veth=VETH, timeout=1200)
+    results = measure_in_netns("bench.bench_janus", feeds, counts, direct_counts, settle, window, timeout=1200)
     lines = [
         f"{feeds} simulated cameras (320x180, 25 fps, about 250 kbit/s pre-encoded H.264) pulled as thumbnails by",
         "each console; a console is a process of its own with one media worker (the desk core, real WebRTC,",
@@ -198,12 +190,7 @@ def main(argv: list[str] | None = None) -> int:
         "then a share of what was left, not a cost to compare. The uplink is the figure that scales: per feed it",
         "stays one thumbnail through Janus, and grows with each console in the direct plane.",
     ]
-    sys.stdout.write("\n".join(lines) + "\n")
-    if args.quick:
-        sys.stdout.write(json.dumps(results)[:3000] + "\n")
-        return 0
-    record(SECTION, lines, packages=("websockets", "aiortc", "av", "numpy"))
-    return 0
+    return finish(SECTION, lines, results, quick=args.quick)
 
 
 if __name__ == "__main__":

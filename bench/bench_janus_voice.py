@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib
-import json
 import statistics
 import sys
 import time
@@ -27,10 +25,9 @@ if __package__ in (None, ""):  # run as a file: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import av
-from aiortc.mediastreams import MediaStreamError
 
+from bench._janus import can_run, finish, measure_in_netns
 from bench._procs import cpu_seconds
-from bench._report import record
 from media.audio import tone_level
 from media.janus import (
     WEBRTCUP,
@@ -43,8 +40,7 @@ from media.janus import (
     VideoRoomSubscriber,
 )
 from media.sources import GatedTrack, ToneTrack
-from tests.integration.janus_support import VETH, VoiceParty, janus_in_namespace, peers_on_veth, until
-from tests.integration.netns import require_netns, run_in_netns
+from tests.integration.janus_support import VoiceParty, janus_in_namespace, peers_on_veth, until
 
 SECTION = "Janus: group voice, AudioBridge against VideoRoom"
 TONE = 700.0
@@ -66,16 +62,10 @@ class Ear(VoiceParty):
         if self.armed_at is not None and self.onset is None and tone_level(self.heard.last(0.02), TONE) > 0.5:
             self.onset = time.monotonic() - self.armed_at
 
-    async def _drain(self, track: Any) -> None:
-        while True:
-            try:
-                frame = await track.recv()
-            except MediaStreamError:
-                return
-            if isinstance(frame, av.AudioFrame):
-                self.frames_heard += 1
-                self.heard.add(frame)
-                self.note()
+    def _frame(self, frame: Any) -> None:
+        super()._frame(frame)
+        if isinstance(frame, av.AudioFrame):
+            self.note()
 
 
 def _mouth(gate: list[bool]) -> GatedTrack:
@@ -191,18 +181,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="groups of 2 only, few repeats; records nothing")
     args = parser.parse_args(argv)
-    require = None
-    try:
-        require_netns()
-    except BaseException as exc:  # pytest's skip outside pytest
-        require = str(exc)
-    if require:
-        sys.stderr.write(f"cannot run: {require}\n")
+    if not can_run():
         return 2
     sizes, repeats, window = ([2], 2, 2.0) if args.quick else ([2, 10, 20], 5, 5.0)
-    # by its importable name: run as ``-m`` this module is __main__, which the namespace's child cannot import
-    target = importlib.import_module("bench.bench_janus_voice").measure
-    results = run_in_netns(target, sizes, repeats, window, veth=VETH, timeout=600)
+    results = measure_in_netns("bench.bench_janus_voice", sizes, repeats, window, timeout=600)
     lines = [
         "Janus 1.1.2 in a network namespace, aiortc peers in one process on the other end of a veth pair; one",
         "talker (a 700 Hz tone, its microphone keyed for each repeat), every other party listening. Onset: the",
@@ -227,12 +209,7 @@ def main(argv: list[str] | None = None) -> int:
         "still get their mix); a VideoRoom relays the holder's Opus packets untouched. See docs/architecture.md",
         "and issue 7 for the choice.",
     ]
-    sys.stdout.write("\n".join(lines) + "\n")
-    if args.quick:
-        sys.stdout.write(json.dumps(results)[:2000] + "\n")
-        return 0
-    record(SECTION, lines, packages=("websockets", "aiortc", "av", "numpy"))
-    return 0
+    return finish(SECTION, lines, results, quick=args.quick)
 
 
 if __name__ == "__main__":

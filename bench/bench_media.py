@@ -47,6 +47,8 @@ if __package__ in (None, ""):  # run as a file: make the repository importable
 
 from bench._chromium import BrowserResult, measure_chromium
 from bench._procs import BenchError, cpu_seconds, percentile, receive, rss_mib, thread_cpu_seconds
+from bench._procs import ask as _ask
+from bench._procs import until as _until
 from bench._profile import profile_lines
 from bench._report import record
 
@@ -186,6 +188,7 @@ def run_watcher(wall_name: str, tiles: int, conn: Connection, sends: Connection)
                 frame = wall.read(tile, last_seq[tile])
                 if frame is None:
                     continue
+                seen_at = time.monotonic()  # not the pass's start: a picture written during the pass is seen now
                 last_seq[tile] = frame.seq
                 frames_no[tile] = frame.frame_no
                 if measuring:
@@ -193,7 +196,7 @@ def run_watcher(wall_name: str, tiles: int, conn: Connection, sends: Connection)
                     if stamp is None:
                         unstamped += 1
                     else:
-                        pending.append((stamp[0], stamp[1], now))
+                        pending.append((stamp[0], stamp[1], seen_at))
             while sends.poll():
                 batch = sends.recv()
                 sends_seen += len(batch)
@@ -290,20 +293,6 @@ class WallResult:
     mouth_to_ear: list[float] = field(default_factory=list)
     bursts_missed: int = 0
     clips: list[str] = field(default_factory=list)
-
-
-async def _until(check: Callable[[], bool], timeout: float, what: str, period: float = 0.05) -> float:
-    began = time.monotonic()
-    while not check():
-        if time.monotonic() - began > timeout:
-            raise BenchError(f"timed out after {timeout:.0f} s waiting for {what}")
-        await asyncio.sleep(period)
-    return time.monotonic() - began
-
-
-async def _ask(conn: Connection, message: tuple[Any, ...], timeout: float, what: str) -> Any:
-    conn.send(message)
-    return await asyncio.to_thread(receive, conn, timeout, what)
 
 
 async def measure_wall(thumbs: Sequence[str], hd: Sequence[str], minutes: float, folder: Path, *,

@@ -28,13 +28,13 @@ import signal
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as a file: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench._procs import BenchError, percentile
 from bench._report import ROOT, record
 from testbed.line import SAMPLE_PASSWORD
 
@@ -49,18 +49,6 @@ READY_TARGET = 3.0
 SHOWN_MARK = "desk window shown"
 LAUNCH_TIMEOUT = 90.0
 CLOSE_AFTER = 1.0
-
-
-class BenchError(RuntimeError):
-    """A launch did not come up or did not end; the message carries the end of its output."""
-
-
-def percentile(values: Sequence[float], p: float) -> float:
-    """The nearest-rank ``p``-th percentile (nan for no values)."""
-    if not values:
-        return math.nan
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
 
 
 # ----- size -------------------------------------------------------------------------------------------------

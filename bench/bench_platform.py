@@ -4,16 +4,25 @@ Two measurements in one run, against the platform in its own process on a bench 
 plus 2,000 handsets and 50 talk groups of 10):
 
 1. talk bursts: 500 terminals in 50 groups request, ack, hold and release the floor; the request → answer
-   round trip of immediate grants (target p99 <= 5 ms) and the platform's CPU per 1,000 floor operations;
+   round trip of immediate grants as the terminals see it (target p99 <= 5 ms), the same requests timed inside
+   the platform (socket read → answer written, `trunkdesk testbed --handling-times`), and the platform's CPU
+   per 1,000 floor operations;
 2. location load: 2,000 terminals send one location report a second; the lag at a connected console
    (arrival − fix_ms), reports delivered vs sent, and the platform's CPU.
+
+The platform is the system under test and the terminals are test equipment: like a lab would, the bench gives
+the platform a core of its own (CPU affinity: the platform on the first usable CPU, the load generators and the
+console on the others) and runs the load generators at a lower priority (nice 10), so that their scheduling
+does not show as the platform's latency (bench/_layout.py). ``--shared-cores`` keeps the old layout (everything
+on every core, normal priority), for comparison; the report names the layout and how busy each CPU was.
 
 The terminals are real TDP/1 clients (`TrunkingClient`, answering heartbeats) in worker processes
 (bench/_load.py); the console measuring the lag runs in this process. The platform's CPU is read from
 /proc/<pid>/stat, also with every session connected and idle (heartbeats only) as a baseline.
 
-Run from the repository root: ``.venv/bin/python -m bench.bench_platform`` (about 1.5 minutes; ``--quick``
-for a smoke run that records nothing; ``--profile FILE`` runs the platform under cProfile).
+Run from the repository root, on a quiet machine: ``.venv/bin/python -m bench.bench_platform`` (about 1.5
+minutes; writes its section of docs/benchmarks.md). ``--quick`` for a smoke run that records nothing,
+``--output FILE`` to write the section to another file, ``--profile FILE`` runs the platform under cProfile.
 """
 
 from __future__ import annotations
@@ -33,7 +42,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -42,21 +51,23 @@ from typing import Any
 if __package__ in (None, ""):  # run as a file: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench._layout import CpuSample, Layout, apply_to_this_process, pin_process, plan
 from bench._lines import group_id, handset_id, write_bench_line
 from bench._load import WorkerSpec, cpu_seconds, run_worker
+from bench._platform_report import CONSOLE_USER, print_profile, report_lines
 from bench._report import ROOT, record
 from protocols.aio.client import ConnectionClosed, TrunkingClient
 from protocols.machines.session_events import Received, SessionEvent
 from protocols.messages import Hello, LocationUpdate
 from testbed.line import SAMPLE_PASSWORD, SAMPLE_TERMINAL_SECRET
+from testbed.platform.handling_times import load as load_handling_times
 
 logger = logging.getLogger(__name__)
 
 SECTION = "Platform: floor control and location load"
-#: target of the floor request → grant round trip on loopback, milliseconds
-TARGET_P99_MS = 5.0
 PER_GROUP = 10
-CONSOLE_USER = "chief"
+#: nice value of the load generators unless ``--nice`` says otherwise
+LOAD_NICE = 10
 #: seconds for the platform to print its listening line, for workers to connect, to finish after the window
 START_TIMEOUT = 30.0
 READY_TIMEOUT = 90.0
@@ -81,16 +92,30 @@ def percentile(values: Sequence[float], p: float) -> float:
 class PlatformProcess:
     """`trunkdesk testbed --no-terminals` on a line file, its URL, its CPU time, its log."""
 
-    def __init__(self, line: Path, log: Path, *, profile: Path | None = None) -> None:
+    def __init__(self, line: Path, log: Path, *, profile: Path | None = None, handling_times: Path | None = None,
+                 cpus: tuple[int, ...] = ()) -> None:
         command = [sys.executable]
         if profile is not None:
             command += ["-m", "cProfile", "-o", str(profile)]
         command += ["-m", "console.cli", "testbed", "--no-terminals", "--port", "0", "--quiet", "--line", str(line)]
+        if handling_times is not None:
+            command += ["--handling-times", str(handling_times)]
+        #: where the platform writes its own timing of each request on stop (None: it does not time them)
+        self.handling_times = handling_times
         self.log = log
         self._log_file = log.open("w", encoding="utf-8")
         self.process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=self._log_file, text=True)
         self.pid = self.process.pid
         self._ticks = os.sysconf("SC_CLK_TCK")
+        #: CPUs the platform is pinned to (empty: not pinned), and why pinning failed if it did
+        self.cpus = cpus
+        self.pin_problem = pin_process(self.pid, cpus) if cpus else ""
+
+    def pin_again(self) -> None:
+        """Pin the threads the platform started since (threads inherit from the thread that starts them, so this
+        only matters for any started before the first pin took)."""
+        if self.cpus and not self.pin_problem:
+            self.pin_problem = pin_process(self.pid, self.cpus)
 
     def url(self, timeout: float = START_TIMEOUT) -> str:
         """Wait for the ``listening ws://...`` line the testbed prints first."""
@@ -100,6 +125,7 @@ class PlatformProcess:
         first = stdout.readline().strip() if ready else ""
         if not first.startswith("listening ws://"):
             raise BenchError(f"platform did not start (first line {first!r}); log: {self.log_tail()}")
+        self.pin_again()
         return first.split(" ", 1)[1]
 
     def cpu_seconds(self) -> float:
@@ -167,6 +193,11 @@ class Phase:
     wall_s: float = 0.0
     t_start: float = 0.0
     t_end: float = 0.0
+    #: busy share (0-1) of each CPU during the window, the share of one CPU stolen by a hypervisor, and the
+    #: bench process's own CPU seconds in the window (the console): to tell the platform from the rest
+    cpu_busy: dict[int, float] = field(default_factory=dict)
+    steal: float = 0.0
+    bench_cpu_s: float = 0.0
 
     def count(self, name: str) -> int:
         return sum(r["counts"].get(name, 0) for r in self.results)
@@ -239,10 +270,23 @@ def workers(specs: Sequence[WorkerSpec]) -> Iterator[list[Connection]]:
             conn.close()
 
 
+@contextlib.asynccontextmanager
+async def running_workers(specs: Sequence[WorkerSpec]) -> AsyncIterator[list[Connection]]:
+    """`workers` for a coroutine: ending them (joining, up to 20 s while they close their terminals) happens in
+    a thread, so that this process's event loop keeps answering the console's heartbeats meanwhile (blocked, the
+    platform drops the console as silent and the next phase measures no lag)."""
+    manager = workers(specs)
+    conns = manager.__enter__()
+    try:
+        yield conns
+    finally:
+        await asyncio.to_thread(manager.__exit__, None, None, None)
+
+
 async def run_phase(platform: PlatformProcess, specs: Sequence[WorkerSpec], *, idle: float, duration: float) -> Phase:
     """Connect the workers' terminals, measure the idle baseline, drive the load for ``duration`` s."""
     phase = Phase()
-    with workers(specs) as conns:
+    async with running_workers(specs) as conns:
         for conn in conns:
             phase.ready.append((await _receive(conn, READY_TIMEOUT, "ready"))[1])
         await asyncio.sleep(1.0)  # let the registrations' presence updates settle
@@ -254,9 +298,13 @@ async def run_phase(platform: PlatformProcess, specs: Sequence[WorkerSpec], *, i
         for conn in conns:
             conn.send(("go", phase.t_start, phase.t_end))
         await asyncio.sleep(phase.t_start - time.time())
-        cpu0, wall0 = platform.cpu_seconds(), time.perf_counter()
+        cpu0, wall0, machine0, bench0 = platform.cpu_seconds(), time.perf_counter(), CpuSample.now(), cpu_seconds()
         await asyncio.sleep(max(0.0, phase.t_end - time.time()))
         phase.cpu_s, phase.wall_s = platform.cpu_seconds() - cpu0, time.perf_counter() - wall0
+        machine = CpuSample.now()
+        phase.cpu_busy = machine.busy_since(machine0, phase.wall_s)
+        phase.steal = machine.steal_since(machine0, phase.wall_s)
+        phase.bench_cpu_s = cpu_seconds() - bench0
         for conn in conns:
             phase.results.append((await _receive(conn, DONE_TIMEOUT, "results"))[1])
     return phase
@@ -325,6 +373,10 @@ class Settings:
     seed: int
     concurrency: int
     profile: Path | None
+    #: where the platform and the load run (bench/_layout.py)
+    layout: Layout = field(default_factory=lambda: plan(shared=True, nice=0))
+    #: the platform times its requests itself (``--handling-times``)
+    platform_times: bool = True
 
 
 @dataclass
@@ -336,6 +388,13 @@ class Outcome:
     console_heartbeat_ms: int
     problems: dict[str, tuple[int, str]]
     load_average: tuple[float, float, float]
+    load_average_end: tuple[float, float, float]
+    #: the layout in effect (the planned one, or unpinned with a note when pinning the platform failed)
+    layout: Layout
+    #: the platform's own timing: request kind -> span -> µs -> count (None: not measured)
+    handling: dict[str, dict[str, Counter[int]]] | None
+    #: the console's session was closed before the end (e.g. its heartbeats starved on a busy machine)
+    console_lost: bool = False
 
 
 async def measure(settings: Settings, folder: Path) -> Outcome:
@@ -349,23 +408,32 @@ async def measure(settings: Settings, folder: Path) -> Outcome:
     reporters = [handset_id(n) for n in range(1, settings.locations + 1)]
     concurrency = max(1, settings.concurrency // settings.workers)
     load_average = os.getloadavg()
-    platform = PlatformProcess(line_path, folder / "platform.log", profile=settings.profile)
+    layout = settings.layout
+    platform = PlatformProcess(line_path, folder / "platform.log", profile=settings.profile,
+                               handling_times=folder / "handling-times.json" if settings.platform_times else None,
+                               cpus=layout.sut_cpus)
     console: Console | None = None
     try:
         url = platform.url()
+        if platform.pin_problem:
+            layout = Layout(False, (), (), layout.nice, note=platform.pin_problem)
+            logger.warning("the platform runs unpinned: %s", platform.pin_problem)
         print(f"platform pid {platform.pid} on {url}; line: {len(line.terminals)} terminals, {len(line.groups)} groups",
               flush=True)
+        print(f"layout: {layout.describe('platform', 'load generators and console')}", flush=True)
         console = await Console.connect(url)
         talk_specs = [
             WorkerSpec(url=url, terminals=part, secret=SAMPLE_TERMINAL_SECRET, mode="talk",
-                       seed=settings.seed * 100 + i, concurrency=concurrency, group_of={t: group_of[t] for t in part})
+                       seed=settings.seed * 100 + i, concurrency=concurrency, group_of={t: group_of[t] for t in part},
+                       cpus=layout.load_cpus, nice=layout.nice)
             for i, part in enumerate(split(talkers, settings.workers))
         ]
         print(f"talk bursts: {settings.terminals} terminals, {settings.duration:.0f} s ...", flush=True)
         talk = await run_phase(platform, talk_specs, idle=settings.idle, duration=settings.duration)
         location_specs = [
             WorkerSpec(url=url, terminals=part, secret=SAMPLE_TERMINAL_SECRET, mode="location",
-                       seed=settings.seed * 100 + 50 + i, concurrency=concurrency, stations=stations)
+                       seed=settings.seed * 100 + 50 + i, concurrency=concurrency, stations=stations,
+                       cpus=layout.load_cpus, nice=layout.nice)
             for i, part in enumerate(split(reporters, settings.workers))
         ]
         print(f"location load: {settings.locations} terminals, {settings.location_duration:.0f} s ...", flush=True)
@@ -374,6 +442,7 @@ async def measure(settings: Settings, folder: Path) -> Outcome:
         low = math.floor(location.t_start * 1000)  # every report of the phase: they are sent inside its window
         lags = [(fix / 1000, arrival - fix) for arrival, fix in console.locations if fix >= low]
         heartbeat = console.client.welcome.heartbeat_ms
+        console_lost = console.client.closed
     finally:
         if console is not None:
             await console.close()
@@ -381,135 +450,14 @@ async def measure(settings: Settings, folder: Path) -> Outcome:
         if code not in (0, None):
             logger.warning("platform exited with %s", code)
     problems = log_problems(platform.log.read_text(encoding="utf-8", errors="replace"))
-    return Outcome(settings, talk, location, lags, heartbeat, problems, load_average)
-
-
-# ----- the report ----------------------------------------------------------------------------------------
-
-
-def _ms(value: float) -> str:
-    return "n/a" if math.isnan(value) else f"{value:.2f} ms" if value < 10 else f"{value:,.0f} ms"
-
-
-def _phase_facts(phase: Phase) -> str:
-    failed = phase.failures()
-    closed = sum(r["closed_early"] for r in phase.results)
-    text = f"{phase.connected} connected"
-    if failed:
-        text += f", {sum(failed.values())} failed to connect ({'; '.join(f'{n}× {k}' for k, n in failed.items())})"
-    text += f"; {closed} sessions lost during the load" if closed else "; no session lost during the load"
-    return text
-
-
-def talk_lines(out: Outcome) -> list[str]:
-    s, phase = out.settings, out.talk
-    granted = phase.values("granted_ms")
-    notice = phase.values("notice_ms")
-    p50, p99 = percentile(granted, 50), percentile(granted, 99)
-    met = "met" if p99 <= TARGET_P99_MS else "NOT met"
-    requests, acks, releases = phase.count("floor.request"), phase.count("floor.ack"), phase.count("floor.release")
-    ops = requests + acks + releases
-    window = phase.wall_s
-    idle_cpu_s = phase.idle_cpu_pct / 100 * window
-    per_k = phase.cpu_s / ops * 1000 if ops else math.nan
-    net_per_k = (phase.cpu_s - idle_cpu_s) / ops * 1000 if ops else math.nan
-    totals = sum((Counter(r["counts"]) for r in phase.results), Counter())
-    others = {k: v for k, v in sorted(totals.items())
-              if k.startswith(("error", "outcome", "release error", "grant notice", "disconnected"))}
-    return [
-        f"### Talk bursts: {s.terminals} terminals in {s.groups} groups of {s.terminals // s.groups}, "
-        f"{s.duration:.0f} s",
-        "",
-        f"Each terminal loops: pause {_span(0.5, 3.0)} s, `floor.request` (group), on `granted` `floor.ack` when "
-        "`floor.granted` arrives, hold 0.2-1.0 s, `floor.release`; when queued, it waits 0.3 s for the floor "
-        "and otherwise leaves the queue with `floor.release`.",
-        "",
-        f"**floor.request → answer `granted`: p50 {_ms(p50)}, p99 {_ms(p99)} over {len(granted):,} immediate grants "
-        f"(target p99 ≤ {TARGET_P99_MS:.0f} ms: {met}).**",
-        "",
-        f"- requests {requests:,}: granted at once {phase.count('granted'):,}, queued {phase.count('queued'):,} "
-        f"(then granted from the queue {phase.count('granted from the queue'):,}, left the queue "
-        f"{phase.count('left the queue'):,}), denied {phase.count('denied'):,}"
-        + (f"; also {others}" if others else ""),
-        f"- floor.request → `floor.granted` notification (immediate grants): p50 {_ms(percentile(notice, 50))}, "
-        f"p99 {_ms(percentile(notice, 99))}, max {_ms(max(notice, default=math.nan))}",
-        f"- floor operations handled: {ops:,} ({requests:,} request + {acks:,} ack + {releases:,} release) in "
-        f"{window:.1f} s = {ops / window:,.0f} ops/s",
-        f"- **platform CPU: {per_k:.3f} CPU-s per 1,000 floor operations** ({phase.cpu_s:.2f} CPU-s, "
-        f"{phase.cpu_s / window * 100:.0f} % of one core, heartbeats included); net of the idle baseline "
-        f"({phase.idle_cpu_pct:.0f} % with the {phase.connected} sessions connected and idle): {net_per_k:.3f} "
-        "CPU-s per 1,000",
-        f"- terminals: {_phase_facts(phase)}; load workers' CPU: {phase.worker_cpu()}",
-    ]
-
-
-def _span(low: float, high: float) -> str:
-    return f"{low:g}-{high:g}"
-
-
-def location_lines(out: Outcome) -> list[str]:
-    s, phase = out.settings, out.location
-    lag = [ms for _, ms in out.lags]
-    sent = phase.count("location.report")
-    window = phase.wall_s
-    buckets: dict[int, list[float]] = {}
-    last = max(0, math.ceil(s.location_duration / 5) - 1)  # reports sent just after the window count in the last
-    for fix, ms in out.lags:
-        buckets.setdefault(min(last, int((fix - phase.t_start) // 5)), []).append(ms)
-    trend = ", ".join(f"{_ms(percentile(v, 50))} / {_ms(max(v))}" for _, v in sorted(buckets.items()))
-    slips = phase.values("slip_ms")
-    return [
-        f"### Location load: {s.locations:,} terminals × 1 report/s, {s.location_duration:.0f} s",
-        "",
-        "Each terminal sends `location.report` once a second (random phase) with `fix_ms` = its send time; the "
-        f"`{CONSOLE_USER}` console (in the bench process) stamps each `location` update on arrival.",
-        "",
-        f"**lag at the console (arrival − fix_ms): p50 {_ms(percentile(lag, 50))}, p99 {_ms(percentile(lag, 99))}, "
-        f"max {_ms(max(lag, default=math.nan))}.**",
-        "",
-        f"- reports sent {sent / window:,.0f}/s ({sent:,}), delivered to the console {len(lag) / window:,.0f}/s "
-        f"({len(lag):,}, {len(lag) / sent * 100 if sent else math.nan:.1f} %)",
-        f"- lag p50 / max in each 5 s of the run: {trend}",
-        f"- **platform CPU: {phase.cpu_s / window * 100:.0f} % of one core** ({phase.cpu_s:.1f} CPU-s in "
-        f"{window:.1f} s); idle baseline with the {phase.connected:,} sessions connected: "
-        f"{phase.idle_cpu_pct:.0f} %",
-        f"- terminals: {_phase_facts(phase)}; late sends (generator behind schedule) p99 "
-        f"{_ms(percentile(slips, 99))}; load workers' CPU: {phase.worker_cpu()}",
-    ]
-
-
-def report_lines(out: Outcome) -> list[str]:
-    s = out.settings
-    terminal_hb = sorted(set(out.talk.heartbeats()) | set(out.location.heartbeats()))
-    hb = ", ".join(f"{h} ms" for h in terminal_hb) or "n/a"
-    lines = [
-        f"Reference platform (`trunkdesk testbed --no-terminals`) in its own process on 127.0.0.1, on a bench line: "
-        f"the sample line plus {max(s.terminals, s.locations):,} handsets and {s.groups} talk groups. Terminals are "
-        f"real TDP/1 clients (`TrunkingClient`) in {s.workers} worker processes; one `{CONSOLE_USER}` console in the "
-        f"bench process. Heartbeats in effect (`welcome.heartbeat_ms`, both directions): terminals {hb}, console "
-        f"{out.console_heartbeat_ms} ms. All on the same {os.cpu_count()} cores (load average "
-        f"{out.load_average[0]:.1f} at the start)" + (", platform under cProfile (slower)." if s.profile else "."),
-        "",
-        *talk_lines(out),
-        "",
-        *location_lines(out),
-    ]
-    if out.problems:
-        lines += ["", "### Platform log: warnings and errors", ""]
-        worst = sorted(out.problems.values(), key=lambda item: -item[0])[:8]
-        lines += [f"- {n:,}×, the first: `{example[:160]}`" for n, example in worst]
-    return lines
-
-
-def print_profile(path: Path, top: int = 20) -> None:
-    """The platform's hottest functions by own time."""
-    import pstats
-
-    if not path.exists():
-        print(f"no profile written to {path}")
-        return
-    print(f"\nplatform profile ({path}), top {top} by own time:")
-    pstats.Stats(str(path)).sort_stats("tottime").print_stats(top)
+    handling = None
+    if platform.handling_times is not None:
+        try:
+            handling = load_handling_times(platform.handling_times)
+        except (OSError, ValueError) as exc:
+            logger.warning("no platform-side timing: %s", exc)
+    return Outcome(settings, talk, location, lags, heartbeat, problems, load_average, os.getloadavg(), layout,
+                   handling, console_lost)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -524,7 +472,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=50, help="connections opened at a time (default 50)")
     parser.add_argument("--seed", type=int, default=1, help="seed of the pauses and hold times")
     parser.add_argument("--profile", type=Path, default=None, help="run the platform under cProfile, write FILE")
-    parser.add_argument("--quick", action="store_true", help="small numbers, a few seconds each; records nothing")
+    parser.add_argument("--shared-cores", action="store_true",
+                        help="the old layout: platform, load generators and console on every core at normal priority "
+                             "(default: the platform alone on the first CPU, the rest on the others, generators niced)")
+    parser.add_argument("--nice", type=int, default=LOAD_NICE,
+                        help=f"nice value added to the load generators (default {LOAD_NICE}; not with --shared-cores)")
+    parser.add_argument("--no-platform-times", dest="platform_times", action="store_false",
+                        help="do not have the platform time its requests (the platform-side figures are then n/a)")
+    parser.add_argument("--output", type=Path, default=None,
+                        help="write the report section to this file instead of docs/benchmarks.md (also with --quick)")
+    parser.add_argument("--quick", action="store_true",
+                        help="small numbers, a few seconds each; records nothing unless --output is given")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     if args.quick:
@@ -532,9 +490,15 @@ def main(argv: list[str] | None = None) -> int:
         args.locations, args.location_duration, args.idle = 100, 4.0, 1.0
     if args.groups < 1 or args.terminals < args.groups or args.workers < 1:
         parser.error("need at least one group, one terminal per group and one worker")
+    if args.nice < 0:
+        parser.error("--nice is what the load generators add to their nice value: 0 or more")
+    # before any thread or child exists: they inherit this process's CPUs (the load's, when the platform gets
+    # a core of its own)
+    all_cpus = tuple(sorted(os.sched_getaffinity(0)))
+    layout = apply_to_this_process(plan(shared=args.shared_cores, nice=args.nice))
     settings = Settings(args.terminals, args.groups, args.duration, args.locations, args.location_duration,
                         args.idle, args.workers, args.seed, args.concurrency,
-                        args.profile.resolve() if args.profile else None)
+                        args.profile.resolve() if args.profile else None, layout, args.platform_times)
     started, cpu0 = time.perf_counter(), cpu_seconds()
     with tempfile.TemporaryDirectory(prefix="bench-platform-") as folder:
         try:
@@ -542,12 +506,17 @@ def main(argv: list[str] | None = None) -> int:
         except BenchError as exc:
             print(f"bench_platform: {exc}", file=sys.stderr)
             return 1
+    if layout.pinned:  # back on every CPU: the report's machine facts count the CPUs this process may use
+        pin_process(os.getpid(), all_cpus)
     lines = report_lines(outcome)
     print("\n".join(lines))
     print(f"\n(run took {time.perf_counter() - started:.0f} s; bench process CPU {cpu_seconds() - cpu0:.1f} s)")
     if settings.profile is not None:
         print_profile(settings.profile)
-    if not args.quick:
+    if args.output is not None:
+        record(SECTION, lines, path=args.output.resolve())
+        print(f"recorded in {args.output}")
+    elif not args.quick:
         record(SECTION, lines)
         print("recorded in docs/benchmarks.md")
     return 0

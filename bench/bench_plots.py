@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import logging
 import math
 import multiprocessing
@@ -45,7 +46,9 @@ from typing import Any
 if __package__ in (None, ""):  # run as a file: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._desk import FREEZE_GAP, PROBE_PERIOD, DeskRun
+from bench._desk import FREEZE_GAP, PROBE_PERIOD, DeskRun, WarningCounter, serve_desk
+from bench._desk_process import DeskProcess
+from bench._procs import percentile
 from bench._report import ROOT, record
 from media.clips import clip_spec, ensure_clip
 from testbed.line import SAMPLE_PASSWORD, default_line_path, load_line
@@ -193,15 +196,13 @@ def _arrange(session: Any) -> None:
     quality.resize(*QUALITY_SIZE)
 
 
-def _script(conn: Connection, run: PlotsRun) -> Any:
+def _script(conn: Connection, run: PlotsRun, warnings: WarningCounter) -> Any:
     async def obey(session: Any) -> None:
-        from bench._desk import Measurer, Probe, Received, WarningCounter
+        from bench._desk import Measurer, Probe, Received
         from console.core.train_graph import PlanClock
 
         desk = session.desk
         desk.trains.plan_clock = PlanClock(*run.clock)
-        warnings = WarningCounter()
-        logging.getLogger().addHandler(warnings)
         probe = Probe()
         probe.start()
         measurer = Measurer(session, probe, run.desk, Received(desk), warnings)
@@ -300,69 +301,7 @@ async def _pull(desk: Any, quality: Any, cameras: list[str]) -> dict[str, Any]:
 
 def run_desk_process(run: PlotsRun, conn: Connection) -> None:
     """Process entry point: the desk until ``("stop",)``; a failure is reported as ``("error", traceback)``."""
-    logging.basicConfig(level=logging.WARNING, format="desk %(process)d %(levelname)s %(name)s: %(message)s")
-    os.environ["QT_QPA_PLATFORM"] = "offscreen"
-    try:
-        from bench._desk import _settings_in
-        from console.ui.app import DeskOptions, check_environment, create_application, run_on_loop
-
-        check_environment()
-        _settings_in(tempfile.mkdtemp(prefix="settings-", dir=run.desk.folder))
-        app, languages = create_application(language="en")
-        options = DeskOptions(urls=[run.desk.url], user=run.desk.user, password=run.desk.password, language="en",
-                              line=Path(run.desk.line), log_path=Path(run.desk.folder) / "desk-events.sqlite",
-                              script=_script(conn, run))
-        code = run_on_loop(app, languages, options)
-        if code:
-            conn.send(("error", f"the desk exited with {code}"))
-    except BaseException:
-        with contextlib.suppress(OSError):
-            conn.send(("error", traceback.format_exc()))
-        raise
-    finally:
-        conn.close()
-
-
-class DeskProcess:
-    def __init__(self, run: PlotsRun) -> None:
-        context = multiprocessing.get_context("spawn")
-        self.conn, theirs = context.Pipe()
-        self.process = context.Process(target=run_desk_process, args=(run, theirs), name="bench-plots-desk")
-        self.process.start()
-        theirs.close()
-
-    async def ask(self, order: tuple[Any, ...] | None, what: str, timeout: float = ANSWER_TIMEOUT) -> Any:
-        if order is not None:
-            self.conn.send(order)
-
-        def wait() -> tuple[Any, ...]:
-            try:
-                if self.conn.poll(timeout):
-                    message: tuple[Any, ...] = self.conn.recv()
-                    return message
-            except (EOFError, OSError):
-                return ("error", "the desk process ended without a word")
-            return ("error", f"no {what} within {timeout:.0f} s")
-
-        answer = await asyncio.to_thread(wait)
-        if answer[0] == "error":
-            raise RuntimeError(f"desk failed ({what}): {answer[1]}")
-        return answer[-1]
-
-    async def measure(self, name: str, seconds: float) -> dict[str, Any]:
-        self.conn.send(("begin", name))
-        await asyncio.sleep(seconds)
-        result: dict[str, Any] = await self.ask(("end", name), f"measurement {name}")
-        return result
-
-    def stop(self) -> None:
-        with contextlib.suppress(OSError):
-            self.conn.send(("stop",))
-        self.process.join(30)
-        for end in (self.process.terminate, self.process.kill):
-            if self.process.is_alive():
-                end()
-                self.process.join(5)
+    serve_desk(run.desk, conn, functools.partial(_script, conn, run))
 
 
 # ----- the run --------------------------------------------------------------------------------------------------
@@ -392,7 +331,7 @@ async def measure(settings: argparse.Namespace, folder: Path) -> dict[str, Any]:
         run = PlotsRun(DeskRun(url=testbed.url, user=DESK_USER, password=SAMPLE_PASSWORD,
                                line=str(default_line_path()), folder=str(folder),
                                profile=str(settings.profile or ""), profile_window="all"), testbed.clock)
-        desk = DeskProcess(run)
+        desk = DeskProcess(run_desk_process, run, name="bench-plots-desk", timeout=ANSWER_TIMEOUT)
         out["ready"] = await desk.ask(None, "sign-in", READY_TIMEOUT)
         print(f"desk up: {out['ready']}; {settings.idle:.0f} s with the trains only ...", flush=True)
         out["graph"] = await desk.measure("graph", settings.idle)
@@ -412,16 +351,9 @@ async def measure(settings: argparse.Namespace, folder: Path) -> dict[str, Any]:
         out["load_end"] = os.getloadavg()
     finally:
         if desk is not None:
-            desk.stop()
+            desk.stop(30.0)
         testbed.stop()
     return out
-
-
-def percentile(values: list[float], q: float) -> float:
-    if not values:
-        return math.nan
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, math.ceil(q / 100 * len(ordered)) - 1))]
 
 
 def _ms(value: float) -> str:

@@ -47,7 +47,7 @@ from typing import Any
 if __package__ in (None, ""):  # run as a file: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench._procs import BenchError, cpu_seconds, percentile, receive
+from bench._procs import BenchError, ask, cpu_seconds, percentile, receive, until
 from bench._report import record
 
 logger = logging.getLogger(__name__)
@@ -138,19 +138,6 @@ class Result:
     load: tuple[float, float] = (0.0, 0.0)
 
 
-async def _until(check: Callable[[], bool], timeout: float, what: str, period: float = 0.05) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise BenchError(f"timed out after {timeout:.0f} s waiting for {what}")
-        await asyncio.sleep(period)
-
-
-async def _ask(conn: Connection, message: tuple[Any, ...], timeout: float, what: str) -> Any:
-    conn.send(message)
-    return await asyncio.get_running_loop().run_in_executor(None, receive, conn, timeout, what)
-
-
 class Desks:
     """Makes connected desks (media with one worker, the stand-in microphone, recording) and closes them."""
 
@@ -174,9 +161,9 @@ class Desks:
                                        warm_voice_links=warm),
                     recording=RecordingOptions(self.folder / f"recordings-{self.made}"))
         await desk.connect(self.url, "chief", "demo")
-        await _until(lambda: len(desk.world.terminals) > 0 and all(
+        await until(lambda: len(desk.world.terminals) > 0 and all(
             desk.world.terminals[t].presence != "offline" for t in TERMINALS if t in desk.world.terminals),
-                     WAIT, "the snapshot")
+                    WAIT, "the snapshot")
         await desk.monitor(list(GROUPS))
         await desk.select(GROUPS[0])
         return desk
@@ -207,7 +194,7 @@ async def _round(desk: Any, world: Connection, numbers: dict[str, int], burst: f
     from media.sources import tone_frequency
 
     if mode == "warm":
-        await _until(_warm_up(desk, tuple(TALKERS)), WAIT, "the warm links")
+        await until(_warm_up(desk, tuple(TALKERS)), WAIT, "the warm links")
     else:
         await asyncio.sleep(2.0)  # as long as the warm links take, roughly: the same quiet start
     mixer = desk.media.voice.mixer
@@ -231,7 +218,7 @@ async def _round(desk: Any, world: Connection, numbers: dict[str, int], burst: f
         mine.append(Burst(mode, talker, k == 0, None if heard is None else heard - granted, released - granted,
                           link_up=None if up is None else up - granted))
         await asyncio.sleep(1.0)
-    await _until(lambda: len(desk.log.search(kind="talk_burst")) >= len(TALKERS), 10, "the bursts in the event log")
+    await until(lambda: len(desk.log.search(kind="talk_burst")) >= len(TALKERS), 10, "the bursts in the event log")
     events = desk.log.search(kind="talk_burst")
     for entry in mine:
         samples = [e.data["samples"] for e in events if e.summary.get("talker") == entry.talker]
@@ -265,8 +252,8 @@ async def _idle(desk: Any, world_pid: int, links: int, seconds: float) -> tuple[
     """CPU of (the desk's media worker, the desk process, the world) with ``links`` warm links up, nobody talking."""
     engine = await desk.media.start()
     voice = desk.media.voice
-    await _until(lambda: sum(link.state == "connected" for link in voice.links.values()) == links, WAIT,
-                 f"{links} warm links")
+    await until(lambda: sum(link.state == "connected" for link in voice.links.values()) == links, WAIT,
+                f"{links} warm links")
     await asyncio.sleep(3.0)
     worker = engine.worker_pids[0]
     shares = await _cpu(lambda: [worker, os.getpid(), world_pid], seconds)
@@ -290,7 +277,7 @@ async def measure(rounds: int, burst: float, links: int, idle_seconds: float, fo
         await idle_cost(desks, world.pid, links, idle_seconds, out)
     finally:
         with contextlib.suppress(Exception):
-            await _ask(ours, ("stop",), 30, "the world to stop")
+            await ask(ours, ("stop",), 30, "the world to stop")
         world.join(10)
         if world.is_alive():
             world.kill()

@@ -56,6 +56,7 @@ from media.commands import (
     WorkerReady,
 )
 from media.frames import FrameWall, PixelFormat, TileFrame
+from media.processes import exited, reap_now, release_helpers_at_exit, signal_process
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,10 @@ LOAD = {"thumb": 1, "hd": 4}
 #: longest wait for a worker to start, and for any command's answer
 START_TIMEOUT = 30.0
 COMMAND_TIMEOUT = 20.0
+#: on close: the wait for a worker's answer to `Shutdown`, for it to exit after that, and after each signal
+SHUTDOWN_TIMEOUT = 3.0
+EXIT_TIMEOUT = 5.0
+KILL_TIMEOUT = 2.0
 
 
 class MediaWorkerError(RuntimeError):
@@ -147,11 +152,18 @@ class MediaEngine:
         self._tap: tuple[int, int] | None = None
         self._started = False
         self._closed = False
+        #: the one closing of the engine, shared by every `close` call
+        self._closing: asyncio.Future[None] | None = None
 
     # ----- lifecycle -------------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Create the wall and start the workers; returns when every worker is ready."""
+        """Create the wall and start the workers; returns when every worker is ready.
+
+        A `close` while this waits ends the workers already spawned and makes this raise `MediaWorkerLost`; a
+        start after `close` raises RuntimeError and spawns nothing (an engine is started once and closed once)."""
+        if self._closed:
+            raise RuntimeError("the media engine is closed")
         if self._started:
             return
         self._started = True
@@ -159,6 +171,7 @@ class MediaEngine:
         self.wall = FrameWall.create(tiles, max_width, max_height, pixel_format)
         loop = asyncio.get_running_loop()
         context = multiprocessing.get_context("spawn")
+        release_helpers_at_exit()
         try:
             for index in range(self.worker_count):
                 ours, theirs = context.Pipe()
@@ -180,27 +193,63 @@ class MediaEngine:
         log.info("media engine: %d workers (pids %s), wall %s", len(pids), pids, self.wall.name)
 
     async def close(self) -> None:
-        """Stop every worker (closing its sessions) and free the wall (idempotent)."""
-        if self._closed:
-            return
-        self._closed = True
-        for worker in self._workers:
-            if not worker.lost:
-                try:
-                    await self._call(worker, Shutdown(), timeout=5.0)
-                except (MediaWorkerError, TimeoutError):
-                    log.warning("media worker %d did not shut down cleanly", worker.index)
-        loop = asyncio.get_running_loop()
-        for worker in self._workers:
-            await loop.run_in_executor(None, worker.process.join, 5.0)
-            if worker.process.is_alive():
-                worker.process.kill()
-                await loop.run_in_executor(None, worker.process.join, 5.0)
-            self._forget(worker)
-        self._sessions.clear()
-        if self.wall is not None:
-            self.wall.close()
-            self.wall = None
+        """Stop every worker (closing its sessions), reap it, and free the wall; idempotent, and every call returns
+        only once that is done.
+
+        Workers that are ready are asked to shut down (in parallel, ``SHUTDOWN_TIMEOUT``); one still starting is
+        terminated at once (it would only answer once aiortc is imported). Any worker not gone within
+        ``EXIT_TIMEOUT`` is terminated, then killed: no worker outlives the engine, none is left a zombie. The
+        closing runs as its own task, so a caller that gives up waiting (cancelled) does not stop it half-way; if
+        that task itself is cancelled (the loop ends), the workers left are killed and reaped on the spot."""
+        if self._closing is None:
+            self._closed = True
+            self._closing = asyncio.ensure_future(self._shut_down())
+        await asyncio.shield(self._closing)
+
+    async def _shut_down(self) -> None:
+        workers = list(self._workers)
+        try:
+            ready = [w for w in workers if not w.lost and w.ready is not None and w.ready.done()
+                     and not w.ready.cancelled() and w.ready.exception() is None]
+            closed = MediaWorkerLost("EngineClosed", "the media engine closed while its workers were starting")
+            starting = [w for w in workers if w.ready is not None and not w.ready.done()]
+            for worker in starting:  # wakes a start() waiting for them
+                assert worker.ready is not None
+                worker.ready.set_exception(closed)
+                worker.ready.exception()  # retrieved: start() may be gone already
+            for worker in starting:
+                signal_process(worker.process, "terminate")
+            await asyncio.gather(*(self._ask_to_shut_down(w) for w in ready))
+            for worker in workers:  # our end of the pipe closed (a worker still serving stops on its own), calls
+                self._lost(worker)  # still waiting for an answer fail now
+            await self._reap([w.process for w in workers])
+        finally:
+            for worker in workers:
+                self._lost(worker)
+                reap_now(worker.process)
+            self._sessions.clear()
+            if self.wall is not None:
+                self.wall.close()
+                self.wall = None
+
+    async def _ask_to_shut_down(self, worker: _Worker) -> None:
+        try:
+            await self._call(worker, Shutdown(), timeout=SHUTDOWN_TIMEOUT)
+        except (MediaWorkerError, TimeoutError):
+            log.warning("media worker %d did not shut down cleanly", worker.index)
+
+    async def _reap(self, processes: list[BaseProcess]) -> None:
+        """Wait for ``processes`` to exit (polling reaps them), then terminate, then kill the ones left."""
+        alive = await exited(processes, EXIT_TIMEOUT)
+        for action in ("terminate", "kill"):
+            if not alive:
+                return
+            log.warning("media workers %s did not exit: %s", [p.pid for p in alive], action)
+            for process in alive:
+                signal_process(process, action)
+            alive = await exited(alive, KILL_TIMEOUT)
+        if alive:
+            log.error("media workers %s did not end after SIGKILL", [p.pid for p in alive])
 
     async def __aenter__(self) -> MediaEngine:
         await self.start()

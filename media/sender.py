@@ -11,7 +11,6 @@ samples are kept in `heard`, drained for as long as the track lives.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 from collections.abc import Callable, Sequence
@@ -21,11 +20,12 @@ from typing import Any
 import av
 from aiortc import RTCIceServer, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
 from aiortc.exceptions import InvalidAccessError, InvalidStateError, OperationError
-from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from aiortc.mediastreams import MediaStreamTrack
 from aiortc.rtcrtpparameters import RTCRtpCodecCapability
 from aiortc.rtp import is_rtcp
 
 from media.audio import AudioTail
+from media.drain import TrackDrains
 from media.ice import ice_configuration, require_host_addresses
 from media.sources import ClipTrack, EncodedClip
 
@@ -84,7 +84,7 @@ class VideoSender:
         self.heard = AudioTail(hear_seconds)
         #: audio frames received from the sink
         self.frames_heard = 0
-        self._drains: set[asyncio.Task[None]] = set()
+        self._drains = TrackDrains()
         self._pc = RTCPeerConnection(ice_configuration(ice_servers))
         self._pc.on("connectionstatechange", self._state_changed)
         self._pc.on("track", self._track)
@@ -154,19 +154,12 @@ class VideoSender:
     def _track(self, track: MediaStreamTrack) -> None:
         if track.kind != "audio" or not self.hear:
             return
-        task = asyncio.get_running_loop().create_task(self._drain(track), name=f"hear-{self.name}")
-        self._drains.add(task)
-        task.add_done_callback(self._drains.discard)
+        self._drains.start(track, self._heard, name=f"hear-{self.name}")
 
-    async def _drain(self, track: MediaStreamTrack) -> None:
-        while True:
-            try:
-                frame = await track.recv()
-            except MediaStreamError:
-                return
-            if isinstance(frame, av.AudioFrame):
-                self.frames_heard += 1
-                self.heard.add(frame)
+    def _heard(self, frame: Any) -> None:
+        if isinstance(frame, av.AudioFrame):
+            self.frames_heard += 1
+            self.heard.add(frame)
 
     async def answer(self, offer_sdp: str) -> str:
         """Apply the sink's complete SDP offer and return our complete answer (every candidate included)."""
@@ -208,6 +201,4 @@ class VideoSender:
         for track in (self.video, self.audio):
             if track is not None:
                 track.stop()
-        if self._drains:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.gather(*self._drains, return_exceptions=True), 2.0)
+        await self._drains.wait(2.0)

@@ -9,16 +9,16 @@ voice (SPEC §5.14.9, "Consoles talk"): the audio the SFU relays is kept in `hea
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 import av
 from aiortc import RTCIceServer, RTCPeerConnection, RTCSessionDescription
-from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from aiortc.mediastreams import MediaStreamTrack
 
 from media.audio import AudioTail
+from media.drain import TrackDrains
 from media.ice import ice_configuration, require_host_addresses
 from media.sender import h264_preferences
 
@@ -43,7 +43,7 @@ class FeedViewer:
         self.frames_heard = 0
         self._pc = RTCPeerConnection(ice_configuration(ice_servers))
         self._pc.on("track", self._track)
-        self._drains: set[asyncio.Task[None]] = set()
+        self._drains = TrackDrains()
         self._closed = False
 
     @property
@@ -67,22 +67,15 @@ class FeedViewer:
         return str(self._pc.localDescription.sdp)
 
     def _track(self, track: MediaStreamTrack) -> None:
-        task = asyncio.get_running_loop().create_task(self._drain(track), name=f"view-{self.name}-{track.kind}")
-        self._drains.add(task)
-        task.add_done_callback(self._drains.discard)
+        self._drains.start(track, self._frame, name=f"view-{self.name}-{track.kind}")
 
-    async def _drain(self, track: MediaStreamTrack) -> None:
-        while True:
-            try:
-                frame = await track.recv()
-            except MediaStreamError:
-                return
-            if isinstance(frame, av.VideoFrame):
-                self.frames += 1
-                self.last = frame
-            elif isinstance(frame, av.AudioFrame):
-                self.frames_heard += 1
-                self.heard.add(frame)
+    def _frame(self, frame: Any) -> None:
+        if isinstance(frame, av.VideoFrame):
+            self.frames += 1
+            self.last = frame
+        elif isinstance(frame, av.AudioFrame):
+            self.frames_heard += 1
+            self.heard.add(frame)
 
     async def close(self) -> None:
         """Close the peer connection and wait for the drain to end (idempotent)."""
@@ -90,7 +83,5 @@ class FeedViewer:
             return
         self._closed = True
         await self._pc.close()
-        if self._drains:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.gather(*self._drains, return_exceptions=True), 2.0)
+        await self._drains.wait(2.0)
         log.info("viewer %s: closed after %d frames", self.name, self.frames)

@@ -14,7 +14,7 @@ Every message carries the sender's ``epoch`` (the platform's fencing token, SPEC
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 
@@ -140,6 +140,23 @@ class AlarmInfo(_Data, kw_only=True):
     raised_ms: int = 0
 
 
+class LineClock(_Data, kw_only=True):
+    """The line's timetable clock (SPEC.md §3.5.9): at unix time ``at_ms`` the timetable's service time (seconds
+    since the line's service start) was ``service_s``, and it runs ``rate`` service seconds per wall second. A
+    simulated line tells it so that desks read delays on its clock; a real line runs on the time of day and
+    tells none."""
+
+    at_ms: int
+    #: finite: a bound JSON's 1e999 (read as infinity) cannot pass
+    service_s: Annotated[float, msgspec.Meta(ge=-1e9, le=1e9)]
+    #: service seconds per wall-clock second: 1 for real time, 10 for a simulation ten times faster
+    rate: Annotated[float, msgspec.Meta(gt=0, le=10_000)] = 1.0
+
+    def at(self, wall: float) -> float:
+        """Service seconds at unix time ``wall``."""
+        return self.service_s + (wall - self.at_ms / 1000) * self.rate
+
+
 # ---------------------------------------------------------------------------------------------
 # Message kinds
 
@@ -220,6 +237,8 @@ class Welcome(Answer, tag="welcome", kw_only=True):
     #: groups the principal may affiliate to and talk in
     groups: list[str] = []
     permissions: list[str] = []
+    #: consoles: the line's timetable clock when it is not the time of day (a simulated line); None: time of day
+    line_clock: LineClock | None = None
 
     def __repr__(self) -> str:
         return _masked_repr(self, ("resume_token",))

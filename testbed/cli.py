@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from testbed.line import Line, LineError, default_line_path, load_line
+from testbed.terminals.service import ServiceClock
 
 if TYPE_CHECKING:
     from testbed.tls import TestCertificates
@@ -54,6 +55,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no live summary")
     parser.add_argument("--pair", action="store_true",
                         help="run the platform as a dual-live pair: instances A and B and a witness, as processes")
+    parser.add_argument("--handling-times", type=Path, default=None, metavar="FILE",
+                        help="time every request inside the platform (socket read to answer written) and write the "
+                             "histograms as JSON to FILE on stop; for benchmarks, the platform alone (not --pair)")
 
 
 def _port_range(text: str) -> tuple[int, int]:
@@ -144,6 +148,9 @@ def add_platform_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--janus-url", default=None, metavar="URL",
                         help="the SFU media plane: broker the Janus whose API is at URL (ws://127.0.0.1:PORT) while "
                              "active; without it, the direct media plane")
+    parser.add_argument("--line-clock", default=None, metavar="'START SPEED OFFSET'",
+                        help="a simulated line's timetable clock (service time OFFSET at unix time START, running "
+                             "SPEED times real time), told to consoles; without it, the time of day (a real line)")
 
 
 def add_witness_arguments(parser: argparse.ArgumentParser) -> None:
@@ -236,8 +243,14 @@ async def run_platform(args: argparse.Namespace) -> int:
         print(f"trunkdesk platform: {exc}", file=sys.stderr)
         return 2
     try:
+        line_clock = ServiceClock.parse(args.line_clock) if args.line_clock else None
+    except ValueError as exc:
+        print(f"trunkdesk platform: --line-clock: {exc}", file=sys.stderr)
+        return 2
+    try:
         platform = PlatformServer(line, host=args.host, port=args.port, instance=args.instance, pair=pair,
-                                  announce=args.announce, ssl=tls, janus_url=args.janus_url)
+                                  announce=args.announce, ssl=tls, janus_url=args.janus_url,
+                                  line_clock=line_clock.to_wire() if line_clock is not None else None)
     except ValueError as exc:  # an --announce address or the instance name does not fit SPEC §8
         print(f"trunkdesk platform: cannot announce: {exc}", file=sys.stderr)
         return 2
@@ -279,8 +292,13 @@ async def run_witness(args: argparse.Namespace) -> int:
 
 async def run(args: argparse.Namespace) -> int:
     """Run the platform (and the simulated line) until interrupted or ``--duration`` passes."""
+    handling_times: Path | None = getattr(args, "handling_times", None)
     if args.pair or getattr(args, "command", None) == "demo":
+        if handling_times is not None:
+            print("trunkdesk testbed: --handling-times times the platform alone, not a pair", file=sys.stderr)
+            return 2
         return await run_pair(args)
+    from testbed.platform.handling_times import HandlingTimes
     from testbed.platform.server import PlatformServer
 
     try:
@@ -296,10 +314,15 @@ async def run(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as exc:
         print(f"trunkdesk testbed: cannot make the test certificates: {exc}", file=sys.stderr)
         return 2
+    service = _line_clock(args, line)
+    if isinstance(service, int):
+        return service
     janus = await start_janus(args, "testbed")
+    times = HandlingTimes() if handling_times is not None else None
     platform = PlatformServer(line, host=args.host, port=args.port, instance="A",
                               ssl=certs.server_context() if certs is not None else None,
-                              janus_url=janus.url if janus is not None else None)
+                              janus_url=janus.url if janus is not None else None, request_times=times,
+                              line_clock=service.to_wire() if service is not None else None)
     try:
         await platform.start()
     except OSError as exc:
@@ -326,11 +349,20 @@ async def run(args: argparse.Namespace) -> int:
 
     async def stop_platform() -> None:
         await platform.stop()
+        if times is not None and handling_times is not None:
+            try:
+                times.write(handling_times)
+            except OSError as exc:
+                print(f"trunkdesk testbed: cannot write the handling times to {handling_times}: {exc}",
+                      file=sys.stderr)
+            else:
+                print(f"handling times written to {handling_times}", flush=True)
         if janus is not None:
             await janus.stop()
             print("janus stopped", flush=True)
 
-    return await _simulate(args, line, platform.url, certs, summary=summary, stop_platform=stop_platform)
+    return await _simulate(args, line, platform.url, certs, summary=summary, stop_platform=stop_platform,
+                           service=service)
 
 
 async def run_pair(args: argparse.Namespace) -> int:
@@ -347,9 +379,14 @@ async def run_pair(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as exc:
         print(f"trunkdesk testbed: cannot make the test certificates: {exc}", file=sys.stderr)
         return 2
+    service = _line_clock(args, line)
+    if isinstance(service, int):
+        return service
     janus = await start_janus(args, "testbed")
-    pair = PairProcesses(line=args.line, host=args.host, base_port=args.port, tls=certs,
-                         extra=["--janus-url", janus.url] if janus is not None else None)
+    extra = ["--janus-url", janus.url] if janus is not None else []
+    if service is not None:  # both instances tell consoles the clock the simulated line runs on
+        extra += ["--line-clock", service.text()]
+    pair = PairProcesses(line=args.line, host=args.host, base_port=args.port, tls=certs, extra=extra)
     try:
         await pair.start()
     except (OSError, RuntimeError, TimeoutError) as exc:
@@ -376,12 +413,26 @@ async def run_pair(args: argparse.Namespace) -> int:
             print("janus stopped", flush=True)
 
     return await _simulate(args, line, pair.urls, certs, summary=summary, stop_platform=stop_pair,
-                           fleet_view=fleet_view)
+                           fleet_view=fleet_view, service=service)
+
+
+def _line_clock(args: argparse.Namespace, line: Line) -> ServiceClock | int | None:
+    """The clock the simulated line will run on, decided before the platform starts so that it tells every console
+    (SPEC §3.5.9); None with ``--no-terminals`` (nothing moves on it); 2 (the exit code) for a bad ``--speed``."""
+    if args.no_terminals:
+        return None
+    from testbed.terminals.fleet import simulated_clock
+
+    try:
+        return simulated_clock(line, speed=args.speed)
+    except ValueError as exc:
+        print(f"trunkdesk testbed: --speed: {exc}", file=sys.stderr)
+        return 2
 
 
 async def _simulate(args: argparse.Namespace, line: Line, urls: str | list[str], certs: Any, *,
                     summary: Callable[[], str], stop_platform: Callable[[], Awaitable[None]],
-                    fleet_view: list[Any] | None = None) -> int:
+                    fleet_view: list[Any] | None = None, service: ServiceClock | None = None) -> int:
     """Run the simulated line against the started platform, print a summary a second, stop on a signal or
     after ``--duration``, then stop the fleet and the platform."""
     fleet = None
@@ -398,11 +449,11 @@ async def _simulate(args: argparse.Namespace, line: Line, urls: str | list[str],
                 from testbed.terminals.feeds import FeedSettings
 
                 media = FeedSettings(allowed_addresses=tuple(args.media_address))
-            fleet = Fleet(line, urls, seed=args.seed, rate=args.rate, speed=args.speed,
+            fleet = Fleet(line, urls, seed=args.seed, rate=args.rate, speed=args.speed, service=service,
                           ssl=certs.client_context() if certs is not None else None, media=media)
             await fleet.start()
-            clock = fleet.service  # desks that draw the timetable (the train graph) take the line's clock from this
-            print(f"service clock {clock.start:.3f} {clock.speed:g} {clock.offset:.3f}", flush=True)
+            # consoles learn the line's clock from their welcome; this line is for people and older tools
+            print(f"service clock {fleet.service.text()}", flush=True)
             if fleet_view is not None:
                 fleet_view.append(fleet)
         started = time.monotonic()

@@ -32,6 +32,10 @@ log = logging.getLogger(__name__)
 INSTANCES = ("A", "B")
 
 
+#: how long a child has to end after SIGTERM, and to be reaped after SIGKILL
+STOP_TIMEOUT = 5.0
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     """A port free on ``host`` right now."""
     with socket.socket() as probe:
@@ -194,21 +198,33 @@ class PairProcesses:
         raise TimeoutError(f"{name}: no line with {needle!r} within {timeout}s; last: {child.lines[-5:]}")
 
     async def _terminate(self, child: _Child) -> None:
+        """SIGTERM the child's process group (woken first, if paused), SIGKILL it after `STOP_TIMEOUT`; bounded."""
         process = child.process
-        if process is None or process.returncode is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGCONT)
-            process.terminate()
-        try:
-            await asyncio.wait_for(process.wait(), 5)
-        except TimeoutError:
-            with contextlib.suppress(ProcessLookupError):
-                process.kill()
-            await process.wait()
+        if process is not None and process.returncode is None:
+            _signal_group(process, signal.SIGCONT)
+            _signal_group(process, signal.SIGTERM)
+            if not await _ended(process, STOP_TIMEOUT):
+                log.warning("%s (pid %d) did not stop on SIGTERM: killed", child.name, process.pid)
+                await self._kill(child)
         if child.reader is not None:
             with contextlib.suppress(BaseException):
                 await asyncio.wait_for(child.reader, 1)
+
+    async def _kill(self, child: _Child) -> None:
+        """SIGKILL the child's process group and wait (bounded) until it is reaped and its output pipe closed.
+
+        The group, not only the child: `Process.wait` (Python 3.11.7 here) also waits for the child's pipes to close,
+        so anything in the group holding its stdout would keep the wait from returning."""
+        process = child.process
+        if process is None or process.returncode is not None:
+            return
+        _signal_group(process, signal.SIGKILL)
+        if not await _ended(process, STOP_TIMEOUT):
+            log.error("%s (pid %d): not reaped %.0f s after SIGKILL; its pipe is closed and it is left behind",
+                      child.name, process.pid, STOP_TIMEOUT)
+            transport = getattr(process, "_transport", None)
+            if transport is not None:
+                transport.close()
 
     # ----- faults ---------------------------------------------------------------------------------
 
@@ -223,10 +239,7 @@ class PairProcesses:
 
     async def kill(self, name: str) -> None:
         """SIGKILL: the process vanishes without a word."""
-        process = self.children[name].process
-        if process is not None and process.returncode is None:
-            process.kill()
-            await process.wait()
+        await self._kill(self.children[name])
 
     def pause(self, name: str) -> None:
         """SIGSTOP: the process is frozen with its sockets open."""
@@ -244,3 +257,18 @@ class PairProcesses:
 
     def lines(self, name: str) -> list[str]:
         return list(self.children[name].lines)
+
+
+def _signal_group(process: asyncio.subprocess.Process, signum: int) -> None:
+    """Signal the child's process group (each child leads its own session); nothing if it is gone."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signum)
+
+
+async def _ended(process: asyncio.subprocess.Process, timeout: float) -> bool:
+    """Wait (at most ``timeout`` seconds) for the process to end and be reaped; whether it did."""
+    try:
+        await asyncio.wait_for(process.wait(), timeout)
+    except TimeoutError:
+        return False
+    return True

@@ -38,7 +38,7 @@ from console.core.recordings import DeskRecorder, RecordingOptions
 from console.core.records import record_notification, record_problem
 from console.core.sound import DeskSound
 from console.core.talk import DeskFloors, PttResult
-from console.core.train_graph import TrainTracks
+from console.core.train_graph import PlanClock, TrainTracks
 from console.core.world import World
 from protocols import messages as wire
 from protocols.aio.client import ConnectionClosed, RequestError
@@ -118,6 +118,8 @@ class Desk(RecordingCommands, PlatformCommands):
         #: the serving session was lost since the link last re-attached (its media must be set up again)
         self._serving_lost = False
         self._welcome: wire.Welcome | None = None
+        #: the line clock the serving platform told (None: it told none, the time of day holds)
+        self._told_clock: PlanClock | None = None
         #: the settings the desk was started with (for diagnostics; None when started without a settings file)
         self.settings: DeskSettings | None = None
         #: the sound devices' side of the core, when a desk plays and captures sound (the Qt desk sets it)
@@ -349,6 +351,24 @@ class Desk(RecordingCommands, PlatformCommands):
         if welcome is not None and welcome is not self._welcome:
             self._welcome = welcome
             self.world.set_session(welcome, self.me)
+            self._take_line_clock(welcome.line_clock)
+
+    def _take_line_clock(self, told: wire.LineClock | None) -> None:
+        """Run the train graph's delays and the plans' stop times on the line clock the platform told (SPEC.md
+        §3.5.9). A platform that tells none leaves the clock as it is: the time of day, or one a local caller set
+        (an embedded testbed's); one that stops telling it (the other instance after a failover) brings the time
+        of day back."""
+        clock = PlanClock.told(told) if told is not None else None
+        if clock == self._told_clock:
+            return
+        previous, self._told_clock = self._told_clock, clock
+        if clock is not None:
+            self.trains.plan_clock = clock
+            logger.info("the line runs on the platform's clock: service time %.0f s at %.3f, %g x real time",
+                        clock.offset, clock.start, clock.speed)
+        elif previous is not None and self.trains.timetable is not None:
+            self.trains.plan_clock = PlanClock.time_of_day(self.trains.timetable.service_start_s, self.clock())
+            logger.info("the platform tells no line clock any more: the time of day")
 
     # ----- platform links ---------------------------------------------------------------------
 

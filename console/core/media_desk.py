@@ -9,13 +9,17 @@ wanted, when the microphone is keyed, and mixes what they bring.
 
 The `MediaEngine` (media/engine.py) is started on first need, with ``min(2, cores)`` worker processes and ICE
 restricted to the desk's allowed media addresses. While it runs, two loops follow it: the picture loop reads
-the wall's sequence numbers (and the engine's stats each second) for the tiles' health, the audio loop reads
-the voice links' received audio every `AUDIO_TICK` seconds into the mixer and renders the mix (and, while the desk
-talks, the microphone's tap in a worker for the recorder: media/mic_tap.py).
+the wall's sequence numbers (and the engine's stats each second) for the tiles' health (`PictureWatch`,
+media_pictures.py), the audio loop reads the voice links' received audio every `AUDIO_TICK` seconds into the mixer
+and renders the mix (and, while the desk talks, the microphone's tap in a worker for the recorder: media/mic_tap.py)
+(`AudioOutput`, media_audio.py). The voice loop, from the first message on, carries out `DeskVoice`'s plan: links
+pulled and stopped, microphones keyed, activity reported (`VoiceLinks`, media_voice.py).
 
 Which pull a `video.session` answers is told by source: pulls in flight are kept per source, first in first
-out (the platform announces sessions in the order it accepted the pulls); a session nobody here asked for (a
-`video.push` to this desk) is shown on a free tile.
+out (the platform announces sessions in the order it accepted the pulls: media_records.py); a session nobody here
+asked for (a `video.push` to this desk) is shown on a free tile. The other mixins: `MediaRestoring`
+(media_restore.py, after a failover), `SfuSink` and `SfuTalk` (media_sfu.py, media_talk.py: the SFU plane),
+`TileSetup` (media_tiles.py: feeds that never come up).
 """
 
 from __future__ import annotations
@@ -28,18 +32,21 @@ import logging
 import os
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Any
 
 from console.core.config import ConfigError, MediaSettings, ice_servers
+from console.core.media_audio import AUDIO_TICK, AudioOutput
+from console.core.media_pictures import PictureWatch
+from console.core.media_records import Pull, SinkSession
 from console.core.media_restore import MediaRestoring, Record
 from console.core.media_sfu import SfuSink
 from console.core.media_talk import SFU, SfuTalk
 from console.core.media_tiles import TileSetup
+from console.core.media_voice import VoiceLinks
 from console.core.video_wall import TILES, Quality, VideoTile, VideoWall, WallFull
 from console.core.voice import WARM_LINKS, DeskVoice
 from console.core.world import World
-from media.audio import Pcm
 from media.commands import IceServer, SessionStats
 from media.engine import MediaEngine, MediaWorkerError
 from media.frames import TileFrame
@@ -49,19 +56,8 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["AUDIO_TICK", "DeskMedia", "MediaOptions", "default_media_workers", "media_options"]
 
-#: seconds between two reads of the voice links' audio (and renders of the mix)
-AUDIO_TICK = 0.04
-#: seconds between two reads of idle voice links (nobody heard on them: warm links, links after a burst)
-IDLE_READ_EVERY = 0.5
-#: seconds between two looks at the tiles' sequence numbers; the engine's stats are read every `STATS_EVERY`
-PICTURE_TICK = 0.25
-STATS_EVERY = 1.0
 #: longest wait for our own offer before an answer is applied
 OFFER_WAIT = 20.0
-#: seconds between two `media.activity` reports while the desk talks (the platform's T1 is 4 s)
-ACTIVITY_EVERY = 1.0
-#: seconds before a failed start of the engine ahead of need (warm links, the microphone's tap) is tried again
-VOICE_START_RETRY = 30.0
 
 Run = Callable[..., Awaitable[wire.Ok]]
 
@@ -117,37 +113,7 @@ def media_options(settings: MediaSettings | None, **overrides: Any) -> tuple[Med
     return MediaOptions(**options), problems
 
 
-@dataclass
-class _Pull:
-    """A pull in flight: what the desk asked a source for."""
-
-    kind: Literal["video", "voice"]
-    quality: Quality = "thumb"
-    tile: int | None = None
-    session: str | None = None
-    #: asked for before a switch of the platform's active instance (its session is of the old era)
-    stale: bool = False
-
-
-@dataclass
-class _Session:
-    """A media session this desk is the sink of."""
-
-    session: str
-    source: str
-    kind: Literal["video", "voice"]
-    quality: Quality
-    tile: int | None = None
-    offered: asyncio.Event = field(default_factory=asyncio.Event)
-    opened: bool = False
-    closed: bool = False
-    #: "sfu": the platform's SFU offers and this desk answers (SPEC §5.14.9); hidden tiles are paused, not stopped
-    plane: str = "direct"
-    #: one answer at a time (a new offer, after the SFU came back, replaces the peer connection)
-    answering: asyncio.Lock = field(default_factory=asyncio.Lock)
-
-
-class DeskMedia(MediaRestoring, SfuSink, SfuTalk, TileSetup):
+class DeskMedia(MediaRestoring, SfuSink, SfuTalk, TileSetup, VoiceLinks, AudioOutput, PictureWatch):
     """Video wall and voice links of one desk (see the module docstring).
 
     ``run(command, request, **subjects)`` sends a keyed request and records it (the desk's command plumbing;
@@ -172,18 +138,12 @@ class DeskMedia(MediaRestoring, SfuSink, SfuTalk, TileSetup):
         self.voice = DeskVoice(world, me, holding, warm_links=settings.warm_voice_links)
         self.engine: MediaEngine | None = None
         self._starting: asyncio.Future[MediaEngine] | None = None
-        self._sessions: dict[str, _Session] = {}
-        self._pulls: dict[str, collections.deque[_Pull]] = collections.defaultdict(collections.deque)
+        self._sessions: dict[str, SinkSession] = {}
+        self._pulls: dict[str, collections.deque[Pull]] = collections.defaultdict(collections.deque)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._voice_changed = asyncio.Event()
-        self._activity_sent: dict[str, float] = {}
-        self._voice_task: asyncio.Task[None] | None = None
-        self._audio_running = False
-        #: the microphone is tapped for the recorder (the desk talks), and its tap still has samples to read
-        self._mic_tapped = False
-        self._mic_draining = False
-        #: monotonic time before which the engine is not started again ahead of need (after a failed start)
-        self._start_again_at = 0.0
+        self._init_voice_links()
+        self._init_audio()
         self._closed = False
         #: hears every session's stats once a second (the desk's quality monitor)
         self.on_stats: Callable[[dict[str, SessionStats]], None] | None = None
@@ -259,7 +219,7 @@ class DeskMedia(MediaRestoring, SfuSink, SfuTalk, TileSetup):
         are asked again until then (after a failover). A refused pull empties the tile."""
         target = placed.source
         camera = placed.source if placed.asked != placed.source else None
-        pull = _Pull("video", placed.quality, placed.index)
+        pull = Pull("video", placed.quality, placed.index)
         self._pulls[target].append(pull)
         try:
             ok = await self._ask("pull_video", wire.VideoPull(id=0, source=placed.asked, camera=camera,
@@ -385,7 +345,7 @@ class DeskMedia(MediaRestoring, SfuSink, SfuTalk, TileSetup):
             self.wall.session_state(name, message.state, message.quality)
             found.quality = message.quality
 
-    def _new_session(self, message: wire.VideoSession) -> _Session | None:
+    def _new_session(self, message: wire.VideoSession) -> SinkSession | None:
         name, source = message.session, message.source
         if self._is_unwanted(name):
             return None  # asked for before a failover: being stopped
@@ -396,11 +356,11 @@ class DeskMedia(MediaRestoring, SfuSink, SfuTalk, TileSetup):
         if pull is not None and pull.kind == "voice":
             self.voice.attach(source, name)
             self._voice_changed.set()
-            return self._remember(_Session(name, source, "voice", "thumb"))
+            return self._remember(SinkSession(name, source, "voice", "thumb"))
         if pull is None and message.media == "audio":  # another dispatcher's voice through the SFU (media_talk.py)
             self.voice.attach(source, name, given=True)
             self._voice_changed.set()
-            return self._remember(_Session(name, source, "voice", "thumb"))
+            return self._remember(SinkSession(name, source, "voice", "thumb"))
         reserved = self.wall.tiles.get(pull.tile) if pull is not None and pull.tile is not None else None
         if reserved is not None and reserved.hidden and reserved.session is None:
             # hidden before the platform named its session: not wanted any more
@@ -415,20 +375,20 @@ class DeskMedia(MediaRestoring, SfuSink, SfuTalk, TileSetup):
                 logger.warning("session %s from %s: the wall is full, stopping it", name, source)
                 self._spawn(self._stop(name, "stop_video", quiet=True), f"desk-media-refuse-{name}")
                 return None
-        return self._remember(_Session(name, source, "video", placed.quality, placed.index))
+        return self._remember(SinkSession(name, source, "video", placed.quality, placed.index))
 
-    def _remember(self, found: _Session) -> _Session:
+    def _remember(self, found: SinkSession) -> SinkSession:
         self._sessions[found.session] = found
         return found
 
-    def _forget_pull(self, source: str, pull: _Pull) -> None:
+    def _forget_pull(self, source: str, pull: Pull) -> None:
         pulls = self._pulls.get(source)
         if pulls is not None and pull in pulls:
             pulls.remove(pull)
             if not pulls:
                 del self._pulls[source]
 
-    async def _open(self, found: _Session) -> None:
+    async def _open(self, found: SinkSession) -> None:
         """Offer as the session's sink (SPEC: the sink offers)."""
         try:
             engine = await self.start()
@@ -460,7 +420,7 @@ class DeskMedia(MediaRestoring, SfuSink, SfuTalk, TileSetup):
             with contextlib.suppress(MediaWorkerError, TimeoutError):
                 await engine.close_session(name)
 
-    async def _accept(self, found: _Session, sdp: str) -> None:
+    async def _accept(self, found: SinkSession, sdp: str) -> None:
         async with asyncio.timeout(OFFER_WAIT):
             await found.offered.wait()
         if found.closed or self.engine is None:
@@ -499,180 +459,6 @@ class DeskMedia(MediaRestoring, SfuSink, SfuTalk, TileSetup):
             if placed is not None:
                 self.wall.fail(placed.index, "media failed")
             self._spawn(self._stop(session, "stop_video", quiet=True), f"desk-media-failed-{session}")
-
-    # ----- voice ------------------------------------------------------------------------------
-
-    def _follow_voice(self) -> None:
-        """Run the voice loop from the first message on (it starts the engine only once a link is wanted)."""
-        if self._voice_task is None and self.settings.voice and not self._closed:
-            self._voice_task = asyncio.get_running_loop().create_task(self._voice_loop(), name="desk-media-voice")
-            self._tasks.add(self._voice_task)
-            self._voice_task.add_done_callback(self._task_done)
-
-    async def _voice_loop(self) -> None:
-        """Carry out the voice plan whenever floors, calls or links change (and each second, for idle links)."""
-        while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._voice_changed.wait(), ACTIVITY_EVERY)
-            self._voice_changed.clear()
-            engine = self.engine
-            plan = self.voice.plan(time.monotonic(), engine.sessions if engine is not None else ())
-            for terminal in plan.open:
-                self._spawn(self._pull_voice(terminal), f"desk-voice-{terminal}")
-            if (engine is None and self._starting is None and self.voice.warm_links and self.world.affiliations
-                    and time.monotonic() >= self._start_again_at):
-                # a desk that keeps warm links has its engine ready before anyone talks, even with no link yet: a
-                # first talker then loses at most its link's set-up, not the engine's start (about half a second)
-                self._spawn(self._start_for_voice(), "desk-media-start-warm")
-            for session in plan.close:
-                self._spawn(self._stop(session, "voice_stop", quiet=True), f"desk-voice-stop-{session}")
-            if engine is not None:
-                if plan.unkey:
-                    await engine.set_microphone(plan.unkey, False)
-                if plan.key:
-                    await engine.set_microphone(plan.key, True)
-                await self._key_publication(engine)
-            await self._follow_microphone(engine)
-            self._report_activity()
-
-    async def _follow_microphone(self, engine: MediaEngine | None) -> None:
-        """Tap the microphone for the recorder while the desk talks, links or not (media/mic_tap.py); the engine
-        is started for it if it is not yet."""
-        wanted = bool(self.settings.microphone) and bool(self.voice.speaking())
-        if wanted == self._mic_tapped:
-            return
-        if engine is None:
-            if wanted:
-                self._spawn(self._start_for_voice(), "desk-media-start-microphone")
-            return
-        try:
-            await engine.tap_microphone(wanted)
-        except (MediaWorkerError, TimeoutError) as exc:
-            logger.warning("the microphone is not %s for recording: %s", "tapped" if wanted else "untapped", exc)
-            return
-        self._mic_tapped = wanted
-        self._mic_draining = True
-
-    async def _start_for_voice(self) -> None:
-        """Start the engine ahead of need (warm links, the microphone's tap); a failed start is tried again after
-        `VOICE_START_RETRY` seconds, not at every turn of the voice loop."""
-        try:
-            await self.start()
-        except (MediaWorkerError, RuntimeError, TimeoutError, OSError) as exc:
-            logger.warning("media engine not started for voice: %s", exc)
-            self._start_again_at = time.monotonic() + VOICE_START_RETRY
-            return
-        self._voice_changed.set()
-
-    async def _pull_voice(self, terminal: str) -> None:
-        await self.start()
-        pull = _Pull("voice")
-        self._pulls[terminal].append(pull)
-        now = time.monotonic()
-        try:  # just after a failover the talker may not be back on the new active yet: patience
-            ok = await self._ask("voice_link", wire.VideoPull(id=0, source=terminal, media="audio"),
-                                 until=self.restoring_until if now < self.restoring_until else None, terminal=terminal)
-        except Exception as exc:  # a refused or lost request: the next plan asks again if still wanted
-            logger.info("voice link to %s not opened: %s", terminal, exc)
-            self._forget_pull(terminal, pull)
-            if not pull.stale:
-                self.voice.failed(terminal, time.monotonic())
-            return
-        if pull.stale:  # asked before a failover: the plan asks the new active afresh
-            self._stale_answer(str(ok.result["session"]), "voice_stop")
-            link = self.voice.links.get(terminal)
-            if link is not None and link.session is None:
-                del self.voice.links[terminal]
-            self._voice_changed.set()
-            return
-        if pull.session is None:
-            pull.session = str(ok.result["session"])
-
-    def _report_activity(self) -> None:
-        """Tell the platform the desk sends media in the calls it holds (SPEC: `media.activity` each second)."""
-        if not self.voice.keyed_sessions() and not self.talking_through_sfu:
-            self._activity_sent.clear()
-            return
-        now = time.monotonic()
-        for call in self.voice.holding():
-            if now - self._activity_sent.get(call, 0.0) >= ACTIVITY_EVERY * 0.9:
-                self._activity_sent[call] = now
-                self._send(wire.MediaActivity(call=call, sending=True))
-
-    def ensure_audio(self) -> None:
-        """Run the audio loop (from the engine's start, or from the first playback without an engine)."""
-        if not self._audio_running and not self._closed:
-            self._audio_running = True
-            self._spawn(self._audio_loop(), "desk-media-audio")
-
-    def play(self, name: str, pcm: Pcm, gain: float) -> None:
-        """Play ``pcm`` once into the mix under the live audio (a replay, a recording); replaces ``name``'s."""
-        self.voice.mixer.overlay(name, pcm, gain)
-        self.ensure_audio()
-
-    async def _audio_loop(self) -> None:
-        """Read the voice links' audio into the mixer and render the mix, paced by the clock."""
-        loop = asyncio.get_running_loop()
-        rendered_until = loop.time()
-        read_all_at = 0.0
-        while True:
-            await asyncio.sleep(AUDIO_TICK)
-            engine = self.engine
-            now = time.monotonic()
-            every = now >= read_all_at
-            if every:
-                read_all_at = now + IDLE_READ_EVERY
-            positions = {link.session: link.position for link in self.voice.to_read(now, every)
-                         if engine is not None and link.session is not None and link.session in engine.sessions}
-            if positions and engine is not None:
-                try:
-                    drained = await engine.drain_audio(positions)
-                except (MediaWorkerError, TimeoutError) as exc:
-                    logger.warning("voice audio not read: %s", exc)
-                    drained = {}
-                for session, (position, pcm) in drained.items():
-                    self.voice.take_audio(session, position, pcm)
-            if engine is not None and self._mic_draining:
-                self._mic_draining = self._mic_tapped  # once more after the tap stopped: what it still held
-                try:
-                    self.voice.take_own_audio(await engine.drain_microphone())
-                except (MediaWorkerError, TimeoutError) as exc:
-                    logger.warning("the microphone's audio not read: %s", exc)
-            now = loop.time()
-            count = int((now - rendered_until) * self.voice.mixer.rate)
-            if count > 0:
-                self.voice.mixer.render(count)
-                rendered_until += count / self.voice.mixer.rate
-
-    # ----- pictures ---------------------------------------------------------------------------
-
-    async def _picture_loop(self, engine: MediaEngine) -> None:
-        """Follow the tiles' pictures (sequence numbers) and, each second, the engine's stats."""
-        last_stats = 0.0
-        while True:
-            await asyncio.sleep(PICTURE_TICK)
-            wall = engine.wall
-            if wall is None:
-                return
-            now = time.monotonic()
-            for tile in list(self.wall.tiles.values()):
-                if tile.session is not None:
-                    self.wall.observe(tile.index, wall.seq(tile.index), wall.has_picture(tile.index), now)
-            self._fail_overdue(now)
-            if now - last_stats >= STATS_EVERY:
-                last_stats = now
-                try:
-                    stats = await engine.stats()
-                except (MediaWorkerError, TimeoutError) as exc:
-                    logger.warning("media stats not read: %s", exc)
-                    continue
-                for entry in stats.values():
-                    self.wall.take_stats(entry)
-                if self.on_stats is not None:
-                    try:
-                        self.on_stats(stats)
-                    except Exception:  # a bug of the listener must not stop the pictures
-                        logger.exception("media stats listener failed")
 
     # ----- plumbing ---------------------------------------------------------------------------
 

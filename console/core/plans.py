@@ -10,7 +10,9 @@ acknowledged: the dispatcher acted on the proposal (ran or skipped a step, dismi
 or cleared the alarm or alert at the platform, or the stopped train moved on.
 
 Time is the desk's clock, passed in: `tick(now)` fires due escalations and tells stopped trains, and
-`next_deadline` says when it is next needed, so tests drive it without sleeping. `start` runs a small driver
+`next_deadline` says when it is next needed, so tests drive it without sleeping. How long a train has stood is
+counted on the line's clock (``line_rate``: a simulated line may run faster than real time), like the timetable's
+planned stops it is compared with; escalation delays are the dispatcher's, in wall seconds. `start` runs a small driver
 task that calls `tick` on the running loop.
 """
 
@@ -144,7 +146,7 @@ class DeskPlans:
 
     def __init__(self, desk: PlanCommands, plans: Sequence[Plan], facts: PlanFacts | None = None, *,
                  clock: Callable[[], float] | None = None, problems: Sequence[PlanProblem] = (),
-                 keep: int = KEEP) -> None:
+                 keep: int = KEEP, line_rate: Callable[[], float] | None = None) -> None:
         self.desk = desk
         self.world: World = desk.world
         self.log: EventLog = desk.log
@@ -153,6 +155,9 @@ class DeskPlans:
         self.problems = list(problems)
         self.facts = facts or PlanFacts()
         self.clock = clock or self.world.clock
+        #: the line clock's service seconds per wall second (`attach_plans`: the desk's train graph clock's): how
+        #: long a train stands is on the line's clock, as its timetable's planned stops are; escalations are not
+        self.line_rate = line_rate or (lambda: 1.0)
         self.keep = keep
         self.proposals: dict[str, Proposal] = {}
         self.stops = StoppedTrains()
@@ -404,7 +409,9 @@ class DeskPlans:
 
     def _check_stops(self, now: float) -> None:
         shortest = min(p.trigger.stopped_for for p in self._stop_plans)
-        for radio, location, standing, since in self.stops.standing(now):
+        rate = self.line_rate()
+        for radio, location, standing_wall, since in self.stops.standing(now):
+            standing = standing_wall * rate  # service seconds, as the plans' limits and the planned stops are
             if standing < shortest:
                 continue
             info = self.world.terminals.get(radio)

@@ -10,10 +10,10 @@ per report, nothing copied to plot.
 Planned lines come from the timetable of the line (`LineLayout.timetable`, structural: console/core does not
 import the testbed), in *service time* (seconds since service start), which `PlanClock` maps to and from the
 wall clock: by default the time of day (service time 0 at the line's ``service_start``), as a real line runs;
-a simulated line tells its own clock (`TrainTracks.plan_clock`). The delay of a train is computed at each of its
-reports: the moment its plan had it at the reported chainage (running in the reported direction, or standing at
-that station), nearest to now; the report's service time minus that moment, in wall seconds, is how late it is
-(negative: early).
+a simulated line's platform tells its own clock in the welcome, which the desk sets as `TrainTracks.plan_clock`.
+The delay of a train is computed at each of its reports: the moment its plan had it at the reported chainage
+(running in the reported direction, or standing at that station), nearest to now; the report's service time minus
+that moment, in wall seconds, is how late it is (negative: early).
 """
 
 from __future__ import annotations
@@ -89,6 +89,11 @@ class PlanClock:
     def of(cls, clock: Any) -> PlanClock:
         """A plan clock from anything with ``start``, ``speed`` and ``offset`` (the testbed's `ServiceClock`)."""
         return cls(float(clock.start), float(clock.speed), float(clock.offset))
+
+    @classmethod
+    def told(cls, clock: wire.LineClock) -> PlanClock:
+        """The plan clock a platform tells in its welcome (SPEC.md §3.5.9)."""
+        return cls(start=clock.at_ms / 1000, speed=float(clock.rate), offset=float(clock.service_s))
 
 
 def delay_class(delay: float | None) -> str:

@@ -38,6 +38,12 @@ def facts_from_line(line: Line) -> PlanFacts:
                      dispatchers={user: d.role for user, d in line.dispatchers.items()}, planned_stop_s=planned)
 
 
+def _line_rate(desk: Desk) -> float:
+    """How fast the line's clock runs (the train graph's plan clock: the platform's line clock when it told one)."""
+    clock = desk.trains.plan_clock
+    return clock.speed if clock is not None else 1.0
+
+
 def attach_plans(desk: Desk, line: Line, folder: str | Path | None = None, *, start: bool = True) -> DeskPlans:
     """Load the plans of ``folder`` (default: `default_plans_folder`) checked against ``line``, attach them to
     ``desk`` as ``desk.plans`` and (with ``start``, on a running loop) start their timers. Files with problems are
@@ -48,7 +54,7 @@ def attach_plans(desk: Desk, line: Line, folder: str | Path | None = None, *, st
     found = load_plans(Path(folder) if folder is not None else default_plans_folder(), facts)
     for problem in found.problems:
         logger.warning("plan file problem: %s", problem)
-    plans = DeskPlans(desk, found.plans, facts, problems=found.problems)
+    plans = DeskPlans(desk, found.plans, facts, problems=found.problems, line_rate=lambda: _line_rate(desk))
     desk.plans = plans
     if start:
         plans.start()

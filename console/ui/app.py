@@ -198,6 +198,9 @@ def run_on_loop(app: QApplication, languages: Languages, options: DeskOptions) -
     from PySide6.QtCore import QEvent
 
     app.setQuitOnLastWindowClosed(False)  # the coroutine decides when the loop ends
+    from media.processes import release_helpers_at_exit
+
+    release_helpers_at_exit()  # multiprocessing's helper process (sound, media) is reaped at exit, not left a zombie
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     try:
@@ -211,13 +214,24 @@ def run_on_loop(app: QApplication, languages: Languages, options: DeskOptions) -
         app.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)  # the closed window goes now
 
 
+#: longest wait for the tasks still pending when the desk's coroutine returns to end once cancelled
+LEFTOVER_TIMEOUT = 10.0
+
+
 def _cancel_leftovers(loop: asyncio.AbstractEventLoop) -> None:
-    """Cancel and finish the tasks still pending (as `asyncio.run` does), so none is destroyed while pending."""
+    """Cancel and finish the tasks still pending (as `asyncio.run` does), so none is destroyed while pending; one
+    that does not end within `LEFTOVER_TIMEOUT` once cancelled is named in the log and the desk quits anyway."""
     pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
     for task in pending:
         task.cancel()
-    if pending:
-        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    if not pending:
+        return
+    _done, stuck = loop.run_until_complete(asyncio.wait(pending, timeout=LEFTOVER_TIMEOUT))
+    for task in stuck:
+        logger.error("task %s did not end when cancelled: left behind", task.get_name())
+    for task in pending:
+        if task.done() and not task.cancelled():
+            task.exception()  # retrieved (as gather(return_exceptions=True) did): no "never retrieved" noise
 
 
 async def desk_main(app: QApplication, languages: Languages, options: DeskOptions) -> int:
@@ -289,7 +303,6 @@ async def desk_main(app: QApplication, languages: Languages, options: DeskOption
     ticker.timeout.connect(lambda: None)
     code = 0
     ready: asyncio.Future[str] | None = None
-    plan_clock: asyncio.Future[bool] | None = None
     bench_terminals: asyncio.Future[None] | None = None
     try:
         if bench is not None and bench.own_pair:
@@ -327,8 +340,6 @@ async def desk_main(app: QApplication, languages: Languages, options: DeskOption
             await bench.attach(desk, user, password)
             bench_terminals = asyncio.ensure_future(bench.start_terminals())  # the panel shows them coming
         ready = asyncio.ensure_future(announce_ready(desk, len(urls)))  # does not hold up the desk
-        if testbed is not None:  # the train graph's plan follows the simulated line's clock
-            plan_clock = asyncio.ensure_future(testbed.apply_service_clock(desk))
         if options.quit_after is not None:
             QTimer.singleShot(int(options.quit_after * 1000), window.close)
         if options.script is not None:
@@ -346,8 +357,6 @@ async def desk_main(app: QApplication, languages: Languages, options: DeskOption
     finally:
         if ready is not None:
             ready.cancel()
-        if plan_clock is not None:
-            plan_clock.cancel()
         signal.signal(signal.SIGINT, previous_sigint)
         ticker.stop()
         window.close()
@@ -372,13 +381,18 @@ async def desk_main(app: QApplication, languages: Languages, options: DeskOption
 CLOSE_STEP_TIMEOUT = 20.0
 
 
-async def _closing(step: Awaitable[Any], what: str) -> None:
-    """Await one closing step, bounded: a part that does not close in time is named in the log and left behind,
-    so that quitting the desk never hangs."""
-    try:
-        await asyncio.wait_for(step, CLOSE_STEP_TIMEOUT)
-    except TimeoutError:
-        logger.error("closing %s took over %.0f s: left behind", what, CLOSE_STEP_TIMEOUT)
+async def _closing(step: Awaitable[Any], what: str, timeout: float | None = None) -> None:
+    """Await one closing step, bounded: a part that does not close in time is named in the log, cancelled and left
+    behind, so that quitting the desk never hangs (not even on a part that does not end when cancelled, which
+    `asyncio.wait_for` would wait for); a part that fails is logged, and the desk goes on closing the others."""
+    limit = CLOSE_STEP_TIMEOUT if timeout is None else timeout
+    task = asyncio.ensure_future(step)
+    await asyncio.wait({task}, timeout=limit)
+    if not task.done():
+        logger.error("closing %s took over %g s: left behind", what, limit)
+        task.cancel()
+    elif not task.cancelled() and (error := task.exception()) is not None:
+        logger.error("closing %s failed", what, exc_info=error)
 
 
 async def announce_ready(desk: Any, instances: int, *, timeout: float = 10.0) -> str:

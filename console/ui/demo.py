@@ -10,7 +10,6 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
-from typing import Any
 
 logger = logging.getLogger(__name__)
 
@@ -34,9 +33,6 @@ class DemoTestbed:
         self._process: asyncio.subprocess.Process | None = None
         self._reader: asyncio.Task[None] | None = None
         self._listening: asyncio.Event = asyncio.Event()
-        #: the simulated line's service clock (start, speed, offset), once the testbed told it
-        self.service_clock: tuple[float, float, float] | None = None
-        self._clock_told = asyncio.Event()
 
     @property
     def running(self) -> bool:
@@ -66,28 +62,11 @@ class DemoTestbed:
             self.output.append(line)
             del self.output[:-200]
             logger.debug("[testbed] %s", line)
-            if line.startswith("service clock "):
-                with contextlib.suppress(ValueError):
-                    start, speed, offset = (float(x) for x in line.split()[2:5])
-                    self.service_clock = (start, speed, offset)
-                    self._clock_told.set()
             if line.startswith("listening ") and len(self.urls) < self.instances:
                 self.urls.append(line.split(" ", 1)[1].strip())
                 if len(self.urls) == self.instances:
                     self._listening.set()
         self._listening.set()  # the child ended: stop waiting (start() reports it)
-
-    async def apply_service_clock(self, desk: Any, *, timeout: float = 60.0) -> bool:
-        """Once the testbed tells its service clock, give it to the desk's train graph (its plan and delays
-        follow the simulated line, not the time of day); False if it was not told within ``timeout``."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._clock_told.wait(), timeout)
-        if self.service_clock is None:
-            return False
-        from console.core.train_graph import PlanClock
-
-        desk.trains.plan_clock = PlanClock(*self.service_clock)
-        return True
 
     async def stop(self, *, timeout: float = 20.0) -> int | None:
         """Stop the child (SIGTERM, then SIGKILL after ``timeout``); its exit code."""

@@ -6,7 +6,8 @@ queue, texts, a PIS push, the dispatcher talking) before the PNGs are taken.
 
 Saves ``emergency.png`` (the whole desk, red banner across the top) and ``groups.png``, ``calls.png``,
 ``messages.png``, ``event_log.png`` (each pane's dock floated at a size that shows it whole); Chinese under those
-names, English as ``NAME-en.png``. Rendering and Xvfb as `console.ui.screenshot`.
+names, English as ``NAME-en.png``; with ``--plan``, then ``plan.png`` (the desk once a fire alarm at a station has
+proposed its plan). Rendering and Xvfb as `console.ui.screenshot`.
 """
 
 from __future__ import annotations
@@ -62,15 +63,16 @@ class TestbedThread:
     async def _main(self) -> None:
         from testbed.line import default_line_path, load_line
         from testbed.platform.server import PlatformServer
-        from testbed.terminals import Fleet
+        from testbed.terminals import Fleet, simulated_clock
 
         self._stop = asyncio.Event()
         line = load_line(default_line_path())
-        platform = PlatformServer(line, host="127.0.0.1", port=0)
+        service = simulated_clock(line, speed=4.0)  # told to the desk in its welcome: its train graph follows it
+        platform = PlatformServer(line, host="127.0.0.1", port=0, line_clock=service.to_wire())
         try:
             await platform.start()
             self.url = platform.url
-            self.fleet = Fleet(line, platform.url, rate=0, speed=4.0)  # every terminal; only the scene acts
+            self.fleet = Fleet(line, platform.url, rate=0, service=service)  # every terminal; only the scene acts
             await self.fleet.start()
         except BaseException as exc:
             self._error = exc
@@ -131,8 +133,18 @@ async def play_scene(session: DeskSession, testbed: TestbedThread) -> None:
     talk.cancel()
 
 
+async def propose_plan(session: DeskSession, testbed: TestbedThread) -> None:
+    """A fire alarm at Wenchang Road: the desk proposes the station fire plan (five steps) and its pane comes up."""
+    plans = session.desk.plans
+    if plans is None:
+        raise SystemExit("the desk loaded no emergency plans")
+    await testbed.run(testbed.terminal("ST-S03-1").raise_alarm("sensor", "critical", "FIRE", "站厅烟感报警 Smoke in "
+                                                                "the concourse"))
+    await session.desk.wait_until(lambda: bool(plans.open_proposals()), 10)
+
+
 def _shooter(out: Path, languages: list[str], testbed: TestbedThread,
-             sizes: bool = False) -> Callable[[DeskSession], Awaitable[None]]:
+             sizes: bool = False, plan: bool = False) -> Callable[[DeskSession], Awaitable[None]]:
     async def shoot(session: DeskSession) -> None:
         from PySide6.QtWidgets import QApplication
 
@@ -166,6 +178,14 @@ def _shooter(out: Path, languages: list[str], testbed: TestbedThread,
                 dock.grab().save(str(path))
                 print(f"saved {path}")  # noqa: T201
             window.apply_default_layout()
+        if plan:  # last: the plans pane takes room in the middle column while the plan is open
+            await propose_plan(session, testbed)
+            for code in languages:
+                window.choose_language(code)
+                await asyncio.sleep(1.2)
+                path = out / f"plan{'' if code == 'zh_CN' else f'-{code}'}.png"
+                window.grab().save(str(path))
+                print(f"saved {path}")  # noqa: T201
         session.commands.ptt_up()
         await asyncio.sleep(0.5)
         window.close()
@@ -191,6 +211,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="language(s) to shoot (default: both)")
     parser.add_argument("--xvfb", action="store_true", help="render on a virtual X display (Xvfb :99)")
     parser.add_argument("--sizes", action="store_true", help="print the minimum size of the window and of each dock")
+    parser.add_argument("--plan", action="store_true",
+                        help="then a fire alarm at a station: the desk with its plan proposed (plan.png, plan-en.png)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     languages = args.language or ["zh_CN", "en"]
@@ -201,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     testbed = TestbedThread()
     url = testbed.start()
     log = Path(tempfile.mkdtemp(prefix="trunkdesk-scene-")) / "events.sqlite"
-    shoot = _shooter(args.out, languages, testbed, args.sizes)
+    shoot = _shooter(args.out, languages, testbed, args.sizes, args.plan)
     try:
         with _private_settings():
             if args.xvfb:

@@ -5,6 +5,9 @@ deadline, and hands hellos, requests and notifications to the platform (`ServerA
 served in its own task, so a slow handler never holds up heartbeats or other requests; an app that can answer
 at once (`ServerApp.answer_now`, e.g. a platform alone that needs no replication round trip) skips the task:
 one loop iteration less per request, which is most of a floor request's latency on a busy machine.
+
+Given ``request_times`` (benchmarks), the server also stamps each request from its frame read off the socket
+to its answer written (`protocols.aio.request_timing`); without it, no stamp is taken.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import websockets
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.typing import Subprotocol
 
+from protocols.aio.request_timing import RequestStamps, RequestTimes, StampingConnection
 from protocols.aio.wirelog import frame_safe_logger
 from protocols.constants import (
     HEARTBEAT_INTERVAL,
@@ -73,7 +77,8 @@ class ServerApp(Protocol):
 class Connection:
     """One client connection: its session, its principal once welcomed, and a way to send to it."""
 
-    def __init__(self, app: ServerApp, ws: ServerConnection, session: ServerSession) -> None:
+    def __init__(self, app: ServerApp, ws: ServerConnection, session: ServerSession,
+                 times: RequestTimes | None = None) -> None:
         self.session = session
         self.principal: str | None = None
         self.remote_address: Any = ws.remote_address
@@ -89,6 +94,13 @@ class Connection:
         self._timer_when: float | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._done = asyncio.Event()
+        # request timing (only with ``times``): frames queued and written so far, the answers being written
+        # as (frame number, request, answer, read, taken, answered), and the stamps of the frame being fed
+        self._times = times
+        self._queued = 0
+        self._written = 0
+        self._marks: collections.deque[tuple[int, Request, Ok | Error, float, float, float]] = collections.deque()
+        self._feeding: tuple[float, float] | None = None
 
     def __repr__(self) -> str:
         return f"<Connection {self.principal or '?'} from {self.remote_address}>"
@@ -124,9 +136,12 @@ class Connection:
         try:
             while True:
                 data = await self._ws.recv()  # str for a text frame, bytes for a binary one
+                if self._times is not None:
+                    self._feeding = self._read_stamps()
                 self._sync_epoch()
                 self.session.receive_data(data, self._loop.time(), binary=isinstance(data, bytes))
                 self._pump()
+                self._feeding = None
         except websockets.ConnectionClosed as exc:
             code = _close_code(exc)
         except Exception:
@@ -150,6 +165,9 @@ class Connection:
             while True:
                 while self._outgoing:
                     await ws.send(self._outgoing.popleft(), text=True)
+                    self._written += 1
+                    if self._marks:
+                        self._report_written()
                 if self._gone:
                     return
                 if self._close is not None:
@@ -168,16 +186,47 @@ class Connection:
     def _pump(self) -> None:
         session = self.session
         while True:
-            data = session.data_to_send()
-            if data and not self._gone:
-                self._outgoing.extend(data)
-                self._outgoing_ready.set()
+            self._take_output()
             events = session.events()
             if not events:
                 break
             for event in events:
                 self._dispatch(event)
         self._arm_timer()
+
+    def _take_output(self) -> None:
+        """Move the session's outgoing frames to the writer's queue."""
+        data = self.session.data_to_send()
+        if data and not self._gone:
+            self._outgoing.extend(data)
+            self._queued += len(data)
+            self._outgoing_ready.set()
+
+    def _read_stamps(self) -> tuple[float, float]:
+        """(read, taken) of the message ``recv()`` just returned."""
+        taken = self._loop.time()
+        ws = self._ws
+        return (ws.pop_read_stamp(taken) if isinstance(ws, StampingConnection) else taken), taken
+
+    def _mark_answer(self, request: Request, answer: Ok | Error, stamps: tuple[float, float] | None) -> None:
+        """Right after ``session.answer``: queue the answer's frame (the last one the session holds) and note
+        its number, so that the writer reports the request's stamps once it wrote that frame."""
+        if stamps is None or self._times is None or self._gone:
+            return
+        before = self._queued
+        self._take_output()
+        if self._queued > before:
+            self._marks.append((self._queued, request, answer, *stamps, self._loop.time()))
+
+    def _report_written(self) -> None:
+        written = self._loop.time()
+        while self._marks and self._marks[0][0] <= self._written:
+            _, request, answer, read, taken, answered = self._marks.popleft()
+            assert self._times is not None
+            try:
+                self._times.answered(request, answer, RequestStamps(read, taken, answered, written))
+            except Exception:
+                logger.exception("%r: request timing failed", self)
 
     def _dispatch(self, event: SessionEvent) -> None:
         if isinstance(event, RequestReceived):
@@ -187,10 +236,11 @@ class Connection:
                 logger.exception("%r: request %d (%s) failed", self, event.request.id, tag_of(event.request))
                 answer = Error(code=ErrorCode.INTERNAL, reason="internal error")
             if answer is None:
-                self._spawn(self._serve_request(event.request))
+                self._spawn(self._serve_request(event.request, self._feeding))
             else:
                 self._sync_epoch()
                 self.session.answer(event.request.id, answer, self._loop.time())
+                self._mark_answer(event.request, answer, self._feeding)
         elif isinstance(event, NotificationReceived):
             message = event.message
             assert isinstance(message, Notification)
@@ -235,7 +285,7 @@ class Connection:
             self.session.reject(code, decision.reason, now)
         self._pump()
 
-    async def _serve_request(self, request: Request) -> None:
+    async def _serve_request(self, request: Request, stamps: tuple[float, float] | None = None) -> None:
         answer: Ok | Error
         try:
             answer = await self._app.on_request(self, request)
@@ -247,6 +297,7 @@ class Connection:
             answer = Error(code=ErrorCode.INTERNAL, reason="internal error")
         self._sync_epoch()
         self.session.answer(request.id, answer, self._loop.time())
+        self._mark_answer(request, answer, stamps)
         self._pump()
 
     def _arm_timer(self) -> None:
@@ -288,8 +339,11 @@ class TrunkingServer:
         heartbeat_interval: float = HEARTBEAT_INTERVAL,
         loss_threshold: int = HEARTBEAT_LOSS_THRESHOLD,
         hello_timeout: float = HELLO_TIMEOUT,
+        request_times: RequestTimes | None = None,
     ) -> None:
         self.app = app
+        #: told the stamps of every answered request (`protocols.aio.request_timing`); None: no timing at all
+        self.request_times = request_times
         self.host = host
         self.port = port
         self._ssl = ssl
@@ -320,6 +374,7 @@ class TrunkingServer:
             close_timeout=CLOSE_TIMEOUT,
             compression=None,
             logger=frame_safe_logger("websockets.server"),  # frames carry credentials: never log them
+            create_connection=StampingConnection if self.request_times is not None else None,
         )
         self.port = next(iter(self._server.sockets)).getsockname()[1]
         logger.info("serving TDP/1 on %s (instance %s, epoch %d)", self.url, self.app.instance,
@@ -355,7 +410,7 @@ class TrunkingServer:
             hello_timeout=self._hello_timeout,
             negotiated=ws.subprotocol == SUBPROTOCOL,
         )
-        conn = Connection(self.app, ws, session)
+        conn = Connection(self.app, ws, session, self.request_times)
         self._connections.add(conn)
         code: int | None = None
         try:

@@ -2,7 +2,7 @@
 staff on the move (see docs/architecture.md, "testbed/")."""
 
 from testbed.terminals.behaviour import Behaviour, Rates
-from testbed.terminals.fleet import Fleet, FleetStartError, FleetStats
+from testbed.terminals.fleet import Fleet, FleetStartError, FleetStats, simulated_clock
 from testbed.terminals.floors import PttOutcome, TerminalStats
 from testbed.terminals.link import KnownInstances, PlatformLink
 from testbed.terminals.service import ServiceClock
@@ -27,5 +27,6 @@ __all__ = [
     "StaffWalk",
     "TerminalDisabled",
     "TerminalStats",
+    "simulated_clock",
     "train_location",
 ]

@@ -74,6 +74,15 @@ def describe_failure(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+def simulated_clock(line: Line, *, speed: float = 1.0, now: float | None = None,
+                    offset: float | None = None) -> ServiceClock:
+    """The clock a simulated line runs on: from ``now`` (default: the time now) at service time ``offset`` (default:
+    the latest first departure, so that every train is in service), ``speed`` times faster than real time."""
+    if offset is None:
+        offset = max((d.first_s for d in line.timetable.departures.values()), default=0.0)
+    return ServiceClock(start=time.time() if now is None else now, speed=speed, offset=offset)
+
+
 def home_group_of(line: Line, terminal: Terminal) -> str | None:
     """The group a terminal talks in when none is named: a train its talk group, others their station's."""
     groups = [line.groups[g] for g in line.groups_of(terminal.id)]
@@ -126,6 +135,7 @@ class Fleet:
         secret: str = SAMPLE_TERMINAL_SECRET,
         secrets: Mapping[str, str] = SAMPLE_OVERRIDE_SECRETS,
         service_offset: float | None = None,
+        service: ServiceClock | None = None,
         report_interval: float = REPORT_INTERVAL,
         answer_calls: bool = True,
         strict: bool = True,
@@ -147,10 +157,9 @@ class Fleet:
         self.ssl = ssl
         behaviour = behaviour or Behaviour(seed=seed)
         self.behaviour = behaviour.with_rate(behaviour.rate * rate)
-        if service_offset is None:
-            departures = line.timetable.departures.values()
-            service_offset = max((d.first_s for d in departures), default=0.0)
-        self.service = ServiceClock(start=clock(), speed=speed, offset=service_offset)
+        #: the simulated line's clock: ``service`` when given (the one its platform tells consoles), else one
+        #: starting now at ``service_offset`` (default: every train in service) and running at ``speed``
+        self.service = service or simulated_clock(line, speed=speed, now=clock(), offset=service_offset)
         self.media = media or FeedSettings()
         #: the number each terminal stamps into its video and picks its tone by
         self.media_numbers = media_numbers(line.terminals)

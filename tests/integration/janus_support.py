@@ -15,12 +15,14 @@ import sys
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 import av
 from aiortc import RTCPeerConnection, RTCSessionDescription
-from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from aiortc.mediastreams import MediaStreamTrack
 
 from media.audio import AudioTail
+from media.drain import TrackDrains
 from media.ice import ice_configuration, restrict_host_addresses
 from media.sender import h264_preferences
 from media.sources import ClipTrack, ToneTrack
@@ -53,11 +55,44 @@ async def until(check: Callable[[], bool], timeout: float, what: str) -> float:
     return time.monotonic() - began
 
 
-class CameraPublisher:
+class _Peer:
+    """One aiortc peer connection with Janus: offers and answers SDP, drains what it receives into `_frame`."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.pc = RTCPeerConnection(ice_configuration())
+        self.pc.on("track", self._track)
+        self._drains = TrackDrains()
+
+    async def _offer(self) -> str:
+        await self.pc.setLocalDescription(await self.pc.createOffer())
+        return str(self.pc.localDescription.sdp)
+
+    async def accept(self, answer: str) -> None:
+        await self.pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
+
+    async def answer(self, offer: str) -> str:
+        """Answer Janus's offer (a VideoRoom subscription)."""
+        await self.pc.setRemoteDescription(RTCSessionDescription(sdp=offer, type="offer"))
+        await self.pc.setLocalDescription(await self.pc.createAnswer())
+        return str(self.pc.localDescription.sdp)
+
+    def _track(self, track: MediaStreamTrack) -> None:
+        self._drains.start(track, self._frame)
+
+    def _frame(self, frame: Any) -> None:
+        """Each frame received (on any track); nothing is kept unless a subclass keeps it."""
+
+    async def close(self) -> None:
+        await self.pc.close()
+        await self._drains.cancel()
+
+
+class CameraPublisher(_Peer):
     """A terminal's camera: one PeerConnection, two H.264 tracks sent as pre-encoded (thumbnail, then HD)."""
 
     def __init__(self, thumb: Path, hd: Path) -> None:
-        self.pc = RTCPeerConnection(ice_configuration())
+        super().__init__("camera")
         self.tracks = {"thumb": ClipTrack(thumb), "hd": ClipTrack(hd)}
         self.mids: dict[str, str] = {}
 
@@ -65,124 +100,64 @@ class CameraPublisher:
         for track in self.tracks.values():
             transceiver = self.pc.addTransceiver(track, direction="sendonly")
             transceiver.setCodecPreferences(h264_preferences())
-        await self.pc.setLocalDescription(await self.pc.createOffer())
+        sdp = await self._offer()
         for name, track in self.tracks.items():
             for transceiver in self.pc.getTransceivers():
                 if transceiver.sender.track is track:
                     self.mids[name] = str(transceiver.mid)
-        return str(self.pc.localDescription.sdp)
-
-    async def accept(self, answer: str) -> None:
-        await self.pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
+        return sdp
 
     def descriptions(self) -> dict[str, str]:
         """mid → description, for the VideoRoom ``publish`` request."""
         return {mid: name for name, mid in self.mids.items()}
 
-    async def close(self) -> None:
-        await self.pc.close()
 
-
-class TileViewer:
+class TileViewer(_Peer):
     """A console tile: answers Janus's subscription offer, decodes what arrives and reads each frame's stamp."""
 
     def __init__(self, name: str = "tile") -> None:
-        self.name = name
-        self.pc = RTCPeerConnection(ice_configuration())
-        self.pc.on("track", self._track)
+        super().__init__(name)
         self.frames = 0
         self.stamped: list[tuple[int, int]] = []
         self.size: tuple[int, int] | None = None
         self.sizes_seen: set[tuple[int, int]] = set()
-        self._drains: set[asyncio.Task[None]] = set()
 
-    async def answer(self, offer: str) -> str:
-        await self.pc.setRemoteDescription(RTCSessionDescription(sdp=offer, type="offer"))
-        await self.pc.setLocalDescription(await self.pc.createAnswer())
-        return str(self.pc.localDescription.sdp)
-
-    def _track(self, track: MediaStreamTrack) -> None:
-        task = asyncio.get_running_loop().create_task(self._drain(track))
-        self._drains.add(task)
-        task.add_done_callback(self._drains.discard)
-
-    async def _drain(self, track: MediaStreamTrack) -> None:
-        while True:
-            try:
-                frame = await track.recv()
-            except MediaStreamError:
-                return
-            if not isinstance(frame, av.VideoFrame):
-                continue
-            self.frames += 1
-            self.size = (frame.width, frame.height)
-            self.sizes_seen.add(self.size)
-            stamp = read_frame_stamp(frame)
-            if stamp is not None:
-                self.stamped.append(stamp)
+    def _frame(self, frame: Any) -> None:
+        if not isinstance(frame, av.VideoFrame):
+            return
+        self.frames += 1
+        self.size = (frame.width, frame.height)
+        self.sizes_seen.add(self.size)
+        stamp = read_frame_stamp(frame)
+        if stamp is not None:
+            self.stamped.append(stamp)
 
     @property
     def last_stamp(self) -> tuple[int, int] | None:
         return self.stamped[-1] if self.stamped else None
 
-    async def close(self) -> None:
-        await self.pc.close()
-        for task in list(self._drains):
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
 
-
-class VoiceParty:
-    """A party of an AudioBridge room: sends a tone (or nothing) and keeps the last seconds of the mix it hears."""
+class VoiceParty(_Peer):
+    """A party of an AudioBridge room: sends a tone (or nothing) and keeps the last seconds of the mix it hears.
+    Answering an offer instead (a VideoRoom subscription to someone's voice), it receives only."""
 
     def __init__(self, tone: float | None, name: str = "party") -> None:
-        self.name = name
-        self.pc = RTCPeerConnection(ice_configuration())
-        self.pc.on("track", self._track)
+        super().__init__(name)
         self.tone = ToneTrack(tone) if tone is not None else None
         self.heard = AudioTail(3.0)
         self.frames_heard = 0
-        self._drains: set[asyncio.Task[None]] = set()
 
     async def offer(self) -> str:
         if self.tone is not None:
             self.pc.addTransceiver(self.tone, direction="sendrecv")
         else:
             self.pc.addTransceiver("audio", direction="recvonly")
-        await self.pc.setLocalDescription(await self.pc.createOffer())
-        return str(self.pc.localDescription.sdp)
+        return await self._offer()
 
-    async def accept(self, answer: str) -> None:
-        await self.pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
-
-    async def answer(self, offer: str) -> str:
-        """Answer an offer (a VideoRoom subscription to someone's voice): receive only."""
-        await self.pc.setRemoteDescription(RTCSessionDescription(sdp=offer, type="offer"))
-        await self.pc.setLocalDescription(await self.pc.createAnswer())
-        return str(self.pc.localDescription.sdp)
-
-    def _track(self, track: MediaStreamTrack) -> None:
-        task = asyncio.get_running_loop().create_task(self._drain(track))
-        self._drains.add(task)
-        task.add_done_callback(self._drains.discard)
-
-    async def _drain(self, track: MediaStreamTrack) -> None:
-        while True:
-            try:
-                frame = await track.recv()
-            except MediaStreamError:
-                return
-            if isinstance(frame, av.AudioFrame):
-                self.frames_heard += 1
-                self.heard.add(frame)
-
-    async def close(self) -> None:
-        await self.pc.close()
-        for task in list(self._drains):
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+    def _frame(self, frame: Any) -> None:
+        if isinstance(frame, av.AudioFrame):
+            self.frames_heard += 1
+            self.heard.add(frame)
 
 
 @contextlib.asynccontextmanager

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QApplication
 
+from console.core.train_graph import PlanClock
 from console.ui.app import run_desk
 from console.ui.session import DeskSession
 from tests.ui.conftest import until
@@ -38,6 +39,11 @@ def test_the_demo_desk_signs_in_to_both_instances_and_sees_the_line(plain_app: Q
         seen.update(me=world.me, role=world.dispatcher_role, badges=sorted(bar.badges),
                     dispatcher=bar.dispatcher_label.text(), trains=len(world.of_kind("train")),
                     plans=len(session.desk.plans.plans) if session.desk.plans is not None else 0)
+        # the simulated line's clock, told by the platform in the welcome (SPEC §3.5.9), is the train graph's
+        welcome = session.desk.link.welcome if session.desk.link is not None else None
+        told = welcome.line_clock if welcome is not None else None
+        seen.update(told=told is not None,
+                    plan_clock=session.desk.trains.plan_clock == (PlanClock.told(told) if told else None))
         session.window.close()
 
     code = run_desk([], "", "", demo=True, testbed_args=["--rate", "0.2"], language="en",
@@ -47,4 +53,5 @@ def test_the_demo_desk_signs_in_to_both_instances_and_sees_the_line(plain_app: Q
     assert seen["badges"] == ["A", "B"]
     assert seen["dispatcher"] == "chief · Chief dispatcher"
     assert seen["plans"] == 5  # the emergency plans of resources/plans, checked against the demo line
+    assert seen["told"] and seen["plan_clock"]
     assert (tmp_path / "events.sqlite").is_file()

@@ -157,36 +157,3 @@ def test_clicking_a_train_line_selects_the_train_in_the_vehicles_pane(
             assert picked == [radio]
 
     run_async(scenario)
-
-
-def test_the_demo_desk_takes_the_simulated_lines_clock_from_the_testbed(run_async: RunAsync) -> None:
-    """`trunkdesk testbed` prints its service clock; the demo's desk reads it and its train graph follows it."""
-
-    async def scenario() -> None:
-        import sys
-
-        from console.core.layout import layout_from_line
-        from console.core.train_graph import TrainTracks
-        from console.ui.demo import DemoTestbed
-        from tests.ui.live_desk import sample_line
-
-        child = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "console.cli", "testbed", "--port", "0", "--rate", "0", "--quiet", "--speed", "2",
-            "--duration", "2", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
-        testbed = DemoTestbed(instances=1)
-        testbed._process = child  # read the real child's output as the demo does
-        reader = asyncio.ensure_future(testbed._read())
-
-        class Desk:
-            trains = TrainTracks(layout_from_line(sample_line()))
-
-        desk = Desk()
-        assert await testbed.apply_service_clock(desk, timeout=30)
-        await asyncio.wait_for(child.wait(), 30)
-        await reader
-        start, speed, offset = testbed.service_clock or (0.0, 0.0, 0.0)
-        assert speed == 2.0 and offset == max(d.first_s for d in sample_line().timetable.departures.values())
-        assert desk.trains.plan_clock == PlanClock(start, speed, offset)
-        assert any(line.startswith("service clock ") for line in testbed.output)
-
-    run_async(scenario)

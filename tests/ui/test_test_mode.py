@@ -259,6 +259,7 @@ def test_test_mode_panel_lists_the_simulated_terminals_and_its_ptt_and_emergency
 
 @pytest.mark.integration
 @pytest.mark.slow
+@pytest.mark.timeout(240)  # its own bounded waits add up to 110 s plus the pair's start: over 120 s under load
 def test_test_mode_kill_a_button_makes_the_desk_fail_over_to_b(plain_app: QApplication, tmp_path: Path) -> None:
     seen: dict[str, Any] = {}
 

@@ -5,7 +5,14 @@ name in large type, what happened and where, why the plan matched, the escalatio
 15 seconds), and the steps with their targets and states (to do, running, done, failed with the platform's reason,
 skipped). "Run all" runs every step left (which acknowledges the proposal: the escalation is off), "Run step" the
 selected one, "Skip step" leaves it undone, "Dismiss" (click twice) turns the proposal down. Every one of these is in
-the event log. Earlier proposals stay listed above, newest first, until the list is full.
+the event log. Earlier proposals stay listed above, newest first, until the list is full (one proposal alone is
+its own heading: no list).
+
+A plan has to be read whole: while a proposal is open the pane's dock grows until every step shows (taking room
+from the emergencies above and the line across the top, which keep at least `KEEP_PX` or their least height), and
+gives the room back once no proposal is open (unless the dispatcher resized the docks meanwhile); where it cannot
+grow enough (the emergency banner up on a 1080-line screen) the steps scroll, with the step to do next kept in
+view. How the plan is laid out in a short dock: plan_layout.py.
 """
 
 from __future__ import annotations
@@ -20,7 +27,6 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
-    QHBoxLayout,
     QHeaderView,
     QLabel,
     QListWidget,
@@ -34,6 +40,7 @@ from PySide6.QtWidgets import (
 from console.ui.colours import ACKNOWLEDGED, EMERGENCY, GRANTED, MUTED_TEXT, TEXT, brush
 from console.ui.panes import PaneContext, pane
 from console.ui.panes.pane_parts import CommandStatus, pane_button, prepare_rows
+from console.ui.panes.plan_layout import PlanDetail, steps_height
 from console.ui.panes.plan_text import (
     PROPOSAL_STATES,
     escalation_text,
@@ -46,11 +53,14 @@ from console.ui.panes.plan_text import (
 )
 from console.ui.two_step import TwoStep
 from console.ui.vocabulary import duration_text
+from console.ui.widgets.dock_room import KEEP_PX, DockRoom
 
 logger = logging.getLogger(__name__)
 
 _Index = QModelIndex | QPersistentModelIndex
-_ROW_HEIGHT = 46
+_ROW_HEIGHT = 36
+#: earlier proposals listed above the plan shown (more scroll)
+_LIST_ROWS = 2
 #: step state → (row background, text colour)
 STATE_COLOURS: dict[str, tuple[str, str]] = {
     "pending": ("", TEXT),
@@ -74,6 +84,11 @@ QListWidget#proposalList { font-size: 15px; }
 QPushButton#runAllButton, QPushButton#runStepButton, QPushButton#skipStepButton, QPushButton#dismissButton {
     min-height: 44px; font-size: 16px; padding: 6px 16px; }
 QPushButton#dismissButton[armed="true"] { background-color: #000000; color: #ffe14d; border-color: #ffe14d; }
+QLabel#planTitle[wide="true"] { font-size: 21px; }
+QLabel#planEscalation[wide="true"] { font-size: 17px; padding: 4px 8px; }
+QPushButton#runAllButton[wide="true"], QPushButton#runStepButton[wide="true"],
+QPushButton#skipStepButton[wide="true"], QPushButton#dismissButton[wide="true"] {
+    min-height: 30px; padding: 4px 14px; }
 """
 
 
@@ -162,6 +177,8 @@ class PlansPane(QWidget):
         self._seen: set[str] = set()
         self._refresh_pending = False
         self._pending_new: str | None = None
+        #: the dock's extra room while a proposal is open (made when the pane is first brought to the front)
+        self.room: DockRoom | None = None
 
         self.proposals = QListWidget(self)
         self.proposals.setObjectName("proposalList")
@@ -203,21 +220,10 @@ class PlansPane(QWidget):
         self.dismiss_confirm.changed.connect(self._show_dismiss)
         self.status = CommandStatus(self)
 
-        self.detail = QWidget(self)
-        detail = QVBoxLayout(self.detail)
-        detail.setContentsMargins(0, 0, 0, 0)
-        detail.setSpacing(4)
-        detail.addWidget(self.title)
-        detail.addWidget(self.happened)
-        detail.addWidget(self.trigger)
-        detail.addWidget(self.escalation)
-        detail.addWidget(self.table, 1)
-        buttons = QHBoxLayout()
-        for button in (self.run_all_button, self.run_step_button, self.skip_step_button):
-            buttons.addWidget(button)
-        buttons.addStretch(1)
-        buttons.addWidget(self.dismiss_button)
-        detail.addLayout(buttons)
+        self.detail = PlanDetail(self, title=self.title, escalation=self.escalation, happened=self.happened,
+                                 trigger=self.trigger, table=self.table, status=self.status,
+                                 commands=[self.run_all_button, self.run_step_button, self.skip_step_button],
+                                 dismiss=self.dismiss_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.setSpacing(6)
@@ -225,7 +231,6 @@ class PlansPane(QWidget):
         layout.addWidget(self.empty)
         layout.addWidget(self.detail, 1)
         layout.addWidget(self.problems)
-        layout.addWidget(self.status)
 
         if plans is not None:
             _follow(plans, self)
@@ -276,6 +281,9 @@ class PlansPane(QWidget):
     def _refresh_now(self) -> None:
         self._refresh_pending = False
         new, self._pending_new = self._pending_new, None
+        room = self._room() if new is not None else None
+        if room is not None:  # the column as it is, before the plan's content makes Qt grow the dock
+            room.remember()
         self.refresh()
         if new is not None:
             proposal = self.plans.proposals.get(new) if self.plans is not None else None
@@ -283,17 +291,57 @@ class PlansPane(QWidget):
                 self.select(new)
                 self.bring_to_front()
 
-    def bring_to_front(self) -> None:
-        """Show this pane's dock in front (a new proposal pops up) and ask for the window's attention."""
+    def _dock(self) -> QDockWidget | None:
         parent = self.parentWidget()
         while parent is not None and not isinstance(parent, QDockWidget):
             parent = parent.parentWidget()
-        if parent is not None:
-            parent.show()
-            parent.raise_()
+        return parent
+
+    def _room(self) -> DockRoom | None:
+        """The room keeper of this pane's dock (None outside a dock)."""
+        dock = self._dock()
+        if dock is None:
+            return None
+        if self.room is None or self.room.dock is not dock:
+            self.room = DockRoom(dock, keep=KEEP_PX)
+        return self.room
+
+    def bring_to_front(self) -> None:
+        """Show this pane's dock in front (a new proposal pops up), make room for the plan's steps once it is laid
+        out, and ask for the window's attention."""
+        dock = self._dock()
+        if dock is not None:
+            dock.show()
+            dock.raise_()
+            self._room()
+            QTimer.singleShot(0, self.fit_steps)
         window = self.window()
         if window is not None and window.isVisible():
             QApplication.alert(window)
+
+    def fit_steps(self) -> None:
+        """While an open proposal is shown: grow the dock until its steps fit, and keep the next step in view."""
+        proposal = self.proposal()
+        if proposal is not None and proposal.state == "open" and self.room is not None and self.isVisible():
+            for layout in (self.detail.layout(), self.layout()):  # the table's height now, with this proposal's texts
+                if layout is not None:
+                    layout.activate()
+            missing = steps_height(self.table) - self.table.height()
+            self.room.make_room(self.room.dock.height() + max(0, missing))  # 0: the height it has now is the one given
+        self.detail.place_trigger()
+        self._show_next_step()
+
+    def _give_room_back(self) -> None:
+        """No proposal is open any more: the column goes back to the sizes it had."""
+        if self.room is not None and self.room.grown and self.plans is not None \
+                and not any(p.state == "open" for p in self.plans.proposals.values()):
+            self.room.give_back()
+
+    def _show_next_step(self) -> None:
+        """Scroll the steps (when they do not all fit) to the selected step, else the next one to do."""
+        step = self.selected_step()
+        if step is not None and step.index < self.steps.rowCount():
+            self.table.scrollTo(self.steps.index(step.index, StepsModel.STEP))
 
     def refresh(self) -> None:
         plans = self.plans
@@ -316,10 +364,12 @@ class PlansPane(QWidget):
             if proposal.id == keep:
                 self.proposals.setCurrentItem(item)
         self.proposals.blockSignals(False)
-        self.proposals.setFixedHeight(min(max(self.proposals.count(), 1), 3) * 42 + 6)  # up to 3 rows, then scroll
+        # up to _LIST_ROWS rows, then scroll: the plan shown below needs the room
+        self.proposals.setFixedHeight(min(max(self.proposals.count(), 1), _LIST_ROWS) * 42 + 6)
         if self.proposals.currentItem() is None and self.proposals.count():
             self.proposals.setCurrentRow(0)
         self._chosen()
+        self._give_room_back()
 
     def _item_text(self, proposal: Any) -> str:
         age = duration_text(self.world.clock() - proposal.created)
@@ -340,17 +390,20 @@ class PlansPane(QWidget):
         proposal = self.proposal()
         self.dismiss_confirm.keep_only(self.current)
         self.steps.show(proposal)
+        self.empty.setVisible(proposal is None)  # first: both shown at once would ask the dock for both heights
+        self.proposals.setVisible(self.proposals.count() > 1)  # one proposal alone: the plan's title says it
         self.detail.setVisible(proposal is not None)
-        self.proposals.setVisible(self.proposals.count() > 0)
-        self.empty.setVisible(proposal is None)
         if proposal is not None:
             self.title.setText(plan_name(proposal.plan))
-            self.title.setToolTip(proposal.plan.description or proposal.plan.id)
+            self.detail.place_heading()
+            self.title.setToolTip(f"{proposal.plan.description or proposal.plan.id}\n"
+                                  f"{trigger_text(proposal.plan.trigger)}")
             self.happened.setText(event_text(self.world, proposal.event))
             self.trigger.setText(trigger_text(proposal.plan.trigger))
             self.trigger.setToolTip(proposal.why)
         self._tick()
         self._update_buttons()
+        self._show_next_step()
 
     def _tick(self) -> None:
         proposal = self.proposal()
@@ -359,7 +412,9 @@ class PlansPane(QWidget):
             return
         text, state = escalation_text(proposal, self.world.clock())
         self.escalation.setVisible(bool(text))
-        self.escalation.setText(text)
+        if text != self.escalation.text():
+            self.escalation.setText(text)
+            self.detail.place_heading()
         if self.escalation.property("state") != state:
             self.escalation.setProperty("state", state)
             self.escalation.style().unpolish(self.escalation)
@@ -443,6 +498,8 @@ class PlansPane(QWidget):
             self.problems.setToolTip("\n".join(map(str, problems)))
         self.steps.retranslate()
         self.refresh()
+        if self.room is not None and self.room.grown:
+            QTimer.singleShot(0, self.fit_steps)  # the other language's texts may take more lines
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:

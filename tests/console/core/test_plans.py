@@ -379,6 +379,33 @@ async def test_standing_at_a_station_counts_beyond_the_timetables_dwell_and_neve
     assert proposal.steps[1].resolved.parties == ("ST-S05-1",)
 
 
+async def test_on_a_line_clock_ten_times_faster_standing_counts_in_line_time_and_escalation_in_wall_time(
+        world: World, desk: CommandsStandIn, line: Line, clock: Clock) -> None:
+    """A simulated line running 10x: 12 wall seconds standing are 120 s of its timetable, which the 120 s limit of
+    the train-stopped plan is; the plan's escalation (180 s) is the dispatcher's time, not the line's."""
+    facts = facts_from_line(line)
+    plans = DeskPlans(desk, load_plans(default_plans_folder(), facts).plans, facts, line_rate=lambda: 10.0)
+
+    def report(chainage: float) -> None:
+        move(world, "TR1905", station="S03", next_station="S04", chainage=chainage, number="1905")
+
+    report(6000.0)
+    for _ in range(11):
+        clock.now += 1
+        report(6000.5)
+        await plans.tick()
+    assert not plans.open_proposals()  # 110 s of line time: not yet
+    clock.now += 1.0
+    report(6000.0)
+    await plans.tick()
+    [proposal] = plans.open_proposals()
+    assert "stopped 120 s between S03 and S04" in proposal.why
+    escalation = proposal.escalation
+    assert escalation is not None and proposal.escalation_due == pytest.approx(clock.now + 180.0)
+    await plans.tick(clock.now + 179)
+    assert not proposal.escalated
+
+
 async def test_a_train_whose_reports_stopped_is_not_taken_for_a_standing_train(
         world: World, plans: DeskPlans, clock: Clock) -> None:
     move(world, "TR1905", station="S03", next_station="S04", chainage=6000.0, number="1905")
