@@ -105,6 +105,8 @@ class FrameWall:
         self.max_height = int(header[3])
         self.pixel_format: PixelFormat = _FORMATS[int(header[4])]
         self.slot_size = int(header[5])
+        #: (tile, width, height) → the tile's planes as arrays over the shared memory (see `_targets`)
+        self._plane_targets: dict[tuple[int, int, int], tuple[U8, ...]] = {}
         self._u64 = [np.ndarray((8,), np.uint64, memory.buf, self._offset(t)) for t in range(self.tiles)]
         self._i64 = [np.ndarray((8,), np.int64, memory.buf, self._offset(t)) for t in range(self.tiles)]
         self._u32 = [np.ndarray((16,), np.uint32, memory.buf, self._offset(t)) for t in range(self.tiles)]
@@ -172,24 +174,33 @@ class FrameWall:
         u64, u32 = self._u64[tile], self._u32[tile]
         seq = int(u64[_SEQ]) | 1
         u64[_SEQ] = seq  # odd: writing
-        data = self._offset(tile) + _SLOT_HEADER
-        if self.pixel_format == "rgb24":
-            self._copy_plane(frame.planes[0], data, width * 3, height)
-        else:
-            data = self._copy_plane(frame.planes[0], data, width, height)
-            data = self._copy_plane(frame.planes[1], data, width // 2, height // 2)
-            self._copy_plane(frame.planes[2], data, width // 2, height // 2)
+        for plane, target in zip(frame.planes, self._targets(tile, width, height), strict=False):
+            rows, row_bytes = target.shape
+            if plane.line_size == row_bytes:
+                target.reshape(-1)[...] = np.frombuffer(memoryview(plane), np.uint8, rows * row_bytes)
+            else:  # rows padded by the decoder (a 320-pixel row is 384 bytes): the pixels of each row
+                target[...] = np.frombuffer(memoryview(plane), np.uint8).reshape(-1, plane.line_size)[:rows, :row_bytes]
         u32[_WIDTH], u32[_HEIGHT], u32[_FORMAT] = width, height, _FORMAT_CODES[self.pixel_format]
         u64[_FRAMES] += 1
         self._i64[tile][_PTS] = frame.pts or 0
         self._f64[tile][_TIMESTAMP] = time.monotonic() if timestamp is None else timestamp
         u64[_SEQ] = seq + 1
 
-    def _copy_plane(self, plane: av.video.plane.VideoPlane, offset: int, row_bytes: int, rows: int) -> int:
-        source = np.frombuffer(memoryview(plane), np.uint8).reshape(-1, plane.line_size)[:rows, :row_bytes]
-        target = np.ndarray((rows, row_bytes), np.uint8, self._memory.buf, offset)
-        target[...] = source
-        return offset + rows * row_bytes
+    def _targets(self, tile: int, width: int, height: int) -> tuple[U8, ...]:
+        """The tile's planes in shared memory as arrays for a ``width`` x ``height`` picture (made once per size:
+        building them for every frame cost more than copying a thumbnail)."""
+        key = (tile, width, height)
+        targets = self._plane_targets.get(key)
+        if targets is None:
+            offset = self._offset(tile) + _SLOT_HEADER
+            shapes = [(height, width * 3)] if self.pixel_format == "rgb24" else [
+                (height, width), (height // 2, width // 2), (height // 2, width // 2)]
+            made = []
+            for rows, row_bytes in shapes:
+                made.append(np.ndarray((rows, row_bytes), np.uint8, self._memory.buf, offset))
+                offset += rows * row_bytes
+            targets = self._plane_targets[key] = tuple(made)
+        return targets
 
     # ----- reader side (the desk) --------------------------------------------------------------------------
 
@@ -239,6 +250,7 @@ class FrameWall:
         """Detach (and, for the creator, free the memory)."""
         self._u64 = self._i64 = []
         self._u32 = self._f64 = []
+        self._plane_targets.clear()
         self._memory.close()
         if self._owner:
             self._memory.unlink()

@@ -49,7 +49,7 @@ FPS_WINDOW = 2.0
 DRAIN_END_TIMEOUT = 2.0
 #: video packets take `media.fast_video`'s path unless TRUNKDESK_VIDEO_PATH=aiortc (a diagnostic switch: A/B runs,
 #: or a fall-back should an aiortc release break it; docs/configuration.md)
-FAST_VIDEO = os.environ.get("TRUNKDESK_VIDEO_PATH", "aiortc").strip().lower() != "aiortc"
+FAST_VIDEO = os.environ.get("TRUNKDESK_VIDEO_PATH", "fast").strip().lower() != "aiortc"
 
 
 class DecodeErrorCounter(logging.Handler):
@@ -320,20 +320,23 @@ class ReceiveSession:
 
     async def stats(self) -> SessionStats:
         now = time.monotonic()
-        report: dict[str, Any] = dict(await self._pc.getStats()) if not self._closed else {}
         packets: dict[str, tuple[int, int, float]] = {}
-        bytes_received = 0
-        for entry in report.values():
-            if entry.type == "inbound-rtp":
-                packets[entry.kind] = (entry.packetsReceived, entry.packetsLost, 0.0)
-            elif entry.type == "transport":
-                bytes_received = max(bytes_received, entry.bytesReceived)
-        if self._fast is not None:
-            bytes_received += self._fast.bytes  # the lean path's datagrams bypass the transport's counters
         for kind, rtp_receiver in self._receivers.items():
             primary = _primary_stream(rtp_receiver) if not self._closed else None
             if primary is not None:
                 packets[kind] = primary
+        bytes_received = self._transport_bytes()
+        if bytes_received is None or len(packets) < len(self._receivers):
+            # aiortc's full report (a few hundred microseconds a session): only when its counters are not at hand
+            report: dict[str, Any] = dict(await self._pc.getStats()) if not self._closed else {}
+            bytes_received = 0
+            for entry in report.values():
+                if entry.type == "inbound-rtp":
+                    packets.setdefault(entry.kind, (entry.packetsReceived, entry.packetsLost, 0.0))
+                elif entry.type == "transport":
+                    bytes_received = max(bytes_received, entry.bytesReceived)
+        if self._fast is not None:
+            bytes_received += self._fast.bytes  # the lean path's datagrams bypass the transport's counters
         streams: dict[str, StreamStats | None] = {}
         for kind, counter, wanted in (("video", self.video, self._want_video), ("audio", self.audio,
                                                                                  self._want_audio)):
@@ -350,6 +353,16 @@ class ReceiveSession:
                                              packets_nacked=nacked) if wanted else None
         return SessionStats(session=self.session, worker=-1, tile=self.tile, state=self.state,
                             bytes_received=bytes_received, video=streams["video"], audio=streams["audio"])
+
+    def _transport_bytes(self) -> int | None:
+        """Bytes the session's (bundled) transport received, read off aiortc's counter (private: None if absent)."""
+        if self._closed:
+            return None
+        transports = {id(t.receiver.transport): t.receiver.transport for t in self._pc.getTransceivers()}
+        counts = [getattr(t, "_RTCDtlsTransport__rx_bytes", None) for t in transports.values()]
+        if not counts or not all(isinstance(c, int) for c in counts):
+            return None
+        return max(c for c in counts if isinstance(c, int))
 
     async def close(self) -> None:
         """Close the peer connection, wait for the drains to end, empty the tile."""

@@ -68,3 +68,29 @@ async def test_every_picture_on_the_wall_is_whole_and_in_order(
         assert sources == {fleet.media_numbers[CAMERAS[tile]]}, f"tile {tile} showed {sources}"
         numbers = [s[1] for s in stamps if s is not None]
         assert not backwards(numbers), f"tile {tile} went back: {backwards(numbers)[:5]}"
+
+
+async def test_a_feed_losing_packets_is_repaired_by_retransmission_and_shows_only_whole_pictures(
+        start_fleet: StartFleet, media_desk: MakeDesk, platform: PlatformServer) -> None:
+    camera = CAMERAS[0]
+    fleet = await start_fleet(camera)
+    desk = await media_desk(workers=1)
+    assert desk.media is not None
+    session = await desk.pull_video(camera)
+    await until(lambda: shown_terminal(desk, fleet, 0) == camera, 20.0, "the camera on tile 0")
+    engine = desk.media.engine
+    assert engine is not None
+
+    fleet.terminal(camera).feeds.set_rtp_loss(0.1)  # a tenth of its RTP packets never reach the wire
+    sender = fleet.terminal(camera).feeds.sender(session)
+    assert sender is not None
+    seen = (await watch_stamps(desk, 1, 5.0))[0]
+    stats = (await engine.stats(session))[session].video
+    assert stats is not None
+    assert sender.rtp_dropped > 10, "the sender did drop packets"
+    assert stats.packets_nacked > 0, "the losses were asked again"
+    assert None not in seen, "a picture without a readable stamp: a broken frame reached the tile"
+    numbers = [s[1] for s in seen if s is not None]
+    assert not backwards(numbers), backwards(numbers)[:5]
+    assert len(seen) > 60, f"{len(seen)} pictures in 5 s: retransmission should repair most of the loss"
+    assert stats.decode_errors == 0
