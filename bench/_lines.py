@@ -31,8 +31,14 @@ def group_id(n: int) -> str:
     return f"TG-B{n:02d}"
 
 
+#: the latency probe of bench_platform: a bench handset alone in a talk group of its own
+PROBE_HANDSET = "HS-PROBE"
+PROBE_GROUP = "TG-PROBE"
+
+
 def bench_line_data(handsets: int, groups: int, per_group: int) -> dict[str, Any]:
-    """The sample line's YAML data with ``handsets`` bench handsets and ``groups`` groups of ``per_group``."""
+    """The sample line's YAML data with ``handsets`` bench handsets and ``groups`` groups of ``per_group``, plus
+    the probe handset in its own group."""
     if groups * per_group > handsets:
         raise ValueError(f"{groups} groups of {per_group} need {groups * per_group} handsets, not {handsets}")
     data: dict[str, Any] = yaml.safe_load(default_line_path().read_text(encoding="utf-8"))
@@ -52,6 +58,9 @@ def bench_line_data(handsets: int, groups: int, per_group: int) -> dict[str, Any
         }
         for g in range(1, groups + 1)
     )
+    data["handsets"].append({"id": PROBE_HANDSET, "staff": BENCH_STAFF, "station": stations[0]})
+    data["groups"].append({"id": PROBE_GROUP, "name": "Bench probe", "name_zh": "压测探针组", "subsystem": "line",
+                           "kind": "talk", "members": [PROBE_HANDSET]})
     return data
 
 
@@ -65,4 +74,5 @@ def write_bench_line(folder: Path, handsets: int, groups: int, per_group: int) -
     return path, line
 
 
-__all__ = ["BENCH_STAFF", "bench_line_data", "group_id", "handset_id", "write_bench_line"]
+__all__ = ["BENCH_STAFF", "PROBE_GROUP", "PROBE_HANDSET", "bench_line_data", "group_id", "handset_id",
+           "write_bench_line"]

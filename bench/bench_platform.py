@@ -52,13 +52,13 @@ if __package__ in (None, ""):  # run as a file: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._layout import CpuSample, Layout, apply_to_this_process, pin_process, plan
-from bench._lines import group_id, handset_id, write_bench_line
+from bench._lines import PROBE_GROUP, PROBE_HANDSET, group_id, handset_id, write_bench_line
 from bench._load import WorkerSpec, cpu_seconds, run_worker
 from bench._platform_report import CONSOLE_USER, print_profile, report_lines
 from bench._report import ROOT, record
 from protocols.aio.client import ConnectionClosed, TrunkingClient
 from protocols.machines.session_events import Received, SessionEvent
-from protocols.messages import Hello, LocationUpdate
+from protocols.messages import FloorAck, FloorRelease, FloorRequest, Hello, LocationUpdate
 from testbed.line import SAMPLE_PASSWORD, SAMPLE_TERMINAL_SECRET
 from testbed.platform.handling_times import load as load_handling_times
 
@@ -68,6 +68,8 @@ SECTION = "Platform: floor control and location load"
 PER_GROUP = 10
 #: nice value of the load generators unless ``--nice`` says otherwise
 LOAD_NICE = 10
+#: seconds between the latency probe's floor requests (bench/bench_platform.py `Probe`)
+PROBE_PERIOD = 0.05
 #: seconds for the platform to print its listening line, for workers to connect, to finish after the window
 START_TIMEOUT = 30.0
 READY_TIMEOUT = 90.0
@@ -358,6 +360,55 @@ class Console:
             await self._drain
 
 
+class Probe:
+    """The latency probe: one bench handset alone in a talk group, in this process at normal priority, asking for
+    the floor every ``period`` s while the load runs (a lab's probe beside its load generators): its round trips
+    are what a terminal that is not itself overloaded sees of the platform under that load."""
+
+    def __init__(self, client: TrunkingClient, period: float) -> None:
+        self.client = client
+        self.period = period
+        #: (unix time of the request, round trip ms) of every immediate grant
+        self.grants: list[tuple[float, float]] = []
+        self.other = 0
+        self._drain = asyncio.get_running_loop().create_task(self._drain_messages())
+
+    @classmethod
+    async def connect(cls, url: str, period: float) -> Probe:
+        hello = Hello(id=0, versions=[1], role="terminal", ident=PROBE_HANDSET, terminal_kind="handset",
+                      secret=SAMPLE_TERMINAL_SECRET, agent="bench-probe")
+        return cls(await TrunkingClient.connect(url, hello), period)
+
+    async def _drain_messages(self) -> None:
+        with contextlib.suppress(ConnectionClosed):
+            while True:
+                await self.client.next_message()
+
+    async def run(self, until: float) -> None:
+        burst = 0
+        with contextlib.suppress(ConnectionClosed):
+            while time.time() < until:
+                burst += 1
+                at, started = time.time(), time.perf_counter()
+                answer = await self.client.request(FloorRequest(id=0, key=f"probe:{burst}", group=PROBE_GROUP))
+                took = (time.perf_counter() - started) * 1000
+                call = str(answer.result.get("call"))
+                if answer.result.get("outcome") == "granted":
+                    self.grants.append((at, took))
+                    self.client.notify(FloorAck(call=call))
+                else:
+                    self.other += 1
+                await self.client.request(FloorRelease(id=0, key=f"probe:{burst}:release", call=call))
+                await asyncio.sleep(self.period)
+
+    async def close(self) -> None:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.client.close(), 5.0)
+        self._drain.cancel()
+        with contextlib.suppress(BaseException):
+            await self._drain
+
+
 # ----- the run -------------------------------------------------------------------------------------------
 
 
@@ -395,6 +446,9 @@ class Outcome:
     handling: dict[str, dict[str, Counter[int]]] | None
     #: the console's session was closed before the end (e.g. its heartbeats starved on a busy machine)
     console_lost: bool = False
+    #: the probe's round trips (ms) of immediate grants inside the talk window, and its period (s)
+    probe_ms: list[float] = field(default_factory=list)
+    probe_period: float = 0.0
 
 
 async def measure(settings: Settings, folder: Path) -> Outcome:
@@ -429,7 +483,16 @@ async def measure(settings: Settings, folder: Path) -> Outcome:
             for i, part in enumerate(split(talkers, settings.workers))
         ]
         print(f"talk bursts: {settings.terminals} terminals, {settings.duration:.0f} s ...", flush=True)
-        talk = await run_phase(platform, talk_specs, idle=settings.idle, duration=settings.duration)
+        probe = await Probe.connect(url, PROBE_PERIOD)
+        probing = asyncio.get_running_loop().create_task(probe.run(time.time() + 3600))
+        try:
+            talk = await run_phase(platform, talk_specs, idle=settings.idle, duration=settings.duration)
+        finally:
+            probing.cancel()
+            with contextlib.suppress(BaseException):
+                await probing
+            await probe.close()
+        probe_ms = [ms for at, ms in probe.grants if talk.t_start <= at <= talk.t_end]
         location_specs = [
             WorkerSpec(url=url, terminals=part, secret=SAMPLE_TERMINAL_SECRET, mode="location",
                        seed=settings.seed * 100 + 50 + i, concurrency=concurrency, stations=stations,
@@ -457,7 +520,7 @@ async def measure(settings: Settings, folder: Path) -> Outcome:
         except (OSError, ValueError) as exc:
             logger.warning("no platform-side timing: %s", exc)
     return Outcome(settings, talk, location, lags, heartbeat, problems, load_average, os.getloadavg(), layout,
-                   handling, console_lost)
+                   handling, console_lost, probe_ms, PROBE_PERIOD)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -90,6 +90,9 @@ class _Stream:
     gain: float
     pending: Pcm
     playing: bool = False
+    #: the least held after a render in the current trim window, and the samples rendered in that window
+    lowest: int | None = None
+    window: int = 0
 
 
 class VoiceMixer:
@@ -97,14 +100,20 @@ class VoiceMixer:
 
     Received audio comes in bursts (a few frames per read); each stream waits until ``prebuffer`` seconds are
     buffered before it plays, and never lags more than ``max_delay`` (older samples are dropped), so a talker is
-    heard with a steady, short delay. A stream that runs dry waits for its prebuffer again.
+    heard with a steady, short delay. A stream that runs dry waits for its prebuffer again. What a stream still
+    holds after every render of ``trim_window`` seconds beyond its prebuffer is a backlog that would otherwise stay
+    for the rest of the burst (a media worker that stalled, then delivered its queue at once): it is dropped.
+    ``dropped`` counts the samples dropped either way.
     """
 
     def __init__(self, *, rate: int = AUDIO_RATE, prebuffer: float = 0.06, max_delay: float = 0.3,
-                 keep: float = 10.0) -> None:
+                 keep: float = 10.0, trim_window: float = 0.5) -> None:
         self.rate = rate
         self.prebuffer = int(prebuffer * rate)
         self.max_delay = int(max_delay * rate)
+        self.trim_window = int(trim_window * rate)
+        #: samples of received audio dropped to keep the delay short
+        self.dropped = 0
         self.output = PcmRing(keep, rate)
         self._streams: dict[str, _Stream] = {}
         self._tones: collections.deque[Pcm] = collections.deque()
@@ -141,6 +150,7 @@ class VoiceMixer:
         found = self._streams[stream]
         found.pending = np.concatenate((found.pending, samples)) if len(found.pending) else samples
         if len(found.pending) > self.max_delay:
+            self.dropped += len(found.pending) - self.prebuffer
             found.pending = found.pending[len(found.pending) - self.prebuffer:]
         if not found.playing and len(found.pending) >= self.prebuffer:
             found.playing = True
@@ -170,6 +180,19 @@ class VoiceMixer:
         found = self._overlays.get(name)
         return len(found[0]) / self.rate if found is not None else 0.0
 
+    def _trim(self, stream: _Stream, count: int) -> None:
+        """Drop what ``stream`` held beyond its prebuffer after every render of the last window."""
+        held = len(stream.pending)
+        stream.lowest = held if stream.lowest is None else min(stream.lowest, held)
+        stream.window += count
+        if stream.window < self.trim_window:
+            return
+        excess = stream.lowest - self.prebuffer
+        if excess > self.rate // 200:  # over 5 ms
+            stream.pending = stream.pending[excess:]
+            self.dropped += excess
+        stream.lowest, stream.window = None, 0
+
     def render(self, count: int) -> Pcm:
         """Mix the next ``count`` samples, append them to ``output`` and return them."""
         mix = np.zeros(count, dtype=np.float32)
@@ -188,6 +211,9 @@ class VoiceMixer:
             stream.pending = stream.pending[len(take):]
             if not len(stream.pending):
                 stream.playing = False
+                stream.lowest, stream.window = None, 0
+            else:
+                self._trim(stream, count)
         filled = 0
         while self._tones and filled < count:
             tone = self._tones[0]

@@ -9,7 +9,10 @@ own); the core only hands PCM over, so that headless runs and tests use the same
   late chunk of the event loop does not run it dry), counts every time it runs dry anyway (an *underrun*: the
   device then plays silence, faded out, and the ring waits for its prefill again) and keeps the delay short: what
   stays buffered beyond `MARGIN` at the ring's lowest for half a second (delay a stalled device left behind, or a
-  device clock slower than ours) is dropped, and never more than `MAX_LEVEL` is kept.
+  device clock slower than ours) is dropped, and never more than `MAX_LEVEL` is kept. A device that asks for
+  nothing for longer than `STALL` (its thread starved on a busy machine) has played silence meanwhile, so the ring
+  counts a *stall* and drops what piled up beyond the prefill at once: audio that fell behind catches up instead of
+  staying late (docs/architecture.md, "the loudspeaker's tail").
 - **In.** The input device's chunks go to a `MicFeed` (media/mic_feed.py): shared memory that the media workers'
   voice links and the recorder's tap read as the desk's microphone (the spec ``feed:<name>``), each while keyed.
 
@@ -22,6 +25,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -36,7 +40,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["MARGIN", "MAX_LEVEL", "PREFILL", "DeskSound", "DeviceState", "PlayoutRing", "PlayoutStats"]
+__all__ = ["MARGIN", "MAX_LEVEL", "PREFILL", "STALL", "DeskSound", "DeviceState", "PlayoutRing", "PlayoutStats"]
 
 #: seconds the playout ring holds before it plays (the event loop renders the mix every 40 ms)
 PREFILL = 0.05
@@ -46,6 +50,9 @@ MAX_LEVEL = 0.2
 #: delay left by a stall of the device and is dropped; less is what a late event loop may eat before an underrun
 MARGIN = 0.02
 TRIM_WINDOW = 0.5
+#: seconds between two reads of the device above which it stalled: more than its own buffer holds (Qt's ring, 40 ms,
+#: and PulseAudio's, about 20 ms), so it has played silence, and what the mixer wrote meanwhile is late
+STALL = 0.1
 #: samples faded out when the ring runs dry (1 ms), so that an underrun does not click
 _FADE = AUDIO_RATE // 1000
 
@@ -58,26 +65,31 @@ class PlayoutStats:
     underruns: int
     #: samples of silence played in place of missing ones
     underrun_samples: int
-    #: samples dropped to keep the delay short (held past the margin, or past the ring's maximum)
+    #: samples dropped to keep the delay short (held past the margin, past the ring's maximum, or late after a stall)
     dropped_samples: int
     #: samples written and read so far
     written: int
     read: int
     #: seconds buffered now
     level: float
+    #: times the device asked for nothing for longer than the ring's stall time (it played silence meanwhile)
+    stalls: int = 0
+    #: the longest of those gaps, seconds
+    longest_stall: float = 0.0
 
 
 class PlayoutRing:
     """A thread-safe FIFO of mono int16 samples between the mixer (writer) and an output device (reader)."""
 
     def __init__(self, *, rate: int = AUDIO_RATE, prefill: float = PREFILL, max_level: float = MAX_LEVEL,
-                 margin: float = MARGIN) -> None:
+                 margin: float = MARGIN, stall: float = STALL) -> None:
         if not 0 < prefill < max_level:
             raise ValueError("the prefill must be above 0 and below the maximum level")
         self.rate = rate
         self.prefill = int(prefill * rate)
         self.max_level = int(max_level * rate)
         self.margin = int(margin * rate)
+        self.stall = stall
         self._window = 0
         self._lowest = self.max_level
         self._lock = threading.Lock()
@@ -88,6 +100,11 @@ class PlayoutRing:
         self._underruns = 0
         self._underrun_samples = 0
         self._dropped = 0
+        self._last_read: float | None = None
+        #: samples the device asked for since it opened (`reset`)
+        self._asked = 0
+        self._stalls = 0
+        self._longest_stall = 0.0
 
     def write(self, samples: Pcm) -> None:
         """Append rendered samples (the event loop's side)."""
@@ -104,10 +121,15 @@ class PlayoutRing:
                 self._dropped += self._tail - self._head - self.prefill
                 self._head = self._tail - self.prefill
 
-    def read(self, count: int) -> Pcm:
-        """Exactly ``count`` samples for the device (the audio thread's side): buffered ones, silence for the rest."""
+    def read(self, count: int, now: float | None = None) -> Pcm:
+        """Exactly ``count`` samples for the device (the audio thread's side): buffered ones, silence for the rest.
+
+        ``now`` (`time.monotonic` by default) tells a stalled device: see `_catch_up`."""
         out = np.zeros(count, dtype=np.int16)
+        now = time.monotonic() if now is None else now
         with self._lock:
+            self._catch_up(now)
+            self._asked += count
             level = self._tail - self._head
             if not self._playing:
                 if level < self.prefill:
@@ -128,6 +150,27 @@ class PlayoutRing:
                 if fade:
                     out[take - fade:take] = (out[take - fade:take] * np.linspace(1.0, 0.0, fade)).astype(np.int16)
         return out
+
+    def _catch_up(self, now: float) -> None:
+        """After a stall of the device, drop what piled up beyond the prefill (under the lock).
+
+        The device asks for a few ms at a time; a gap longer than `stall` means its thread did not run (a busy
+        machine), its own buffer ran dry and it played silence. Everything written meanwhile would now be played
+        that late, and stay that late: the newest prefill is kept, the rest dropped and counted. A device that just
+        opened (PulseAudio: Qt's ring and the stream filled, 56 ms, then nothing for 0.3 s or more until the sink
+        starts) is caught up likewise but not counted as stalled."""
+        last, self._last_read = self._last_read, now
+        if last is None or now - last <= self.stall:
+            return
+        if self._asked >= self.stall * self.rate:  # a device that just opened fills its buffer, then starts: no stall
+            self._stalls += 1
+            self._longest_stall = max(self._longest_stall, now - last)
+        excess = self._tail - self._head - self.prefill
+        if excess > 0:
+            self._head += excess
+            self._dropped += excess
+        self._window = 0
+        self._lowest = self.max_level
 
     def _trim(self, count: int) -> None:
         """Drop the delay held beyond the margin all through the last window (under the lock)."""
@@ -151,7 +194,7 @@ class PlayoutRing:
     def stats(self) -> PlayoutStats:
         with self._lock:
             return PlayoutStats(self._underruns, self._underrun_samples, self._dropped, self._tail, self._head,
-                                (self._tail - self._head) / self.rate)
+                                (self._tail - self._head) / self.rate, self._stalls, self._longest_stall)
 
     def reset(self) -> None:
         """Forget what is buffered (a device was switched: it starts from the prefill again)."""
@@ -160,6 +203,8 @@ class PlayoutRing:
             self._playing = False
             self._window = 0
             self._lowest = self.max_level
+            self._last_read = None  # a new device: no stall to tell before its first read
+            self._asked = 0
 
 
 @dataclass(frozen=True)
@@ -191,6 +236,8 @@ class DeskSound:
         self.captured = 0
         #: the output device's own buffer, seconds (for the delay diagnostics show)
         self.device_buffer = 0.0
+        #: the scheduling priority the audio threads run at, as the UI got it (for diagnostics; "" until a device)
+        self.audio_priority = ""
         #: told of every change of a device's state (the status bar)
         self.listeners: list[Callable[[], None]] = []
         self._media: DeskMedia | None = None
@@ -256,8 +303,14 @@ class DeskSound:
                          + (f"; problem: {state.problem}" if state.problem else ""))
         stats = self.playout.stats()
         lines.append(f"playout: {stats.underruns} underruns ({stats.underrun_samples / AUDIO_RATE * 1000:.0f} ms of "
-                     f"silence), {stats.dropped_samples / AUDIO_RATE * 1000:.0f} ms dropped, "
+                     f"silence), {stats.stalls} device stalls (longest {stats.longest_stall * 1000:.0f} ms), "
+                     f"{stats.dropped_samples / AUDIO_RATE * 1000:.0f} ms dropped, "
                      f"{stats.level * 1000:.0f} ms buffered + {self.device_buffer * 1000:.0f} ms in the device")
+        if self._media is not None:
+            dropped = self._media.voice.mixer.dropped / AUDIO_RATE * 1000
+            lines.append(f"mixer: {dropped:.0f} ms of received audio dropped to keep the delay short")
+        if self.audio_priority:
+            lines.append(f"audio threads: {self.audio_priority}")
         if self.feed is not None:
             lines.append(f"microphone: {self.captured / AUDIO_RATE:.1f} s captured into {self.feed.spec}")
         else:

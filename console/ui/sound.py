@@ -9,6 +9,8 @@ does not starve the device, which asks for a few milliseconds at a time.
   buffer of `OUTPUT_BUFFER` seconds; the ring adds its own prefill (50 ms), so the desk's playout delay stays
   under about 100 ms while an event loop late by a chunk does not run it dry.
 - Input: a `QAudioSource` in push mode (48 kHz mono int16), each chunk handed to `DeskSound.take_microphone`.
+- Priority: the audio thread and Qt's PulseAudio threads ask for nice -11 when the output opens
+  (console/ui/audio_priority.py): on a busy machine, waiting to run is what delays the loudspeaker.
 
 `DeskAudio` (GUI thread) chooses the devices: the configured ones (``audio.output``, ``audio.input``: a device's
 description or id, "" for the system's default), else the system's default with a warning in the status bar when
@@ -28,6 +30,7 @@ from PySide6.QtCore import QCoreApplication, QEvent, QIODevice, QMetaObject, QOb
 from PySide6.QtMultimedia import QAudioDevice, QAudioFormat, QAudioSink, QAudioSource, QMediaDevices, QtAudio
 
 from console.core.sound import DeskSound, DeviceState
+from console.ui.audio_priority import audio_threads, raise_priority
 from console.ui.i18n import QT_TRANSLATE_NOOP
 from console.ui.pulse_devices import pulse_device_names
 from media.audio import AUDIO_RATE
@@ -106,9 +109,13 @@ class _AudioWorker(QObject):
     #: (direction, serial of the request that opened it, what went wrong)
     failed = Signal(str, int, str)
 
-    def __init__(self, sound: DeskSound) -> None:
+    def __init__(self, sound: DeskSound, *, priority: bool = True) -> None:
         super().__init__()
         self.sound = sound
+        #: raise the audio threads' priority when the output first opens (console/ui/audio_priority.py)
+        self.priority = priority
+        #: this thread's id (``threading.get_native_id``) once a device opened on it
+        self.thread_id: int | None = None
         self._sink: QAudioSink | None = None
         self._ring_device: _RingDevice | None = None
         self._source: QAudioSource | None = None
@@ -129,6 +136,9 @@ class _AudioWorker(QObject):
         self._sink, self._ring_device = sink, ring
         sink.start(ring)
         self.sound.device_buffer = sink.bufferSize() / 2 / AUDIO_RATE
+        if self.thread_id is None:  # once: Qt's PulseAudio threads run by now
+            self.thread_id = threading.get_native_id()
+            self.sound.audio_priority = raise_priority(self.thread_id) if self.priority else "normal priority"
         if sink.error() != QtAudio.Error.NoError:
             self._check(sink, "output", serial)
             return
@@ -222,10 +232,11 @@ class DeskAudio(QObject):
     #: the server's (sinks, sources) by name, or None when unknown (from the watch thread)
     _present = Signal(object)
 
-    def __init__(self, sound: DeskSound, *, output: str = "", input: str = "",
+    def __init__(self, sound: DeskSound, *, output: str = "", input: str = "", priority: bool = True,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.sound = sound
+        self.priority = priority
         self.devices = QMediaDevices(self)
         self.directions = {"output": _Direction("output", output), "input": _Direction("input", input)}
         self._thread: QThread | None = None
@@ -245,7 +256,7 @@ class DeskAudio(QObject):
             return
         self._thread = QThread()
         self._thread.setObjectName("trunkdesk-audio")
-        worker = self._worker = _AudioWorker(self.sound)
+        worker = self._worker = _AudioWorker(self.sound, priority=self.priority)
         worker.moveToThread(self._thread)
         self._open_output.connect(worker.open_output)
         self._open_input.connect(worker.open_input)
@@ -368,6 +379,14 @@ class DeskAudio(QObject):
             wanted=direction.wanted, using=direction.description or None,
             problem=self.problem_text(direction.name, translated=False)))
         self.changed.emit()
+
+    def audio_threads(self) -> list[int]:
+        """The ids of the threads that feed the devices (the audio thread, Qt's PulseAudio threads); empty until the
+        output opened once."""
+        worker = self._worker
+        if worker is None or worker.thread_id is None:
+            return []
+        return audio_threads(worker.thread_id)
 
     def problem_text(self, name: str, *, translated: bool = True) -> str | None:
         """What is wrong with ``name``'s device, for the status bar (translated) or the log (English)."""

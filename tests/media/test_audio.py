@@ -1,5 +1,5 @@
-"""Voice PCM: rings that hand each sample out once, the desk's mixer (prebuffer, bounded delay, gains, tones),
-the tone detector, and the microphone gate that sends nothing while the floor is not held."""
+"""Voice PCM: rings that hand each sample out once, the desk's mixer (prebuffer, bounded delay, backlog dropped, gains,
+tones), the tone detector, and the microphone gate that sends nothing while the floor is not held."""
 
 from __future__ import annotations
 
@@ -48,6 +48,28 @@ def test_the_mixer_plays_a_stream_after_its_prebuffer_at_its_gain_and_bounds_its
     # a burst beyond the delay bound is cut to the newest prebuffer's worth
     mixer.push("A", ramp(0, 6000))
     assert np.array_equal(mixer.render(960), (ramp(6000 - 960, 960) * 0.5).astype(np.int16))
+
+
+def test_a_backlog_the_mixer_keeps_beyond_its_prebuffer_is_dropped_and_counted_a_steady_stream_loses_nothing() -> None:
+    mixer = VoiceMixer(prebuffer=0.02, max_delay=1.0, trim_window=0.1)  # 960 samples; trimmed every 4800 rendered
+    written = 0
+    for _ in range(30):  # a steady stream, 10 ms in and 10 ms out per tick: nothing dropped however long
+        mixer.push("A", ramp(written, 480))
+        written += 480
+        mixer.render(480)
+    assert mixer.dropped == 0
+    mixer.push("A", ramp(written, 4800))  # a stalled worker's queue at once: 100 ms more behind from now on
+    written += 4800
+    for _ in range(20):  # two trim windows, one of them whole at that delay
+        mixer.push("A", ramp(written, 480))
+        written += 480
+        mixer.render(480)
+    # it held 480 + 4800 after each render: what lay beyond the prebuffer went, once
+    assert mixer.dropped == 480 + 4800 - 960
+    mixer.push("A", ramp(written, 480))
+    written += 480
+    out = mixer.render(480)
+    assert np.array_equal(out, ramp(written - 480 - 960, 480)), "the prebuffer's delay again, not 100 ms more"
 
 
 def test_the_mixer_sums_streams_and_plays_tones_one_after_another_clipping_at_full_scale() -> None:

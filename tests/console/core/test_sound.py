@@ -1,6 +1,6 @@
 """The core's side of the sound devices: the playout ring between the mixer and an output device (prefill, underruns
-counted and faded, delay capped, safe across threads), the desk's mix reaching it, the microphone's feed, what
-diagnostics say; and the ``media.warm_voice_links`` setting."""
+counted and faded, delay capped, a stalled device caught up, safe across threads), the desk's mix reaching it, the
+microphone's feed, what diagnostics say; and the ``media.warm_voice_links`` setting."""
 
 from __future__ import annotations
 
@@ -64,7 +64,7 @@ def test_the_delay_never_grows_past_the_maximum() -> None:
 
 
 def test_delay_a_stalled_device_left_behind_is_trimmed_back_to_the_margin() -> None:
-    ring = PlayoutRing(prefill=0.05, max_level=0.3, margin=0.02)
+    ring = PlayoutRing(prefill=0.05, max_level=0.3, margin=0.02, stall=math.inf)  # the trim alone
     ring.write(ramp(0, 2400))
     ring.read(480)
     ring.write(ramp(2400, 4800))  # the device stalled for 100 ms: 150 ms are buffered now
@@ -79,8 +79,59 @@ def test_delay_a_stalled_device_left_behind_is_trimmed_back_to_the_margin() -> N
     assert stats.dropped_samples > 0.1 * AUDIO_RATE and stats.underruns == 0
 
 
+def test_a_device_that_stalls_catches_up_at_once_dropping_what_piled_up_and_counting_the_stall() -> None:
+    ring = PlayoutRing(prefill=0.05, max_level=1.0, margin=1.0, stall=0.1)  # no trim, no cap: the catch-up alone
+    step, written, now = 480, 0, 100.0
+    for _ in range(20):  # 200 ms of steady playout, 10 ms in and 10 ms out
+        ring.write(ramp(written, step))
+        written += step
+        ring.read(step, now)
+        now += 0.01
+    before = ring.stats()
+    assert before.stalls == 0 and before.dropped_samples == 0, "reads 10 ms apart are no stall"
+    for _ in range(30):  # the device's thread does not run for 300 ms; the mixer goes on writing
+        ring.write(ramp(written, step))
+        written += step
+    assert ring.level > 0.3
+    now += 0.3
+    out = ring.read(step, now)
+    stats = ring.stats()
+    assert stats.stalls == 1 and stats.longest_stall == pytest.approx(0.31)
+    assert np.array_equal(out, ramp(written - 2400, step)), "it plays on from the newest prefill (50 ms)"
+    assert stats.dropped_samples == before.level * AUDIO_RATE + 30 * step - 2400, "everything older is dropped"
+    assert ring.level == pytest.approx(0.05 - 0.01), "the delay is the prefill's again, not 300 ms more"
+    ring.write(ramp(written, step))
+    ring.read(step, now + 0.09)
+    assert ring.stats().stalls == 1, "90 ms is within the device's own buffer"
+
+
+def test_a_device_starting_up_is_caught_up_but_not_counted_as_stalled_and_a_stall_in_silence_is() -> None:
+    ring = PlayoutRing(prefill=0.02, max_level=1.0, margin=1.0, stall=0.1)
+    ring.write(ramp(0, 960))
+    ring.read(1920, 10.0)  # what Qt and PulseAudio do when the stream opens: fill their buffers (56 ms) ...
+    ring.read(768, 10.01)
+    ring.write(ramp(960, 14_400))  # ... then wait 300 ms for the sink to start, while the mixer goes on
+    out = ring.read(256, 10.31)
+    stats = ring.stats()
+    assert stats.stalls == 0, "starting is no stall"
+    assert np.array_equal(out, ramp(15_360 - 960, 256)) and stats.dropped_samples == 14_400 - 960, "but caught up"
+    now = 10.31
+    for _ in range(20):  # 200 ms of steady reads, in silence (nothing written)
+        now += 0.01
+        ring.read(480, now)
+    ring.read(480, now + 0.5)  # the device's thread did not run for 500 ms: nothing to drop, a stall all the same
+    stats = ring.stats()
+    assert stats.stalls == 1 and stats.longest_stall == pytest.approx(0.5)
+    assert stats.dropped_samples == 14_400 - 960
+    ring.reset()  # another device: starting up again
+    ring.read(1920, 20.0)
+    ring.read(256, 20.3)
+    assert ring.stats().stalls == 1
+
+
 def test_the_ring_hands_every_sample_once_between_a_writer_and_a_reader_thread() -> None:
-    ring = PlayoutRing(prefill=0.01, max_level=1.0, margin=1.0)  # no trimming here: every sample must come out
+    # no trimming and no catching up here (a loaded machine may pause the reader): every sample must come out
+    ring = PlayoutRing(prefill=0.01, max_level=1.0, margin=1.0, stall=math.inf)
     total, chunk = 29_760, 960
     played: list[np.ndarray] = []
     done = threading.Event()
@@ -119,6 +170,7 @@ async def test_the_desks_mix_reaches_the_playout_ring_tones_included(tmp_path: P
         out = sound.playout.read(int(sound.playout.level * AUDIO_RATE))
         assert sound.playout.stats().written > 0.25 * AUDIO_RATE, "the mixer renders in real time, engine or not"
         assert tone_level(out, 660.0) > 0.9
+        assert "mixer: 0 ms of received audio dropped to keep the delay short" in sound.describe()
     finally:
         await desk.close()
         sound.close()
@@ -155,7 +207,8 @@ def test_diagnostics_list_the_devices_in_use_and_their_problems(tmp_path: Path) 
         section = text.split("== sound devices ==")[1].split("==")[0]
         assert "output: Built-in Audio (configured: 'USB headset'); problem: output device 'USB headset'" in section
         assert "input: USB microphone (configured: the system default)" in section
-        assert "underruns" in section and sound.feed is not None and sound.feed.spec in section
+        assert "underruns" in section and "0 device stalls (longest 0 ms)" in section
+        assert sound.feed is not None and sound.feed.spec in section
         assert heard == ["changed", "changed"]
         assert sound.problems() == ["output: output device 'USB headset' is missing"]
     finally:
