@@ -320,15 +320,34 @@ def split(items: Sequence[str], parts: int) -> list[tuple[str, ...]]:
 # ----- the console ------------------------------------------------------------------------------------
 
 
-class Console:
-    """The `chief` console: records when each location update arrives, drains everything else."""
+class Drained:
+    """A bench client whose messages are read (and dropped) as they come, so that its session never backs up."""
 
     def __init__(self, client: TrunkingClient) -> None:
         self.client = client
+        self._drain = asyncio.get_running_loop().create_task(self._drain_messages())
+
+    async def _drain_messages(self) -> None:
+        with contextlib.suppress(ConnectionClosed):
+            while True:
+                await self.client.next_message()
+
+    async def close(self) -> None:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.client.close(), 5.0)
+        self._drain.cancel()
+        with contextlib.suppress(BaseException):
+            await self._drain
+
+
+class Console(Drained):
+    """The `chief` console: records when each location update arrives, drains everything else."""
+
+    def __init__(self, client: TrunkingClient) -> None:
         #: (arrival unix ms, fix_ms) of every location update
         self.locations: list[tuple[float, int]] = []
         client.on_event = self._tap
-        self._drain = asyncio.get_running_loop().create_task(self._drain_messages())
+        super().__init__(client)
 
     @classmethod
     async def connect(cls, url: str) -> Console:
@@ -339,11 +358,6 @@ class Console:
         if isinstance(event, Received) and isinstance(event.message, LocationUpdate):
             self.locations.append((time.time() * 1000, event.message.fix_ms))
 
-    async def _drain_messages(self) -> None:
-        with contextlib.suppress(ConnectionClosed):
-            while True:
-                await self.client.next_message()
-
     async def settle(self, quiet: float = 1.0, limit: float = 10.0) -> None:
         """Wait until no location update arrived for ``quiet`` s (at most ``limit`` s)."""
         deadline = time.monotonic() + limit
@@ -352,15 +366,8 @@ class Console:
             seen = len(self.locations)
             await asyncio.sleep(quiet)
 
-    async def close(self) -> None:
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(self.client.close(), 5.0)
-        self._drain.cancel()
-        with contextlib.suppress(BaseException):
-            await self._drain
 
-
-class Probe:
+class Probe(Drained):
     """The latency probe: one bench handset alone in a talk group, in this process at normal priority, asking for
     the floor every ``period`` s while the load runs (a lab's probe beside its load generators): its round trips
     are what a terminal that is not itself overloaded sees of the platform under that load."""
@@ -371,18 +378,13 @@ class Probe:
         #: (unix time of the request, round trip ms) of every immediate grant
         self.grants: list[tuple[float, float]] = []
         self.other = 0
-        self._drain = asyncio.get_running_loop().create_task(self._drain_messages())
+        super().__init__(client)
 
     @classmethod
     async def connect(cls, url: str, period: float) -> Probe:
         hello = Hello(id=0, versions=[1], role="terminal", ident=PROBE_HANDSET, terminal_kind="handset",
                       secret=SAMPLE_TERMINAL_SECRET, agent="bench-probe")
         return cls(await TrunkingClient.connect(url, hello), period)
-
-    async def _drain_messages(self) -> None:
-        with contextlib.suppress(ConnectionClosed):
-            while True:
-                await self.client.next_message()
 
     async def run(self, until: float) -> None:
         burst = 0
@@ -400,13 +402,6 @@ class Probe:
                     self.other += 1
                 await self.client.request(FloorRelease(id=0, key=f"probe:{burst}:release", call=call))
                 await asyncio.sleep(self.period)
-
-    async def close(self) -> None:
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(self.client.close(), 5.0)
-        self._drain.cancel()
-        with contextlib.suppress(BaseException):
-            await self._drain
 
 
 # ----- the run -------------------------------------------------------------------------------------------

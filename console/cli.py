@@ -9,9 +9,11 @@ import argparse
 import asyncio
 import getpass
 import logging
+import os
 import sys
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from console.ui.test_mode import TestModeOptions
@@ -197,6 +199,20 @@ def _test_mode(args: argparse.Namespace) -> TestModeOptions | None:
     return TestModeOptions(terminals=(), rate=0.0)
 
 
+def server_loop_run(main: Coroutine[Any, Any, int]) -> int:
+    """Run a server program (platform, testbed, witness) on uvloop where installed: per message, its event loop
+    costs noticeably less than asyncio's own (docs/benchmarks.md, "Platform"). ``TRUNKDESK_LOOP=asyncio`` keeps
+    asyncio's loop (A/B runs, or a platform where uvloop misbehaves)."""
+    if os.environ.get("TRUNKDESK_LOOP", "").strip().lower() != "asyncio":
+        try:
+            import uvloop
+        except ImportError:
+            pass
+        else:
+            return uvloop.run(main)
+    return asyncio.run(main)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -221,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
 
         runner = {"testbed": cli.run, "demo": cli.run, "platform": cli.run_platform, "witness": cli.run_witness}
         try:
-            return asyncio.run(runner[args.command](args))
+            return server_loop_run(runner[args.command](args))
         except KeyboardInterrupt:
             return 130
     if args.command == "scenario":

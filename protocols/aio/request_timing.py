@@ -2,7 +2,8 @@
 
 A round trip measured at a client includes the client's own scheduling, the kernel both ways and the server;
 on a shared machine the client's part can dominate the tail. `TrunkingServer(request_times=...)` stamps,
-with the event loop's clock (``loop.time()``), each request's way through the server:
+with the monotonic clock (``time.monotonic()``: asyncio's loop clock, but at full resolution where uvloop's
+``loop.time()`` counts whole milliseconds), each request's way through the server:
 
 * ``read``: websockets handed up the bytes that completed the request's frame (the protocol's
   ``data_received``, called when the event loop read the socket);
@@ -19,6 +20,7 @@ connection class and take no timestamps.
 from __future__ import annotations
 
 import collections
+import time
 from typing import Any, NamedTuple, Protocol
 
 from websockets.asyncio.server import ServerConnection
@@ -29,7 +31,7 @@ from protocols.messages import Error, Ok, Request
 
 
 class RequestStamps(NamedTuple):
-    """``loop.time()`` of one request's way through the server, in seconds (see the module docstring).
+    """``time.monotonic()`` of one request's way through the server, in seconds (see the module docstring).
 
     A named tuple: made for every request of a timing server, it must be cheap (a frozen dataclass costs
     several times more to build)."""
@@ -59,7 +61,7 @@ class StampingConnection(ServerConnection):
         self._read_stamps: collections.deque[float] = collections.deque()
 
     def data_received(self, data: bytes) -> None:
-        self._read_at = self.loop.time()
+        self._read_at = time.monotonic()
         super().data_received(data)
 
     def process_event(self, event: Event) -> None:

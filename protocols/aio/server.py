@@ -17,6 +17,7 @@ import collections
 import contextlib
 import logging
 import ssl as ssl_module
+import time
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, Protocol
 
@@ -204,7 +205,7 @@ class Connection:
 
     def _read_stamps(self) -> tuple[float, float]:
         """(read, taken) of the message ``recv()`` just returned."""
-        taken = self._loop.time()
+        taken = time.monotonic()  # not loop.time(): uvloop's counts whole milliseconds
         ws = self._ws
         return (ws.pop_read_stamp(taken) if isinstance(ws, StampingConnection) else taken), taken
 
@@ -216,10 +217,10 @@ class Connection:
         before = self._queued
         self._take_output()
         if self._queued > before:
-            self._marks.append((self._queued, request, answer, *stamps, self._loop.time()))
+            self._marks.append((self._queued, request, answer, *stamps, time.monotonic()))
 
     def _report_written(self) -> None:
-        written = self._loop.time()
+        written = time.monotonic()
         while self._marks and self._marks[0][0] <= self._written:
             _, request, answer, read, taken, answered = self._marks.popleft()
             assert self._times is not None
