@@ -386,10 +386,11 @@ class Probe(Drained):
                       secret=SAMPLE_TERMINAL_SECRET, agent="bench-probe")
         return cls(await TrunkingClient.connect(url, hello), period)
 
-    async def run(self, until: float) -> None:
+    async def run(self) -> None:
+        """Until cancelled (or the session ends)."""
         burst = 0
         with contextlib.suppress(ConnectionClosed):
-            while time.time() < until:
+            while True:
                 burst += 1
                 at, started = time.time(), time.perf_counter()
                 answer = await self.client.request(FloorRequest(id=0, key=f"probe:{burst}", group=PROBE_GROUP))
@@ -479,7 +480,7 @@ async def measure(settings: Settings, folder: Path) -> Outcome:
         ]
         print(f"talk bursts: {settings.terminals} terminals, {settings.duration:.0f} s ...", flush=True)
         probe = await Probe.connect(url, PROBE_PERIOD)
-        probing = asyncio.get_running_loop().create_task(probe.run(time.time() + 3600))
+        probing = asyncio.get_running_loop().create_task(probe.run())
         try:
             talk = await run_phase(platform, talk_specs, idle=settings.idle, duration=settings.duration)
         finally:

@@ -22,6 +22,7 @@ import pytest
 
 from media.engine import MediaEngine, MediaWorkerLost
 from tests.media.conftest import LOOPBACK
+from tests.procfs import group_processes
 
 pytestmark = [pytest.mark.timeout(90),
               pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads children from /proc (Linux)")]
@@ -164,16 +165,7 @@ def test_a_loop_that_ends_while_closing_kills_and_reaps_the_workers() -> None:
 
 def group_members(pgid: int) -> list[str]:
     """Every process of a process group, zombies included, as ``pid state``."""
-    members = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            text = stat.read_text()
-        except OSError:
-            continue
-        fields = text[text.rindex(")") + 2:].split()
-        if int(fields[2]) == pgid:
-            members.append(f"{stat.parent.name} {fields[0]}")
-    return members
+    return [f"{pid} {state}" for pid, state in group_processes(pgid)]
 
 
 def test_a_program_that_used_the_engine_leaves_no_process_in_its_group() -> None:

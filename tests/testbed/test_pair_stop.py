@@ -13,6 +13,7 @@ import pytest
 
 from testbed import pair as pair_module
 from testbed.pair import PairProcesses, _Child
+from tests.procfs import group_processes
 
 pytestmark = [pytest.mark.timeout(60),
               pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process groups from /proc")]
@@ -32,16 +33,7 @@ STUBBORN = textwrap.dedent("""
 def group_members(pgid: int) -> list[int]:
     """Processes of a process group still running. A killed grandchild is left for init to reap (only its parent
     could have, and it was killed first), so a zombie does not count, as in packaging/smoke.sh."""
-    members = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            text = stat.read_text()
-        except OSError:
-            continue
-        state, _parent, group = text[text.rindex(")") + 2:].split()[:3]
-        if int(group) == pgid and state != "Z":
-            members.append(int(stat.parent.name))
-    return members
+    return [pid for pid, state in group_processes(pgid) if state != "Z"]
 
 
 async def spawn_stubborn(pair: PairProcesses, name: str) -> _Child:
