@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import time
 from collections.abc import Callable
 from typing import Any
@@ -45,6 +46,8 @@ _STREAMS = "_RTCRtpReceiver__remote_streams"
 _ERROR = "_RTCRtpReceiver__decoder_error"
 #: fewest seconds between two keyframe requests (a keyframe takes a round trip and an encoder's effort)
 PLI_INTERVAL = 0.5
+#: bytes of kernel receive buffer asked for each video socket (`_enlarge_receive_buffer`)
+RECEIVE_BUFFER = 1 << 20
 VIDEO_CLOCK = 90000
 
 
@@ -67,6 +70,25 @@ class ReceptionStatistics(StreamStatistics):
                 self._jitter_q4 += diff - ((self._jitter_q4 + 8) >> 4)
             self._last_arrival = arrival
             self._last_timestamp = timestamp
+
+
+def _enlarge_receive_buffer(transport: Any, name: str) -> None:
+    """Give a video socket `RECEIVE_BUFFER` bytes of kernel buffer (best effort): a 720p keyframe arrives as a
+    burst of tens of packets, and a paced worker (media/pacing.py) reads its sockets every few milliseconds. The
+    kernel's default (about 200 KB, some 90 datagrams of 1,200 bytes) has little room to spare; the kernel may grant
+    less than asked (``net.core.rmem_max``), which is logged."""
+    sock = transport.get_extra_info("socket") if transport is not None else None
+    if sock is None:
+        return
+    try:
+        if sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF) < RECEIVE_BUFFER:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
+            granted = sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
+            if granted < RECEIVE_BUFFER:  # Linux reports twice what it was asked for, within rmem_max
+                log.info("%s: video socket buffer %d bytes (asked %d; see net.core.rmem_max)", name, granted,
+                         RECEIVE_BUFFER)
+    except OSError as exc:
+        log.info("%s: video socket buffer left as it is: %s", name, exc)
 
 
 class FastVideo:
@@ -113,6 +135,7 @@ class FastVideo:
             return False
         self._srtp_owner, self._connection = dtls, connection
         for protocol in protocols:
+            _enlarge_receive_buffer(getattr(protocol, "transport", None), self.name)
             original = protocol.datagram_received
             component = protocol.local_candidate.component
             protocol.datagram_received = self._receive_on(original, component)

@@ -42,6 +42,7 @@ from media.frames import FrameWall
 from media.ice import ice_configuration, restrict_host_addresses
 from media.mic_publisher import MicPublication
 from media.mic_tap import MicrophoneTap
+from media.pacing import ReceivePacer, interval_from_environment
 from media.receiver import DecodeErrorCounter, ReceiveSession
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,8 @@ class MediaWorker:
         #: decodes every session's video off the loop thread (media/decode.py)
         self._decoding = DecodeThread(f"media-{config.index}-decode")
         self.sessions: dict[str, ReceiveSession] = {}
+        #: batches the loop's packet reading while video is received (media/pacing.py)
+        self._pacer = ReceivePacer(interval_from_environment(), self._receiving_video)
         #: the desk's microphone published into the SFU (media/mic_publisher.py), by session
         self.publications: dict[str, MicPublication] = {}
         #: the desk's microphone read while the desk talks, for its recorder (media/mic_tap.py)
@@ -98,6 +101,7 @@ class MediaWorker:
             self.publications.clear()
             await self.mic_tap.close()
             self._decode_errors.uninstall()
+            self._pacer.stop()
             self._decoding.stop()
             self._wall.close()
 
@@ -121,6 +125,9 @@ class MediaWorker:
         else:
             self._send(Reply(request, value))
 
+    def _receiving_video(self) -> bool:
+        return any(session.tile is not None for session in self.sessions.values())
+
     def _session(self, session: str) -> ReceiveSession:
         found = self.sessions.get(session)
         if found is None:
@@ -138,6 +145,7 @@ class MediaWorker:
                                       microphone=self.config.microphone if command.send_audio else None,
                                       decoding=self._decoding)
             self.sessions[command.session] = receiver
+            self._pacer.wake()
             try:
                 return await receiver.offer()
             except BaseException:
@@ -153,6 +161,7 @@ class MediaWorker:
                                       decode_errors=self._decode_errors, on_state=self._session_state,
                                       audio_keep=self.config.audio_keep, decoding=self._decoding)
             self.sessions[command.session] = receiver
+            self._pacer.wake()
             try:
                 return await receiver.answer(command.offer)
             except BaseException:

@@ -1,10 +1,12 @@
-"""asyncio driver for the server side of TDP/1 over WebSocket (websockets' asyncio implementation).
+"""asyncio driver for the server side of TDP/1 over WebSocket, on websockets' sans-I/O protocol.
 
 One `ServerSession` per connection: the driver feeds it the socket's messages, arms one timer at its next
-deadline, and hands hellos, requests and notifications to the platform (`ServerApp`). Each request is
-served in its own task, so a slow handler never holds up heartbeats or other requests; an app that can answer
-at once (`ServerApp.answer_now`, e.g. a platform alone that needs no replication round trip) skips the task:
-one loop iteration less per request, which is most of a floor request's latency on a busy machine.
+deadline, and hands hellos, requests and notifications to the platform (`ServerApp`). Each connection is a plain
+`asyncio.Protocol` (`protocols.aio.wsserver`): a message is fed to its session from the event loop's
+``data_received`` callback and whatever the session then has to send (answer, notifications) is written at
+once, one ``transport.write`` per connection; no task, future or lock per message. Each request an app cannot
+answer at once (`ServerApp.answer_now`, e.g. one that needs a replication round trip) is served in its own
+task, so a slow handler never holds up heartbeats or other requests.
 
 Given ``request_times`` (benchmarks), the server also stamps each request from its frame read off the socket
 to its answer written (`protocols.aio.request_timing`); without it, no stamp is taken.
@@ -21,12 +23,11 @@ import time
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, Protocol
 
-import websockets
-from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.server import ServerProtocol
 from websockets.typing import Subprotocol
 
-from protocols.aio.request_timing import RequestStamps, RequestTimes, StampingConnection
-from protocols.aio.wirelog import frame_safe_logger
+from protocols.aio.request_timing import RequestStamps, RequestTimes
+from protocols.aio.wsserver import WebSocketServerProtocol
 from protocols.constants import (
     HEARTBEAT_INTERVAL,
     HEARTBEAT_LOSS_THRESHOLD,
@@ -48,9 +49,6 @@ from protocols.machines.session_server import ServerSession
 from protocols.messages import Error, Hello, Notification, Ok, Request, Welcome, tag_of
 
 logger = logging.getLogger(__name__)
-
-#: Seconds the closing handshake may take before the socket is simply dropped.
-CLOSE_TIMEOUT = 2.0
 
 
 class ServerApp(Protocol):
@@ -75,31 +73,29 @@ class ServerApp(Protocol):
     def on_disconnect(self, conn: Connection, code: int | None) -> None: ...
 
 
-class Connection:
-    """One client connection: its session, its principal once welcomed, and a way to send to it."""
+class Connection(WebSocketServerProtocol):
+    """One client connection: its session, its principal once welcomed, and a way to send to it.
 
-    def __init__(self, app: ServerApp, ws: ServerConnection, session: ServerSession,
-                 times: RequestTimes | None = None) -> None:
-        self.session = session
+    The server makes one per accepted socket; it joins `TrunkingServer.connections` (and has a ``session``)
+    once the WebSocket opening handshake completed."""
+
+    session: ServerSession
+
+    def __init__(self, server: TrunkingServer) -> None:
+        times = server.request_times
+        super().__init__(max_size=MAX_MESSAGE_BYTES, select_subprotocol=_select_subprotocol,
+                         stamp_reads=times is not None)
         self.principal: str | None = None
-        self.remote_address: Any = ws.remote_address
-        self._app = app
-        self._ws = ws
-        self._loop = asyncio.get_running_loop()
-        self._outgoing: collections.deque[bytes] = collections.deque()
-        self._outgoing_ready = asyncio.Event()
-        self._close: CloseRequested | None = None
-        self._close_fallback: asyncio.TimerHandle | None = None
+        self._server = server
+        self._app = server.app
         self._gone = False
         self._timer: asyncio.TimerHandle | None = None
         self._timer_when: float | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._done = asyncio.Event()
-        # request timing (only with ``times``): frames queued and written so far, the answers being written
-        # as (frame number, request, answer, read, taken, answered), and the stamps of the frame being fed
+        # request timing (only with ``times``): the answers being written as (frame number, request, answer,
+        # read, taken, answered), and the stamps (read, taken) of the message being fed
         self._times = times
-        self._queued = 0
-        self._written = 0
         self._marks: collections.deque[tuple[int, Request, Ok | Error, float, float, float]] = collections.deque()
         self._feeding: tuple[float, float] | None = None
 
@@ -123,105 +119,109 @@ class Connection:
 
     async def close(self, code: CloseCode = CloseCode.NORMAL, reason: str = "") -> None:
         """Say bye and close the WebSocket with ``code``; returns once the connection is down."""
-        self.session.close(code, reason, self._loop.time())
-        self._pump()
+        if not self._gone:
+            self.session.close(code, reason, self._loop.time())
+            self._pump()
         await self._done.wait()
 
-    # ----- plumbing ---------------------------------------------------------------------------
+    # ----- WebSocket callbacks (`WebSocketServerProtocol`) --------------------------------------
 
-    async def _run(self) -> int | None:
-        """Serve the connection until it closes; returns the close code (ours, else the client's)."""
-        writer = self._loop.create_task(self._write_loop(), name="tdp-server-writer")
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)
+        self._server._accepted.add(self)
+
+    def opened(self) -> None:
+        app = self._app
+        self.session = ServerSession(
+            epoch=app.epoch,
+            instance=app.instance,
+            now=self._loop.time(),
+            heartbeat_interval=self._server._heartbeat_interval,
+            loss_threshold=self._server._loss_threshold,
+            hello_timeout=self._server._hello_timeout,
+            negotiated=self.ws.subprotocol == SUBPROTOCOL,
+        )
+        self._server._connections.add(self)
         self._arm_timer()
-        code: int | None = None
-        try:
-            while True:
-                data = await self._ws.recv()  # str for a text frame, bytes for a binary one
-                if self._times is not None:
-                    self._feeding = self._read_stamps()
-                self._sync_epoch()
-                self.session.receive_data(data, self._loop.time(), binary=isinstance(data, bytes))
-                self._pump()
-                self._feeding = None
-        except websockets.ConnectionClosed as exc:
-            code = _close_code(exc)
-        except Exception:
-            logger.exception("%r: session failed; dropping the connection", self)
-            self._ws.transport.abort()
-        finally:
-            self._gone = True
-            self.session.connection_lost(self._loop.time())
-            self._arm_timer()
-            self._outgoing_ready.set()
-            with contextlib.suppress(BaseException):
-                await writer
-            if self._close_fallback is not None:
-                self._close_fallback.cancel()
-            self._done.set()
-        return self.session.close_code if self.session.close_code is not None else code
 
-    async def _write_loop(self) -> None:
-        ws = self._ws
+    def message_received(self, data: str | bytes) -> None:
+        if self._times is not None:
+            self._feeding = (self.read_at, time.monotonic())  # not loop.time(): uvloop's counts whole ms
+        self._sync_epoch()
+        self.session.receive_data(data, self._loop.time(), binary=isinstance(data, bytes))
+        self._pump()
+        self._feeding = None
+
+    def data_written(self) -> None:
+        if self._marks:
+            self._report_written()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._server._accepted.discard(self)
+        super().connection_lost(exc)
+
+    def connection_closed(self, code: int | None) -> None:
+        self._gone = True
+        session = self.session
+        session.connection_lost(self._loop.time())
+        self._arm_timer()
+        self._done.set()
+        self._server._connections.discard(self)
         try:
-            while True:
-                while self._outgoing:
-                    await ws.send(self._outgoing.popleft(), text=True)
-                    self._written += 1
-                    if self._marks:
-                        self._report_written()
-                if self._gone:
-                    return
-                if self._close is not None:
-                    reason = self._close.reason.encode()[:120].decode(errors="ignore")  # frame limit: 123 bytes
-                    await ws.close(self._close.code, reason)
-                    return
-                self._outgoing_ready.clear()
-                await self._outgoing_ready.wait()
-        except websockets.ConnectionClosed:
-            pass
+            self._app.on_disconnect(self, session.close_code if session.close_code is not None else code)
+        except Exception:
+            logger.exception("%r: on_disconnect failed", self)
+
+    # ----- plumbing ---------------------------------------------------------------------------
 
     def _sync_epoch(self) -> None:
         if self.session.epoch != self._app.epoch:
             self.session.set_epoch(self._app.epoch)
 
     def _pump(self) -> None:
+        """Hand the session's events to the app and its output to the WebSocket; one write at the end (unless
+        inside a batch: the messages of one read, or a pump within a pump, flush with the outermost)."""
         session = self.session
-        while True:
-            self._take_output()
-            events = session.events()
-            if not events:
-                break
-            for event in events:
-                self._dispatch(event)
+        self.hold()
+        try:
+            while True:
+                self._take_output()
+                events = session.events()
+                if not events:
+                    break
+                for event in events:
+                    self._dispatch(event)
+        finally:
+            self.release()
         self._arm_timer()
 
+    def _pump_or_drop(self) -> None:
+        """`_pump` outside of the socket's callbacks (timer, tasks): a failure drops this connection only."""
+        try:
+            self._pump()
+        except Exception:
+            logger.exception("%r: session failed; dropping the connection", self)
+            self.abort()
+
     def _take_output(self) -> None:
-        """Move the session's outgoing frames to the writer's queue."""
+        """Move the session's outgoing frames to the WebSocket."""
         data = self.session.data_to_send()
         if data and not self._gone:
-            self._outgoing.extend(data)
-            self._queued += len(data)
-            self._outgoing_ready.set()
-
-    def _read_stamps(self) -> tuple[float, float]:
-        """(read, taken) of the message ``recv()`` just returned."""
-        taken = time.monotonic()  # not loop.time(): uvloop's counts whole milliseconds
-        ws = self._ws
-        return (ws.pop_read_stamp(taken) if isinstance(ws, StampingConnection) else taken), taken
+            self.send_texts(data)
 
     def _mark_answer(self, request: Request, answer: Ok | Error, stamps: tuple[float, float] | None) -> None:
         """Right after ``session.answer``: queue the answer's frame (the last one the session holds) and note
-        its number, so that the writer reports the request's stamps once it wrote that frame."""
+        its number, so that the request's stamps are reported once that frame was written."""
         if stamps is None or self._times is None or self._gone:
             return
-        before = self._queued
+        before = self.frames_queued
         self._take_output()
-        if self._queued > before:
-            self._marks.append((self._queued, request, answer, *stamps, time.monotonic()))
+        if self.frames_queued > before:
+            self._marks.append((self.frames_queued, request, answer, *stamps, time.monotonic()))
 
     def _report_written(self) -> None:
         written = time.monotonic()
-        while self._marks and self._marks[0][0] <= self._written:
+        while self._marks and self._marks[0][0] <= self.frames_written:
             _, request, answer, read, taken, answered = self._marks.popleft()
             assert self._times is not None
             try:
@@ -255,10 +255,7 @@ class Connection:
             logger.warning("%r: silent for %.3f s", self, event.silent_for)
         elif isinstance(event, CloseRequested):
             logger.info("%r: closing with %d (%s)", self, event.code, event.reason)
-            self._close = event
-            self._outgoing_ready.set()
-            if self._close_fallback is None:  # a writer stuck on a peer that stopped reading is cut off
-                self._close_fallback = self._loop.call_later(CLOSE_TIMEOUT, self._ws.transport.abort)
+            self.close_websocket(event.code, event.reason)  # after the frames queued; cut off if stuck
 
     def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
         task = self._loop.create_task(coroutine)
@@ -277,14 +274,15 @@ class Connection:
             self.session.accept(decision, self.principal or hello.ident, now)
             self.principal = self.session.principal
             logger.info("%r: welcomed (%s, epoch %d)", self, hello.role, self.session.epoch)
-        else:
-            try:
-                code = ErrorCode(decision.code)
-            except ValueError:
-                code = ErrorCode.INTERNAL
-            logger.info("%r: hello from %s refused: %d %s", self, hello.ident, code, decision.reason)
-            self.session.reject(code, decision.reason, now)
-        self._pump()
+            self._pump_or_drop()
+            return
+        try:
+            code = ErrorCode(decision.code)
+        except ValueError:
+            code = ErrorCode.INTERNAL
+        logger.info("%r: hello from %s refused: %d %s", self, hello.ident, code, decision.reason)
+        self.session.reject(code, decision.reason, now)
+        self._pump_or_drop()
 
     async def _serve_request(self, request: Request, stamps: tuple[float, float] | None = None) -> None:
         answer: Ok | Error
@@ -299,7 +297,7 @@ class Connection:
         self._sync_epoch()
         self.session.answer(request.id, answer, self._loop.time())
         self._mark_answer(request, answer, stamps)
-        self._pump()
+        self._pump_or_drop()
 
     def _arm_timer(self) -> None:
         when = None if self._gone else self.session.get_timer()
@@ -315,9 +313,14 @@ class Connection:
     def _on_timer(self, when: float) -> None:
         self._timer = None
         self._timer_when = None
-        self._sync_epoch()
-        self.session.handle_timer(max(self._loop.time(), when))
-        self._pump()
+        try:
+            self._sync_epoch()
+            self.session.handle_timer(max(self._loop.time(), when))
+        except Exception:
+            logger.exception("%r: session timer failed; dropping the connection", self)
+            self.abort()
+            return
+        self._pump_or_drop()
 
     async def _cancel_tasks(self) -> None:
         for task in list(self._tasks):
@@ -351,8 +354,10 @@ class TrunkingServer:
         self._heartbeat_interval = heartbeat_interval
         self._loss_threshold = loss_threshold
         self._hello_timeout = hello_timeout
-        self._server: Server | None = None
+        self._server: asyncio.Server | None = None
         self._connections: set[Connection] = set()
+        #: every socket accepted and not closed yet, opening handshake completed or not
+        self._accepted: set[Connection] = set()
 
     @property
     def url(self) -> str:
@@ -364,20 +369,9 @@ class TrunkingServer:
 
     async def start(self) -> None:
         """Listen; ``port`` holds the actual port afterwards (useful with port 0)."""
-        self._server = await serve(
-            self._serve,
-            self.host,
-            self.port,
-            ssl=self._ssl,
-            select_subprotocol=_select_subprotocol,
-            max_size=MAX_MESSAGE_BYTES,
-            ping_interval=None,  # TDP/1 has its own heartbeats
-            close_timeout=CLOSE_TIMEOUT,
-            compression=None,
-            logger=frame_safe_logger("websockets.server"),  # frames carry credentials: never log them
-            create_connection=StampingConnection if self.request_times is not None else None,
-        )
-        self.port = next(iter(self._server.sockets)).getsockname()[1]
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(lambda: Connection(self), self.host, self.port, ssl=self._ssl)
+        self.port = self._server.sockets[0].getsockname()[1]
         logger.info("serving TDP/1 on %s (instance %s, epoch %d)", self.url, self.app.instance,
                     self.app.epoch)
 
@@ -388,8 +382,12 @@ class TrunkingServer:
         connections = list(self._connections)
         await asyncio.gather(*(c.close(CloseCode.GOING_AWAY, "server stopping") for c in connections))
         self._server.close()
+        late = list(self._connections)  # opened while the others closed
+        await asyncio.gather(*(c.close(CloseCode.GOING_AWAY, "server stopping") for c in late))
+        for conn in list(self._accepted):  # still in their opening handshake
+            conn.abort()
         await self._server.wait_closed()
-        await asyncio.gather(*(c._cancel_tasks() for c in connections))
+        await asyncio.gather(*(c._cancel_tasks() for c in connections + late))
         self._server = None
 
     def broadcast(self, message: Notification, where: Callable[[Connection], bool] | None = None) -> int:
@@ -401,40 +399,11 @@ class TrunkingServer:
                 sent += 1
         return sent
 
-    async def _serve(self, ws: ServerConnection) -> None:
-        session = ServerSession(
-            epoch=self.app.epoch,
-            instance=self.app.instance,
-            now=asyncio.get_running_loop().time(),
-            heartbeat_interval=self._heartbeat_interval,
-            loss_threshold=self._loss_threshold,
-            hello_timeout=self._hello_timeout,
-            negotiated=ws.subprotocol == SUBPROTOCOL,
-        )
-        conn = Connection(self.app, ws, session, self.request_times)
-        self._connections.add(conn)
-        code: int | None = None
-        try:
-            code = await conn._run()
-        finally:
-            self._connections.discard(conn)
-            try:
-                self.app.on_disconnect(conn, code)
-            except Exception:
-                logger.exception("%r: on_disconnect failed", conn)
 
-
-def _select_subprotocol(ws: ServerConnection, offered: Sequence[Subprotocol]) -> Subprotocol | None:
+def _select_subprotocol(ws: ServerProtocol, offered: Sequence[Subprotocol]) -> Subprotocol | None:
     """``tdp.v1`` when offered; otherwise the handshake still completes and the session answers the first
     request with 426 (SPEC.md §2.1), so the client learns why instead of getting a bare HTTP 400."""
     return Subprotocol(SUBPROTOCOL) if SUBPROTOCOL in offered else None
-
-
-def _close_code(exc: websockets.ConnectionClosed) -> int | None:
-    """The close code of whichever side closed first; None when the link just dropped."""
-    if exc.rcvd is not None and (exc.sent is None or exc.rcvd_then_sent):
-        return exc.rcvd.code
-    return exc.sent.code if exc.sent is not None else None
 
 
 __all__ = ["Connection", "ServerApp", "TrunkingServer"]

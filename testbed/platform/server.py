@@ -187,7 +187,12 @@ class PlatformServer(PairedInstance):
         self._conns.setdefault(checked, set()).add(conn)
         self._principal_of[conn] = checked
         self._tokens[conn] = token
-        asyncio.get_running_loop().call_soon(self._opened, conn)
+        # the session is in the journal before the welcome leaves: a client may send its first request the
+        # moment it reads the welcome, and the platform must know the session by then (else 401 no session)
+        await self._sync_sessions(checked, token=token)
+        if conn not in self._principal_of:  # gone while it was stated
+            return Error(re=hello.id, code=int(ErrorCode.UNAUTHORIZED), reason="connection lost")
+        asyncio.get_running_loop().call_soon(self._opened, conn)  # the role message goes after the welcome
         beat = self.heartbeat_interval if profile.is_console else self.terminal_heartbeat
         return Welcome(
             re=hello.id,
@@ -210,8 +215,6 @@ class PlatformServer(PairedInstance):
             return
         conn.send(self._role_message())
         self.counters["registrations"] += 1
-        principal = self._principal_of[conn]
-        self._spawn(self._sync_sessions(principal, token=self._tokens.get(conn, "")), "attach")
 
     async def on_request(self, conn: Connection, request: Request) -> Ok | Error:
         principal = self._principal_of.get(conn)

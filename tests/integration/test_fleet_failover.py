@@ -212,7 +212,7 @@ class _CutBeforeTheAnswer(PlatformServer):
         answer = await super().on_request(conn, request)
         if isinstance(request, AlarmRaise) and self.cut:
             self.cut = False
-            conn._ws.transport.abort()
+            conn.transport.abort()
         return answer
 
 
@@ -247,7 +247,7 @@ async def test_a_deliberately_dropped_link_stays_down_until_restored(
         assert handset.link_up
         # the restored link comes back by itself again when the platform drops it
         kicked: Any = next(iter(platform.server.connections))
-        kicked._ws.transport.abort()
+        kicked.transport.abort()
         await _eventually(lambda: handset.stats.reconnects == 1 and handset.link_up, "back by itself")
         assert handset.stats.link_drops == 2
     finally:

@@ -564,7 +564,7 @@ class FakeInstance:
     async def crash(self) -> None:
         """Die without a word: every connection dropped, no bye, no close frame; stop listening."""
         for conn in self.server.connections:
-            conn._ws.transport.abort()
+            conn.transport.abort()
         await self.server.stop()
 
 

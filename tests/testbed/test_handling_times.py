@@ -14,11 +14,16 @@ from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import msgspec
 import pytest
+from websockets.asyncio.client import connect
+from websockets.typing import Subprotocol
 
 from protocols.aio.client import TrunkingClient
-from protocols.aio.request_timing import RequestStamps, StampingConnection
-from protocols.messages import Error, FloorRequest, Hello, Ok, Request, StatusSet
+from protocols.aio.request_timing import RequestStamps
+from protocols.codec import decode, encode
+from protocols.constants import SUBPROTOCOL
+from protocols.messages import Error, FloorRequest, Hello, Message, Ok, Request, StatusSet, Welcome
 from testbed.line import SAMPLE_TERMINAL_SECRET, default_line_path, load_line
 from testbed.platform.handling_times import HandlingTimes, load, percentile_us, request_key
 from testbed.platform.server import PlatformServer
@@ -100,14 +105,26 @@ async def test_each_answered_request_is_stamped_inside_the_clients_round_trip(
     assert times.count("floor.request queued") == 1 and times.count("status.set") == 1
 
 
-async def test_timing_server_reads_through_the_stamping_connection(timed: tuple[PlatformServer, KeptTimes]) -> None:
-    server, _ = timed
-    client = await TrunkingClient.connect(server.url, _hello("HS-003"))
-    try:
-        [conn] = server.server.connections
-        assert isinstance(conn._ws, StampingConnection)
-    finally:
-        await client.close()
+async def test_requests_completed_by_one_read_share_its_stamp_and_one_write(
+        timed: tuple[PlatformServer, KeptTimes]) -> None:
+    server, times = timed
+    async with connect(server.url, subprotocols=[Subprotocol(SUBPROTOCOL)]) as ws:
+        await ws.send(encode(msgspec.structs.replace(_hello("HS-004"), id=1)).decode())
+        assert isinstance(decode(await ws.recv()), Welcome)
+        # two requests in one TCP segment: the platform reads them at once
+        ws.protocol.send_text(encode(StatusSet(id=2, status=2)))
+        ws.protocol.send_text(encode(StatusSet(id=3, status=3)))
+        ws.transport.write(b"".join(ws.protocol.data_to_send()))
+        answers: dict[int | None, Message] = {}
+        while len(answers) < 2:
+            message = decode(await ws.recv())
+            if isinstance(message, Ok):
+                answers[message.re] = message
+        assert set(answers) == {2, 3}
+    first, second = await _kept(times, "status.set", 2)
+    assert first.read == second.read  # both messages completed by the same data_received
+    assert first.read <= first.taken <= first.answered <= second.taken <= second.answered
+    assert first.written == second.written >= second.answered  # both answers went out in one write
 
 
 async def test_an_untimed_platform_takes_no_stamps() -> None:
@@ -117,9 +134,8 @@ async def test_an_untimed_platform_takes_no_stamps() -> None:
     try:
         [conn] = server.server.connections
         assert server.server.request_times is None
-        assert not isinstance(conn._ws, StampingConnection)
         assert (await client.request(FloorRequest(id=0, group="TG-S01", key="u1"))).result["outcome"] == "granted"
-        assert not conn._marks
+        assert not conn._marks and conn.read_at == 0.0  # no read ever stamped
     finally:
         await client.close()
         await server.stop()

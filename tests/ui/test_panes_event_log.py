@@ -134,7 +134,7 @@ def test_a_malformed_message_from_the_platform_shows_as_an_error_and_the_desk_ca
             conn = next(c for c in live.platform.server.connections if c.principal == "chief")
             conn.send(wire.Snapshot(part=3, parts=2))  # decodes, yet makes no sense
             garbage = f'{{"t": "nonsense", "epoch": {live.platform.epoch}}}'
-            await conn._ws.send(garbage)  # does not decode (raw frame: the platform itself never sends one)
+            conn.send_raw_text(garbage)  # does not decode (raw frame: the platform itself never sends one)
             await until(lambda: sum(kind == "protocol_error" for kind, _ in _rows(pane)) >= 2)
             errors = [(r, text) for r, (kind, text) in enumerate(_rows(pane)) if kind == "protocol_error"]
             texts = " | ".join(text for _, text in errors)
