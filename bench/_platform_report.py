@@ -26,7 +26,7 @@ CONSOLE_USER = "chief"
 GRANT_KEY = "floor.request granted"
 #: other processes' CPU (share of one core) above which the report says the machine was not quiet
 BUSY_MACHINE = 0.2
-SPAN_NAMES = {"wait": "waiting in the platform's event loop", "handle": "handling", "write": "writing the answer"}
+SPAN_NAMES = {"wait": "behind the messages of the same read", "handle": "handling", "write": "writing the answer"}
 
 
 def _ms(value: float) -> str:
@@ -134,7 +134,7 @@ def platform_side_lines(out: Outcome, terminal_p50: float) -> list[str]:
         f"{_ms(p99)}, max {_ms(max(total) / 1000)} over {sum(total.values()):,}{share}.**",
         "",
         "The platform process stamps each request when its event loop hands up the bytes of the request's frame "
-        "(websockets' `data_received`) and when the answer's frame has been handed to the socket "
+        "(the connection's `data_received`) and when the answer's frame has been handed to the socket "
         "(`trunkdesk testbed --handling-times`, histograms with 1 µs bins); the time the bytes wait in the kernel "
         "for the platform's loop to read them, the kernel both ways and the terminals' own scheduling are in the "
         "round trip only.",

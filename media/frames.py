@@ -176,10 +176,13 @@ class FrameWall:
         u64[_SEQ] = seq  # odd: writing
         for plane, target in zip(frame.planes, self._targets(tile, width, height), strict=False):
             rows, row_bytes = target.shape
-            if plane.line_size == row_bytes:
-                target.reshape(-1)[...] = np.frombuffer(memoryview(plane), np.uint8, rows * row_bytes)
-            else:  # rows padded by the decoder (a 320-pixel row is 384 bytes): the pixels of each row
-                target[...] = np.frombuffer(memoryview(plane), np.uint8).reshape(-1, plane.line_size)[:rows, :row_bytes]
+            line = plane.line_size
+            # the plane's rows as the decoder laid them out (a 320-pixel row is padded to 384 bytes): one strided
+            # view over its buffer, copied in one go
+            if line == row_bytes:
+                target.reshape(-1)[...] = np.ndarray((rows * row_bytes,), np.uint8, plane)
+            else:
+                target[...] = np.ndarray((rows, row_bytes), np.uint8, plane, 0, (line, 1))
         u32[_WIDTH], u32[_HEIGHT], u32[_FORMAT] = width, height, _FORMAT_CODES[self.pixel_format]
         u64[_FRAMES] += 1
         self._i64[tile][_PTS] = frame.pts or 0

@@ -63,9 +63,15 @@ Run = Callable[..., Awaitable[wire.Ok]]
 
 
 def default_media_workers() -> int:
-    """Media worker processes for a desk: one per core, at most two (the desk's own work needs the rest)."""
+    """Media worker processes for a desk: one on a machine of up to two cores, two on a larger one.
+
+    A worker is already two busy threads (receiving on its event loop, decoding on its decode thread), so on two
+    cores one worker uses both; a second only adds its own event loop and per-session overhead: the 30-feed wall
+    took about 4 points of a core less with one worker than with two on the 2-core reference machine
+    (docs/benchmarks.md, "Media"). With more cores, two workers double what the wall can decode (one decode
+    thread tops out at one core: about three times the reference wall)."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return max(1, min(2, cores))
+    return 1 if cores <= 2 else 2
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,10 @@ driver, answered, answer written. Kept per kind of request and outcome (``floor.
 exact enough for a p99 of a few milliseconds, and bounded in memory however long the platform runs (one
 counter per distinct microsecond value seen).
 
-Four spans per request, in microseconds: ``total`` (read → written), ``wait`` (read → taken: the event loop
-busy with other work before the driver got to the message), ``handle`` (taken → answered: decoding, the
-platform's state, the notifications to the other members) and ``write`` (answered → written: the answer
-waiting for the connection's writer and being handed to the socket).
+Four spans per request, in microseconds: ``total`` (read → written), ``wait`` (read → taken: handling the messages that
+came in the same read before it), ``handle`` (taken → answered: decoding, the platform's state, the notifications
+to the other members; for a request answered in a task, the loop's other work until the task ran) and
+``write`` (answered → written: the rest of the batch the answer goes out with, and ``transport.write``).
 """
 
 from __future__ import annotations
