@@ -180,9 +180,9 @@ class FrameWall:
             # the plane's rows as the decoder laid them out (a 320-pixel row is padded to 384 bytes): one strided
             # view over its buffer, copied in one go
             if line == row_bytes:
-                target.reshape(-1)[...] = np.ndarray((rows * row_bytes,), np.uint8, plane)
+                target.reshape(-1)[...] = np.ndarray((rows * row_bytes,), np.uint8, memoryview(plane))
             else:
-                target[...] = np.ndarray((rows, row_bytes), np.uint8, plane, 0, (line, 1))
+                target[...] = np.ndarray((rows, row_bytes), np.uint8, memoryview(plane), 0, (line, 1))
         u32[_WIDTH], u32[_HEIGHT], u32[_FORMAT] = width, height, _FORMAT_CODES[self.pixel_format]
         u64[_FRAMES] += 1
         self._i64[tile][_PTS] = frame.pts or 0
