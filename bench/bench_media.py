@@ -5,8 +5,8 @@ Processes (all started and stopped here, over pipes):
 - *world*: the real platform (`PlatformServer`) and the simulated terminals (`Fleet`) sending their stamped clips;
   `ClipTrack.recv` and `GatedTrack.recv` are wrapped there to log when each frame number is sent and when a
   handset's microphone opens;
-- *this process*: the dispatcher's desk core (`Desk` with `DeskMedia`, 2 media workers) pulling 28 thumbnails
-  and 2 HD feeds through the platform; its CPU and RSS plus its workers' are the console's;
+- *this process*: the dispatcher's desk core (`Desk` with `DeskMedia` and the desk's default media workers)
+  pulling 28 thumbnails and 2 HD feeds through the platform; its CPU and RSS plus its workers' are the console's;
 - *watcher*: attaches to the desk's shared-memory wall, polls every tile at 200 Hz, reads stamps, matches them to
   the send log (glass-to-glass latency) and counts frames per tile;
 - *decoder*: the same clips decoded by bare PyAV at 25 fps (the physical limit of software decode);
@@ -560,6 +560,12 @@ def report_lines(wall: WallResult, bare: tuple[float, float], browser: BrowserRe
     return lines
 
 
+def _default_workers() -> int:
+    from console.core.media_desk import default_media_workers
+
+    return default_media_workers()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--minutes", type=float, default=10.0, help="wall measurement window (default 10)")
@@ -572,8 +578,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", type=float, default=20.0,
                         help="seconds of py-spy sampling of worker 0 after the window (0: none; default 20)")
     parser.add_argument("--no-record", action="store_true", help="print the results only")
-    parser.add_argument("--workers", type=int, default=2, help="the desk's media workers (default 2, the desk's "
-                        "default on this machine)")
+    parser.add_argument("--workers", type=int, default=None, help="the desk's media workers (default: the desk's own "
+                        "default, one on a machine of up to two cores)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
     logger.setLevel(logging.INFO)
@@ -592,7 +598,8 @@ def main(argv: list[str] | None = None) -> int:
         folder = Path(name)
         try:
             wall = asyncio.run(measure_wall(thumbs, hd, args.minutes, folder, voice=not args.no_voice,
-                                           profile=0.0 if args.quick else args.profile, workers=args.workers))
+                                           profile=0.0 if args.quick else args.profile,
+                                           workers=args.workers or _default_workers()))
             print("wall and voice measured; decoding with bare PyAV", flush=True)
             context = multiprocessing.get_context("spawn")
             ours, theirs = context.Pipe()
