@@ -240,7 +240,7 @@
     </message>
     <message>
         <source>%1 refused: %2</source>
-        <extracomment>how long an outcome stays on the status line, ms row height of the panes' tables and trees: a large hit target for a gloved or tired hand</extracomment>
+        <extracomment>how long an outcome stays on the status line, ms row height of the panes&apos; tables and trees: a large hit target for a gloved or tired hand</extracomment>
         <translation>%1被拒绝：%2</translation>
     </message>
 </context>
@@ -248,7 +248,7 @@
     <name>Desk</name>
     <message>
         <source>Starting the test bench…</source>
-        <extracomment>the font families in order of preference: CJK first so that Chinese never falls back to boxes PySide6 releases known to break the desk (6.12.0 aborts after a few thousand signal emits on Python 3.11) extra arguments for the demo's testbed (``--seed``, ``--rate``, ``--speed``, ``--line``) line file whose layout the desk draws (the demo uses the sample line) the event log's SQLite file (default: in the user's data folder) quit after this many seconds (tests, demos on a timer) run with the signed-in `DeskSession` once the desk is up; the desk closes when it returns (screenshots, scripted demos) the settings in force (TLS, plain ws, layout reset, PTT keys, diagnostics); None: the defaults test mode: the desk owns a test bench (with ``demo``, the pair too) and shows its panel where the desk's media may flow, over the settings (`trunkdesk demo --media janus --media-address ADDR`)</extracomment>
+        <extracomment>the font families in order of preference: CJK first so that Chinese never falls back to boxes PySide6 releases known to break the desk (6.12.0 aborts after a few thousand signal emits on Python 3.11) extra arguments for the demo&apos;s testbed (``--seed``, ``--rate``, ``--speed``, ``--line``) line file whose layout the desk draws (the demo uses the sample line) the event log&apos;s SQLite file (default: in the user&apos;s data folder) quit after this many seconds (tests, demos on a timer) run with the signed-in `DeskSession` once the desk is up; the desk closes when it returns (screenshots, scripted demos) the settings in force (TLS, plain ws, layout reset, PTT keys, diagnostics); None: the defaults test mode: the desk owns a test bench (with ``demo``, the pair too) and shows its panel where the desk&apos;s media may flow, over the settings (`trunkdesk demo --media janus --media-address ADDR`) longest wait for the tasks still pending when the desk&apos;s coroutine returns to end once cancelled</extracomment>
         <translation>正在启动测试台…</translation>
     </message>
     <message>
@@ -277,7 +277,7 @@
         <translation>声音输出设备 %1 未连接：改用 %2 播放</translation>
     </message>
     <message>
-        <source>No sound output device: the desk's audio is not heard</source>
+        <source>No sound output device: the desk&apos;s audio is not heard</source>
         <translation>没有声音输出设备：听不到调度台的声音</translation>
     </message>
     <message>
@@ -289,7 +289,7 @@
         <translation>麦克风 %1 未连接：改用 %2</translation>
     </message>
     <message>
-        <source>No microphone: the desk's talk bursts carry no voice</source>
+        <source>No microphone: the desk&apos;s talk bursts carry no voice</source>
         <translation>没有麦克风：调度台讲话不会发出语音</translation>
     </message>
     <message>
@@ -301,7 +301,7 @@
     <name>DeskStatusBar</name>
     <message>
         <source>Platform problem: %1</source>
-        <extracomment>how long a protocol problem stays in the message area, ms the platform's SFU is unreachable (its "media plane down" alarm): video and voice through it stopped shown (as connecting) until the desk knows its instances</extracomment>
+        <extracomment>how long a protocol problem stays in the message area, ms the platform&apos;s SFU is unreachable (its &quot;media plane down&quot; alarm): video and voice through it stopped shown (as connecting) until the desk knows its instances</extracomment>
         <translation>平台异常：%1</translation>
     </message>
     <message>
@@ -329,7 +329,7 @@
     </message>
     <message>
         <source>Diagnostics copied to the clipboard</source>
-        <extracomment>bump when the dock set changes shape, so that an old saved layout is not applied to a new window default sizes (px) of the dock columns and rows at 1920x1080 each column's docks from top to bottom, with their heights the dispatch actions listed in the Dispatch menu, in this order the window was closed (the layout is saved by then)</extracomment>
+        <extracomment>bump when the dock set changes shape, so that an old saved layout is not applied to a new window default sizes (px) of the dock columns and rows at 1920x1080 each column&apos;s docks from top to bottom, with their heights the dispatch actions listed in the Dispatch menu, in this order the window was closed (the layout is saved by then)</extracomment>
         <translation>诊断信息已复制到剪贴板</translation>
     </message>
     <message>
@@ -511,7 +511,7 @@
         <translation>设备</translation>
     </message>
     <message>
-        <source>Get the terminal's camera ready to send: a pull from the desk is answered at once</source>
+        <source>Get the terminal&apos;s camera ready to send: a pull from the desk is answered at once</source>
         <translation>让终端的摄像机准备好发送：调度台调取视频时立即应答</translation>
     </message>
     <message>
@@ -706,6 +706,22 @@
         <translation>调度员 %1 取消</translation>
     </message>
     <message>
+        <source>Emergencies: %1 unacknowledged</source>
+        <translation>紧急告警：%1 条未确认</translation>
+    </message>
+    <message>
+        <source>Emergencies: all acknowledged</source>
+        <translation>紧急告警：均已确认</translation>
+    </message>
+    <message>
+        <source>Alarms: %1 unacknowledged</source>
+        <translation>告警：%1 条未确认</translation>
+    </message>
+    <message>
+        <source>Alarms: all acknowledged</source>
+        <translation>告警：均已确认</translation>
+    </message>
+    <message>
         <source>%1 alarms raised</source>
         <translation>%1 条告警未处理</translation>
     </message>
@@ -714,16 +730,8 @@
         <translation>%1 条紧急告警未确认</translation>
     </message>
     <message>
-        <source>Alarms: %1</source>
-        <translation>告警：%1</translation>
-    </message>
-    <message>
         <source>Alarms: none</source>
         <translation>告警：无</translation>
-    </message>
-    <message>
-        <source>Emergencies: %1</source>
-        <translation>紧急告警：%1</translation>
     </message>
     <message>
         <source>Emergencies: none</source>
@@ -794,7 +802,7 @@
         <translation>接管通话</translation>
     </message>
     <message>
-        <source>Talk in the emergency's group: hold PTT or Space</source>
+        <source>Talk in the emergency&apos;s group: hold PTT or Space</source>
         <translation>在紧急呼叫所在组讲话：按住 PTT 或空格键</translation>
     </message>
     <message>
@@ -883,7 +891,7 @@
     <name>EventPlayback</name>
     <message>
         <source>Cannot play: %1</source>
-        <extracomment>how often the Stop button's state follows the playback, ms</extracomment>
+        <extracomment>how often the Stop button&apos;s state follows the playback, ms</extracomment>
         <translation>无法播放：%1</translation>
     </message>
     <message>
@@ -895,7 +903,7 @@
         <translation>正在播放 %1 秒的录音</translation>
     </message>
     <message>
-        <source>Play the selected talk burst's recording under the live audio (or double-click it)</source>
+        <source>Play the selected talk burst&apos;s recording under the live audio (or double-click it)</source>
         <translation>在实时语音下播放所选讲话的录音（或双击该行）</translation>
     </message>
     <message>
@@ -923,7 +931,7 @@
     </message>
     <message>
         <source>%1 in %2, started by %3</source>
-        <extracomment>how a kind reads in a sentence; %n are filled by the kind's argument function below</extracomment>
+        <extracomment>how a kind reads in a sentence; %n are filled by the kind&apos;s argument function below</extracomment>
         <translation>%2 的%1，由 %3 发起</translation>
     </message>
     <message>
@@ -1443,7 +1451,7 @@
         <translation>调度台所见：媒体面正常</translation>
     </message>
     <message>
-        <source>Faults need the test bench's own pair: start the desk with trunkdesk demo --test-mode.</source>
+        <source>Faults need the test bench&apos;s own pair: start the desk with trunkdesk demo --test-mode.</source>
         <translation>故障注入需要测试台自己的双活平台：请用 trunkdesk demo --test-mode 启动调度台。</translation>
     </message>
     <message>
@@ -1767,7 +1775,7 @@
     <name>HandsetsModel</name>
     <message>
         <source>Available</source>
-        <extracomment>the staff radios' pre-defined status codes (MCData status) in the dispatcher's words</extracomment>
+        <extracomment>the staff radios&apos; pre-defined status codes (MCData status) in the dispatcher&apos;s words</extracomment>
         <translation>空闲</translation>
     </message>
     <message>
@@ -1784,7 +1792,7 @@
     </message>
     <message>
         <source>Home: %1</source>
-        <extracomment>a status that asks for the dispatcher's attention where its last location puts it: a station code or an area (None: no fix, shown at home)</extracomment>
+        <extracomment>a status that asks for the dispatcher&apos;s attention where its last location puts it: a station code or an area (None: no fix, shown at home)</extracomment>
         <translation>归属：%1</translation>
     </message>
     <message>
@@ -1828,7 +1836,7 @@
     <name>HandsetsPane</name>
     <message>
         <source>All groups</source>
-        <extracomment>the presence choices of the filter: (key, presences); "reachable" is any presence the desk can talk to</extracomment>
+        <extracomment>the presence choices of the filter: (key, presences); &quot;reachable&quot; is any presence the desk can talk to</extracomment>
         <translation>全部通话组</translation>
     </message>
     <message>
@@ -1942,7 +1950,7 @@
         <translation>心跳 %1 秒前</translation>
     </message>
     <message>
-        <source>this desk's commands go to this instance</source>
+        <source>this desk&apos;s commands go to this instance</source>
         <translation>本调度台的指令经此实例下发</translation>
     </message>
     <message>
@@ -1962,7 +1970,7 @@
     </message>
     <message>
         <source>Up →</source>
-        <extracomment>a train was clicked (its radio id), or the selection was cleared ("") a train was double-clicked (radio id): the pane calls it the dispatcher asked for a train's context menu (radio id, global position) a callable saying whether to show Chinese names (default: the desk's language) repaints asked for by model changes, and paints done (tests check the coalescing)</extracomment>
+        <extracomment>a train was clicked (its radio id), or the selection was cleared (&quot;&quot;) a train was double-clicked (radio id): the pane calls it the dispatcher asked for a train&apos;s context menu (radio id, global position) a callable saying whether to show Chinese names (default: the desk&apos;s language) repaints asked for by model changes, and paints done (tests check the coalescing)</extracomment>
         <translation>上行 →</translation>
     </message>
     <message>
@@ -2109,7 +2117,7 @@
     </message>
     <message>
         <source>Trains and line</source>
-        <extracomment>Qt signals re-emitted from the core World's changes (coalesced) the core World (read state here; never keep copies that can go stale) the core Desk: the dispatcher's commands (coroutines: run them with ``asyncio.ensure_future``) the shell's central actions (``actions.action("ack_emergency").triggered`` ...); keys the user can change the shell's commands behind those keys; ``commands.alertFocused`` says which alert "next alert" chose in the default layout, share a tabbed dock with this pane in the default layout, split this pane's dock off (pane name, orientation): Horizontal puts it to the right of that pane, Vertical below it icon of the dock (shown on its tab when tabbed), a name in resources/icons closed in the default layout (the View menu opens it) The default layout for 1920x1080: the line across the top (the video wall a tab beside it); groups and PTT on the left; emergencies and calls in the middle; stations, staff, messages and the log on the right.</extracomment>
+        <extracomment>Qt signals re-emitted from the core World&apos;s changes (coalesced) the core World (read state here; never keep copies that can go stale) the core Desk: the dispatcher&apos;s commands (coroutines: run them with ``asyncio.ensure_future``) the shell&apos;s central actions (``actions.action(&quot;ack_emergency&quot;).triggered`` ...); keys the user can change the shell&apos;s commands behind those keys; ``commands.alertFocused`` says which alert &quot;next alert&quot; chose in the default layout, share a tabbed dock with this pane in the default layout, split this pane&apos;s dock off (pane name, orientation): Horizontal puts it to the right of that pane, Vertical below it icon of the dock (shown on its tab when tabbed), a name in resources/icons closed in the default layout (the View menu opens it) The default layout for 1920x1080: the line across the top (the video wall a tab beside it); groups and PTT on the left; emergencies and calls in the middle; stations, staff, messages and the log on the right.</extracomment>
         <translation>列车与线路</translation>
     </message>
     <message>
@@ -2184,7 +2192,7 @@
     <name>Picker</name>
     <message>
         <source>Type to filter by id or name…</source>
-        <extracomment>the model role holding the text the filter box matches the model role holding the choice's id the chosen ids changed (selection or check boxes)</extracomment>
+        <extracomment>the model role holding the text the filter box matches the model role holding the choice&apos;s id the chosen ids changed (selection or check boxes)</extracomment>
         <translation>输入编号或名称筛选…</translation>
     </message>
 </context>
@@ -2330,7 +2338,7 @@
         <translation>呼叫 %1（%2）</translation>
     </message>
     <message>
-        <source>the train's own</source>
+        <source>the train&apos;s own</source>
         <translation>本列车</translation>
     </message>
     <message>
@@ -2434,6 +2442,7 @@
     <name>PlansPane</name>
     <message>
         <source>Running plan %1…</source>
+        <extracomment>the dock&apos;s extra room while a proposal is open (made when the pane is first brought to the front)</extracomment>
         <translation>正在执行预案 %1…</translation>
     </message>
     <message>
@@ -2509,7 +2518,7 @@
     </message>
     <message>
         <source>Override</source>
-        <extracomment>how long a denial stays on screen, seconds below this many seconds of talk time left the countdown turns amber refresh of the countdown and the state while PTT is in use, ms the last state the shell's commands reported, and when</extracomment>
+        <extracomment>how long a denial stays on screen, seconds below this many seconds of talk time left the countdown turns amber refresh of the countdown and the state while PTT is in use, ms the last state the shell&apos;s commands reported, and when</extracomment>
         <translation>强插</translation>
     </message>
     <message>
@@ -2581,7 +2590,7 @@ hold · %1</source>
     <name>QualityPane</name>
     <message>
         <source>Calls and video feeds</source>
-        <extracomment>the window choices, seconds back from now with no feed chosen, this many are plotted (warned ones first) the feed plots: (key, the `FeedHistory` series, the threshold's metric or None) the plots and where they sit (row, column), in the order they take their turns the least height of each plot (so that a quiet plot still shows its scale and threshold) the monitor's version each plot last drew; the plot whose turn it is next (series version, window) each feed curve was last given: unchanged series are not handed over again</extracomment>
+        <extracomment>the window choices, seconds back from now with no feed chosen, this many are plotted (warned ones first) the feed plots: (key, the `FeedHistory` series, the threshold&apos;s metric or None) the plots and where they sit (row, column), in the order they take their turns the least height of each plot (so that a quiet plot still shows its scale and threshold) the monitor&apos;s version each plot last drew; the plot whose turn it is next (series version, window) each feed curve was last given: unchanged series are not handed over again</extracomment>
         <translation>通话与视频流</translation>
     </message>
     <message>
@@ -2660,7 +2669,7 @@ hold · %1</source>
         <translation>录制</translation>
     </message>
     <message>
-        <source>Record what you do here, and the dispatcher's commands, as a scenario file that replays headless</source>
+        <source>Record what you do here, and the dispatcher&apos;s commands, as a scenario file that replays headless</source>
         <translation>把在这里的操作和调度员的命令录制为场景文件，可无界面回放</translation>
     </message>
     <message>
@@ -2697,7 +2706,7 @@ hold · %1</source>
     </message>
     <message>
         <source>Stopping…</source>
-        <extracomment>the colour of the "recording" words (the red of a record lamp) a recording was written: its path, and whether the loader accepts it the last file written (None: nothing saved yet)</extracomment>
+        <extracomment>the colour of the &quot;recording&quot; words (the red of a record lamp) a recording was written: its path, and whether the loader accepts it the last file written (None: nothing saved yet)</extracomment>
         <translation>正在停止…</translation>
     </message>
     <message>
@@ -2819,7 +2828,7 @@ hold · %1</source>
     <name>Shortcuts</name>
     <message>
         <source>Select monitored group {n}</source>
-        <extracomment>what it does (source string, context "Shortcuts") default key in QKeySequence's portable text ("Ctrl+1", "F2", "Space") press and release both matter (push-to-talk); not a QAction</extracomment>
+        <extracomment>what it does (source string, context &quot;Shortcuts&quot;) default key in QKeySequence&apos;s portable text (&quot;Ctrl+1&quot;, &quot;F2&quot;, &quot;Space&quot;) press and release both matter (push-to-talk); not a QAction</extracomment>
         <translation>选择监听组 {n}</translation>
     </message>
     <message>
@@ -2897,7 +2906,7 @@ hold · %1</source>
         <translation>登录平台</translation>
     </message>
     <message>
-        <source>Enter the addresses of the platform's two instances (active and standby) and your dispatcher account, or run the demo on this computer.</source>
+        <source>Enter the addresses of the platform&apos;s two instances (active and standby) and your dispatcher account, or run the demo on this computer.</source>
         <translation>请输入平台两个实例（主用和备用）的地址和您的调度员账号，或在本机运行演示。</translation>
     </message>
     <message>
@@ -2988,19 +2997,19 @@ hold · %1</source>
         <translation>讲话中</translation>
     </message>
     <message>
-        <source>The simulated terminal's own session with the platform</source>
+        <source>The simulated terminal&apos;s own session with the platform</source>
         <translation>模拟终端自身与平台的会话</translation>
     </message>
     <message>
-        <source>The terminal's floor in its last call (its PTT)</source>
+        <source>The terminal&apos;s floor in its last call (its PTT)</source>
         <translation>终端在最近一次呼叫中的话权（其 PTT）</translation>
     </message>
     <message>
-        <source>The terminal's own emergency alert</source>
+        <source>The terminal&apos;s own emergency alert</source>
         <translation>终端自身的紧急告警</translation>
     </message>
     <message>
-        <source>The terminal's presence as the desk's world shows it</source>
+        <source>The terminal&apos;s presence as the desk&apos;s world shows it</source>
         <translation>调度台显示的终端在线状态</translation>
     </message>
     <message>
@@ -3094,7 +3103,7 @@ hold · %1</source>
         <translation>全双工呼叫（双方可同时讲话，如同电话）</translation>
     </message>
     <message>
-        <source>Call the chosen radio, or the station's first reachable radio</source>
+        <source>Call the chosen radio, or the station&apos;s first reachable radio</source>
         <translation>呼叫所选固定台，或该站第一台可达的固定台</translation>
     </message>
     <message>
@@ -3110,7 +3119,7 @@ hold · %1</source>
         <translation>全双工</translation>
     </message>
     <message>
-        <source>Open the chosen camera, or the station's first camera</source>
+        <source>Open the chosen camera, or the station&apos;s first camera</source>
         <translation>打开所选摄像机，或该站第一台摄像机</translation>
     </message>
     <message>
@@ -3134,7 +3143,7 @@ hold · %1</source>
     <name>StepsModel</name>
     <message>
         <source>Step</source>
-        <extracomment>step state → (row background, text colour)</extracomment>
+        <extracomment>earlier proposals listed above the plan shown (more scroll) step state → (row background, text colour)</extracomment>
         <translation>步骤</translation>
     </message>
     <message>
@@ -3222,7 +3231,7 @@ hold · %1</source>
     </message>
     <message>
         <source>%1 simulated</source>
-        <extracomment>how often the simulated terminals' own state and the pair's processes are re-read, ms the tabs under the list</extracomment>
+        <extracomment>how often the simulated terminals&apos; own state and the pair&apos;s processes are re-read, ms the tabs under the list</extracomment>
         <translation>已模拟 %1 个</translation>
     </message>
     <message>
@@ -3302,7 +3311,7 @@ hold · %1</source>
     <name>TrainGraphPane</name>
     <message>
         <source>Window:</source>
-        <extracomment>every train's line is redrawn once a second (trains report about once a second), in this many slices the window choices: seconds either side of now a click this close (pixels) to a train's line picks it height of a train's label (pixels): labels closer than this are moved apart the dispatcher clicked a train's line (its radio id) one live line and one head label per train radio where each train's line ends (its label goes there) the tracks' version each slice of trains was last drawn at</extracomment>
+        <extracomment>every train&apos;s line is redrawn once a second (trains report about once a second), in this many slices the window choices: seconds either side of now a click this close (pixels) to a train&apos;s line picks it height of a train&apos;s label (pixels): labels closer than this are moved apart the dispatcher clicked a train&apos;s line (its radio id) one live line and one head label per train radio where each train&apos;s line ends (its label goes there) the tracks&apos; version each slice of trains was last drawn at</extracomment>
         <translation>时间窗：</translation>
     </message>
     <message>
@@ -3338,7 +3347,7 @@ hold · %1</source>
     </message>
     <message>
         <source>EMERGENCY</source>
-        <extracomment>where a train with no position sorts: after every train on the line as the radio reported it where the diagram draws it: the reported chainage, else its station's, else midway between two</extracomment>
+        <extracomment>where a train with no position sorts: after every train on the line as the radio reported it where the diagram draws it: the reported chainage, else its station&apos;s, else midway between two</extracomment>
         <translation>紧急</translation>
     </message>
     <message>
@@ -3381,12 +3390,12 @@ hold · %1</source>
         <translation>呼叫（全双工）</translation>
     </message>
     <message>
-        <source>Call the chosen train's cab radio (double-click a train does the same)</source>
+        <source>Call the chosen train&apos;s cab radio (double-click a train does the same)</source>
         <translation>呼叫所选列车的车载台（双击列车效果相同）</translation>
     </message>
     <message>
         <source>Calling train %1…</source>
-        <extracomment>what the legend explains, in this order below this height (px: a header and three rows) the table folds away at start the dispatcher dragged the splitter: their split stays; until then it follows the pane's height</extracomment>
+        <extracomment>what the legend explains, in this order below this height (px: a header and three rows) the table folds away at start the train the desk-wide selection is at, as far as this pane said or heard (not said twice) following a selection made elsewhere: not to be said back the dispatcher dragged the splitter: their split stays; until then it follows the pane&apos;s height</extracomment>
         <translation>正在呼叫 %1 次列车…</translation>
     </message>
     <message>
@@ -3422,7 +3431,7 @@ hold · %1</source>
         <translation>%1 次列车</translation>
     </message>
     <message>
-        <source>Train radio's camera</source>
+        <source>Train radio&apos;s camera</source>
         <translation>车载台摄像头</translation>
     </message>
     <message>
@@ -3442,7 +3451,7 @@ hold · %1</source>
     <name>VideoTileView</name>
     <message>
         <source>Hidden (not receiving)</source>
-        <extracomment>height of the label bars at the top and bottom of a tile, px seconds since the last picture (None before the first) why the feed failed (state ``failed``) the tile's context menu was asked for, at this global position the wall's sequence number of the picture shown (pass back as ``since``), and its size as received the `TileFrame` shown (a private copy: its luma carries the sender's stamp in tests)</extracomment>
+        <extracomment>height of the label bars at the top and bottom of a tile, px seconds since the last picture (None before the first) why the feed failed (state ``failed``) the tile&apos;s context menu was asked for, at this global position the wall&apos;s sequence number of the picture shown (pass back as ``since``), and its size as received the `TileFrame` shown (a private copy: its luma carries the sender&apos;s stamp in tests)</extracomment>
         <translation>已隐藏（不接收）</translation>
     </message>
     <message>
@@ -3566,15 +3575,15 @@ hold · %1</source>
         <translation>单独以高清显示所选画面（或双击画面）</translation>
     </message>
     <message>
-        <source>Stop the chosen tile's stream but keep its place</source>
+        <source>Stop the chosen tile&apos;s stream but keep its place</source>
         <translation>停止所选画面的视频流，但保留其位置</translation>
     </message>
     <message>
-        <source>Show the chosen tile's feed on the screens of terminals or a group</source>
+        <source>Show the chosen tile&apos;s feed on the screens of terminals or a group</source>
         <translation>将所选画面推送到终端或通话组的屏幕上</translation>
     </message>
     <message>
-        <source>End the chosen tile's feed</source>
+        <source>End the chosen tile&apos;s feed</source>
         <translation>结束所选画面的视频源</translation>
     </message>
     <message>

@@ -158,9 +158,29 @@ def test_alarms_sort_by_severity_and_alerts_unacknowledged_first(qtbot: QtBot) -
     assert pane.alarms.index(0, AlarmsModel.SEVERITY).data() == "Critical · Sensor"
     assert pane.alarms.index(0, AlarmsModel.SEVERITY).data(Qt.ItemDataRole.ForegroundRole).color().name() == "#ff5a5f"
     assert pane.alarms.index(0, AlarmsModel.ALARM).data() == "WATER — water on track"
-    assert pane.alerts_title.text() == "Emergencies: 1"
-    assert pane.alarms_title.text() == "Alarms: 2"
+    assert pane.alerts_title.text() == "Emergencies: 1 unacknowledged"
+    assert pane.alarms_title.text() == "Alarms: 2 unacknowledged"
     assert pane.selected_alert().id == "E-2" and pane.selected_alarm().id == "A2"  # nothing picked: the first
+    bridge.close()
+
+
+def test_titles_say_none_only_when_the_list_is_empty(qtbot: QtBot) -> None:
+    """An acknowledged emergency still listed is not "none": the title says all are acknowledged."""
+    world = _alerting_world()
+    bridge = DeskBridge(world)
+    pane = EmergenciesPane(PaneContext(bridge=bridge, world=world, desk=AskedDesk(), actions=DeskActions()))
+    qtbot.addWidget(pane)
+    assert pane.alarms_title.text() == "Alarms: none"
+    for alert_id in list(world.alerts):
+        world.apply(wire.EmergencyState(alert=wire.AlertInfo(id=alert_id, terminal="HS-001", state="acknowledged",
+                                                             acknowledged_by="chief", raised_ms=100)))
+    world.apply(wire.AlarmUpdate(alarm=wire.AlarmInfo(id="A1", source="sensor", origin="S03", severity="minor",
+                                                      code="WATER", text="water on track", state="acknowledged",
+                                                      raised_ms=500_000)))
+    pane.refresh()
+    assert pane.alerts.ids and all(world.alerts[i].state == "acknowledged" for i in pane.alerts.ids)
+    assert pane.alerts_title.text() == "Emergencies: all acknowledged"
+    assert pane.alarms_title.text() == "Alarms: all acknowledged"
     bridge.close()
 
 

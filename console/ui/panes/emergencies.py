@@ -441,12 +441,23 @@ class EmergenciesPane(QWidget):
     def _update_titles(self) -> None:
         active = sum(1 for a in self.world.alerts.values() if a.state == "active")
         raised = sum(1 for a in self.world.alarms.values() if a.state == "raised")
-        self.alerts_title.setText(self.tr("Emergencies: %1").replace("%1", str(active)) if active
-                                  else self.tr("Emergencies: none"))
+        # "none" only when the list is empty: rows that are all acknowledged say so, not "none" above them
+        if active:
+            alerts_title = self.tr("Emergencies: %1 unacknowledged").replace("%1", str(active))
+        elif self.alerts.ids:
+            alerts_title = self.tr("Emergencies: all acknowledged")
+        else:
+            alerts_title = self.tr("Emergencies: none")
+        self.alerts_title.setText(alerts_title)
         self.alerts_title.setToolTip(self.tr("%1 emergency alerts unacknowledged").replace("%1", str(active)))
         self.alerts_title.setProperty("state", "emergency" if active else "")
-        self.alarms_title.setText(self.tr("Alarms: %1").replace("%1", str(raised)) if raised
-                                  else self.tr("Alarms: none"))
+        if raised:
+            alarms_title = self.tr("Alarms: %1 unacknowledged").replace("%1", str(raised))
+        elif self.alarms.ids:
+            alarms_title = self.tr("Alarms: all acknowledged")
+        else:
+            alarms_title = self.tr("Alarms: none")
+        self.alarms_title.setText(alarms_title)
         self.alarms_title.setToolTip(self.tr("%1 alarms raised").replace("%1", str(raised)))
         self.alarms_title.setProperty("state", "alarm" if raised else "")
         for label in (self.alerts_title, self.alarms_title):
