@@ -270,3 +270,22 @@ def test_a_layout_saved_during_an_emergency_does_not_bring_back_an_empty_banner(
     bar = second.window.findChild(QToolBar, "emergencyBar")
     assert bar is not None and not bar.isVisible()
     second.detach()
+
+
+def test_a_narrow_pane_keeps_every_buttons_text_whole(qtbot: QtBot) -> None:
+    """In the busy desk the pane is narrow: the title gives way (its tooltip has it), the buttons do not."""
+    world = _alerting_world()
+    bridge = DeskBridge(world)
+    pane = EmergenciesPane(PaneContext(bridge=bridge, world=world, desk=AskedDesk(), actions=DeskActions()))
+    qtbot.addWidget(pane)
+    assert pane.alerts_title.text() == "Emergencies: 1 unacknowledged"
+    row = [pane.ack_alert_button, pane.take_call_button, pane.alert_location_button, pane.cancel_alert_button]
+    # room for the buttons and 60 px of title: less than the whole title needs
+    width = sum(b.sizeHint().width() for b in row) + 60 + 8 * len(row) + 24
+    assert pane.alerts_title.sizeHint().width() > 60
+    pane.resize(width, 400)
+    pane.show()
+    qtbot.waitExposed(pane)
+    for button in [*row, pane.ack_alarm_button, pane.clear_alarm_button, pane.alarm_location_button]:
+        assert button.width() >= button.sizeHint().width(), f"{button.text()!r} squeezed to {button.width()} px"
+    bridge.close()

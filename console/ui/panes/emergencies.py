@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QSplitter,
     QTableView,
     QVBoxLayout,
@@ -294,6 +295,9 @@ class EmergenciesPane(QWidget):
         alerts_layout.setContentsMargins(0, 0, 0, 0)
         alerts_layout.setSpacing(4)
         alerts_layout.addWidget(self.alerts_table, 1)
+        for title in (self.alerts_title, self.alarms_title):
+            # the buttons keep their whole text in a narrow pane; a long title gives way (its tooltip says it all)
+            title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         alert_buttons = QHBoxLayout()  # the count and the buttons share a row: the desk is short of height
         alert_buttons.addWidget(self.alerts_title, 1)
         for button in (self.ack_alert_button, self.take_call_button, self.alert_location_button,
