@@ -51,10 +51,20 @@ class CommittingInstance(InstanceCore):
         """Apply an input as the next journal entry; return its answer once the entry is safe.
 
         ``message``: the entry's request or notification, already decoded."""
+        answer, done = self._begin_commit(template, message)
+        if done is not None:
+            await done
+        return answer
+
+    def _begin_commit(self, template: Entry, message: Message | None = None
+                      ) -> tuple[Ok | Error | None, asyncio.Future[None] | None]:
+        """The synchronous part of `_commit`: the entry takes its place in the journal and is applied now; returns
+        its answer and what to await until it is safe (None: safe already, a platform alone). `NotActive` on a
+        standby."""
         if self.role != "active":
             raise NotActive("standby")
         if self._alone_and_active():
-            return self._commit_now(template, message)
+            return self._commit_now(template, message), None
         self.index += 1
         entry = msgspec.structs.replace(template, index=self.index, epoch=self.epoch, now=self.clock())
         answer, out = apply_entry(self.state, entry, message)
@@ -63,8 +73,7 @@ class CommittingInstance(InstanceCore):
         if self._standby is not None:
             self._spawn(self._ship([entry]), "ship")
         self._settle()
-        await done
-        return answer
+        return answer, done
 
     def _commit_now(self, template: Entry, message: Message | None = None) -> Ok | Error | None:
         """`_commit` for a platform alone: nothing to replicate, so the entry is safe once applied."""

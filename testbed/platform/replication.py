@@ -47,11 +47,32 @@ class ReplicatingInstance(CommittingInstance):
         count = len(self._conns.get(principal, ()))
         with contextlib.suppress(NotActive, ConnectionError, websockets.ConnectionClosed):
             if self.role == "active":
-                await self._commit(Entry(index=0, epoch=0, now=0.0, kind="sessions", principal=principal,
-                                         via=self.instance, count=count, token=token, orderly=orderly))
+                await self._commit(self._sessions_entry(principal, count, token, orderly))
             elif self._upstream is not None:
                 await self._send_upstream(pm.PeerSession(principal=principal, count=count, token=token,
                                                          orderly=orderly))
+
+    def _state_session_now(self, principal: str, *, token: str = "") -> None:
+        """`_sync_sessions` for a session being welcomed: on the active, its journal entry is applied before this
+        returns (so that the session is known to the first request the client sends once welcomed), and made safe
+        in the background (the welcome does not wait for the standby or the witness's lease); on a standby, it goes
+        to the active ahead of anything the session forwards."""
+        if self.role != "active":
+            self._spawn(self._sync_sessions(principal, token=token), "attach")
+            return
+        count = len(self._conns.get(principal, ()))
+        _, done = self._begin_commit(self._sessions_entry(principal, count, token, False))
+        if done is not None:
+            self._spawn(self._await_quietly(done), "attach")
+
+    @staticmethod
+    async def _await_quietly(done: asyncio.Future[None]) -> None:
+        with contextlib.suppress(NotActive):
+            await done
+
+    def _sessions_entry(self, principal: str, count: int, token: str, orderly: bool) -> Entry:
+        return Entry(index=0, epoch=0, now=0.0, kind="sessions", principal=principal, via=self.instance,
+                     count=count, token=token, orderly=orderly)
 
     def _sync_all_sessions(self) -> None:
         """After taking over or (re)joining the active: state every principal's sessions here."""

@@ -189,9 +189,7 @@ class PlatformServer(PairedInstance):
         self._tokens[conn] = token
         # the session is in the journal before the welcome leaves: a client may send its first request the
         # moment it reads the welcome, and the platform must know the session by then (else 401 no session)
-        await self._sync_sessions(checked, token=token)
-        if conn not in self._principal_of:  # gone while it was stated
-            return Error(re=hello.id, code=int(ErrorCode.UNAUTHORIZED), reason="connection lost")
+        self._state_session_now(checked, token=token)
         asyncio.get_running_loop().call_soon(self._opened, conn)  # the role message goes after the welcome
         beat = self.heartbeat_interval if profile.is_console else self.terminal_heartbeat
         return Welcome(
