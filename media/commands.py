@@ -224,6 +224,9 @@ class StreamStats:
     jitter_ms: float = 0.0
     #: packets found missing and asked again (NACK): lost on the way, before any repair (video only)
     packets_nacked: int = 0
+    #: which code carried the video packets: "compiled" (media/_rtpcore.c), "python" (media/rtp_video.py) or
+    #: "aiortc" (its own receive path); "" for audio
+    video_path: str = ""
 
 
 @dataclass(frozen=True)

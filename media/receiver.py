@@ -47,8 +47,9 @@ _ESTIMATOR = "_RTCRtpReceiver__remote_bitrate_estimator"
 FPS_WINDOW = 2.0
 #: longest wait for a drain loop to end after its peer connection closed
 DRAIN_END_TIMEOUT = 2.0
-#: video packets take `media.fast_video`'s path unless TRUNKDESK_VIDEO_PATH=aiortc (a diagnostic switch: A/B runs,
-#: or a fall-back should an aiortc release break it; docs/configuration.md)
+#: video packets take `media.fast_video`'s path (compiled when built; TRUNKDESK_VIDEO_PATH=python keeps it in Python)
+#: unless TRUNKDESK_VIDEO_PATH=aiortc (diagnostic switches: A/B runs, or a fall-back should an aiortc release break
+#: it; docs/configuration.md)
 FAST_VIDEO = os.environ.get("TRUNKDESK_VIDEO_PATH", "fast").strip().lower() != "aiortc"
 
 
@@ -156,12 +157,13 @@ class StreamCounter:
         return (len(recent) - 1) / max(now - recent[0], 1e-6)
 
     def snapshot(self, now: float, *, decode_errors: int, packets_received: int, packets_lost: int,
-                 jitter_ms: float = 0.0, packets_nacked: int = 0) -> StreamStats:
+                 jitter_ms: float = 0.0, packets_nacked: int = 0, video_path: str = "") -> StreamStats:
         return StreamStats(kind=self.kind, frames=self.frames, fps=round(self.fps(now), 2),
                            last_frame_age=None if self.last is None else now - self.last, freezes=self.freezes,
                            freeze_seconds=round(self.freeze_seconds, 3), decode_errors=decode_errors,
                            packets_received=packets_received, packets_lost=packets_lost, width=self.width,
-                           height=self.height, jitter_ms=round(jitter_ms, 2), packets_nacked=packets_nacked)
+                           height=self.height, jitter_ms=round(jitter_ms, 2), packets_nacked=packets_nacked,
+                           video_path=video_path)
 
 
 class ReceiveSession:
@@ -336,7 +338,7 @@ class ReceiveSession:
                 elif entry.type == "transport":
                     bytes_received = max(bytes_received, entry.bytesReceived)
         if self._fast is not None:
-            bytes_received += self._fast.bytes  # the lean path's datagrams bypass the transport's counters
+            bytes_received += self._fast.bytes_received  # the lean path's datagrams bypass the transport's counters
         streams: dict[str, StreamStats | None] = {}
         for kind, counter, wanted in (("video", self.video, self._want_video), ("audio", self.audio,
                                                                                  self._want_audio)):
@@ -349,10 +351,16 @@ class ReceiveSession:
             received, lost, jitter = packets.get(kind, (0, 0, 0.0))
             nacked = self._nacks.count if kind == "video" and self._nacks is not None else 0
             streams[kind] = counter.snapshot(now, decode_errors=errors, packets_received=received,
-                                             packets_lost=lost, jitter_ms=jitter,
-                                             packets_nacked=nacked) if wanted else None
+                                             packets_lost=lost, jitter_ms=jitter, packets_nacked=nacked,
+                                             video_path=self._video_path() if kind == "video" else "",
+                                             ) if wanted else None
         return SessionStats(session=self.session, worker=-1, tile=self.tile, state=self.state,
                             bytes_received=bytes_received, video=streams["video"], audio=streams["audio"])
+
+    def _video_path(self) -> str:
+        if self._fast is not None:
+            return "compiled" if self._fast.compiled else "python"
+        return "aiortc"
 
     def _transport_bytes(self) -> int | None:
         """Bytes the session's (bundled) transport received, read off aiortc's counter (private: None if absent)."""

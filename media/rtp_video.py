@@ -13,7 +13,11 @@ What a dispatcher wants from it decides the policy (RFC 3550, RFC 4585 NACK/PLI,
 - a gap that is not repaired within ``max_wait`` is given up: the frames it broke are dropped, the stream resumes
   at the next whole frame and waits for a keyframe (and asks for one: PLI) rather than show a smeared picture or
   hold the feed back (aiortc's buffer could hold a feed ~12 s on a gap that was never repaired);
-- memory is bounded (``max_packets``) whatever arrives.
+- memory is bounded (``max_packets`` held, ``max_span`` sequence numbers from the first held back to the newest)
+  whatever arrives.
+
+media/_rtpcore.c is this module compiled (same policy, same counters, the same frames for the same packets: tested
+side by side in tests/media/test_rtpcore.py); this one stays the reference and the fallback.
 
 Bad input never raises out of `H264Assembler.packet`: a packet that is not H.264 mode-1 is counted as malformed and
 the frame it belonged to is dropped. `parse_rtp` raises `RtpError` for what is not RTP at all.
@@ -34,6 +38,8 @@ _STAP_A = 24
 _HEADER = struct.Struct("!BBHII")
 #: how far before the first packet of a stream a reordered packet is still taken as its start
 _EARLY = 64
+#: sequence numbers held back at most (media/_rtpcore.c's RING)
+MAX_SPAN = 4096
 
 
 class RtpError(ValueError):
@@ -139,10 +145,13 @@ class H264Assembler:
     """
 
     def __init__(self, *, max_wait: float = 0.25, max_packets: int = 2048, max_gap: int = 1000,
-                 nack_retry: float = 0.05, nack_tries: int = 3) -> None:
+                 nack_retry: float = 0.05, nack_tries: int = 3, max_span: int = MAX_SPAN) -> None:
         self.max_wait = max_wait
         self.max_packets = max_packets
         self.max_gap = max_gap
+        #: the most sequence numbers held back at once (first waiting to newest); a stream that would need more
+        #: starts again, as one that jumps does (the compiled assembler holds them in a ring of this size)
+        self.max_span = max_span
         self.nack_retry = nack_retry
         self.nack_tries = nack_tries
         self._packets: dict[int, _Entry] = {}
@@ -185,7 +194,8 @@ class H264Assembler:
         else:
             delta = (sequence - highest) & 0xFFFF
             ext = highest + delta if delta < 0x8000 else highest + delta - 0x10000
-        if ext - highest > self.max_gap or self._next - ext > self.max_gap:
+        if ext - highest > self.max_gap or self._next - ext > self.max_gap \
+                or max(ext, highest) - min(ext, self._next) >= self.max_span:
             # the stream jumped (a restarted sender, a new source behind the same SSRC): start again from here
             self._reset(ext)
             self._highest = highest = ext

@@ -49,16 +49,28 @@ def backwards(numbers: list[int]) -> list[tuple[int, int]]:
     return [(a, b) for a, b in itertools.pairwise(numbers) if b <= a and not (a >= 40 and b < 3)]
 
 
+#: both implementations of the per-packet work (media/fast_video.py): the compiled one is the default
+PATHS = pytest.mark.parametrize("video_path", ["compiled", "python"])
+
+
+@PATHS
 async def test_every_picture_on_the_wall_is_whole_and_in_order(
-        start_fleet: StartFleet, media_desk: MakeDesk, platform: PlatformServer) -> None:
+        start_fleet: StartFleet, media_desk: MakeDesk, platform: PlatformServer, video_path: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    if video_path == "python":
+        monkeypatch.setenv("TRUNKDESK_VIDEO_PATH", "python")  # read by the worker processes the desk starts
+    else:
+        monkeypatch.delenv("TRUNKDESK_VIDEO_PATH", raising=False)
     fleet = await start_fleet(*CAMERAS)
     await asyncio.gather(*(fleet.terminal(c).feeds.prepare("thumb") for c in CAMERAS))
     desk = await media_desk(workers=1)
     assert desk.media is not None
-    for camera in CAMERAS:
-        await desk.pull_video(camera)
+    sessions = [await desk.pull_video(camera) for camera in CAMERAS]
     await until(lambda: all(shown_terminal(desk, fleet, i) == CAMERAS[i] for i in range(len(CAMERAS))), 20.0,
                 "every tile showing its camera")
+    assert desk.media.engine is not None
+    stats = await desk.media.engine.stats()
+    assert {stats[s].video.video_path for s in sessions if stats[s].video is not None} == {video_path}
 
     seen = await watch_stamps(desk, len(CAMERAS), 4.0)
     for tile, stamps in seen.items():
@@ -70,8 +82,14 @@ async def test_every_picture_on_the_wall_is_whole_and_in_order(
         assert not backwards(numbers), f"tile {tile} went back: {backwards(numbers)[:5]}"
 
 
+@PATHS
 async def test_a_feed_losing_packets_is_repaired_by_retransmission_and_shows_only_whole_pictures(
-        start_fleet: StartFleet, media_desk: MakeDesk, platform: PlatformServer) -> None:
+        start_fleet: StartFleet, media_desk: MakeDesk, platform: PlatformServer, video_path: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    if video_path == "python":
+        monkeypatch.setenv("TRUNKDESK_VIDEO_PATH", "python")
+    else:
+        monkeypatch.delenv("TRUNKDESK_VIDEO_PATH", raising=False)
     camera = CAMERAS[0]
     fleet = await start_fleet(camera)
     desk = await media_desk(workers=1)
@@ -94,3 +112,5 @@ async def test_a_feed_losing_packets_is_repaired_by_retransmission_and_shows_onl
     assert not backwards(numbers), backwards(numbers)[:5]
     assert len(seen) > 60, f"{len(seen)} pictures in 5 s: retransmission should repair most of the loss"
     assert stats.decode_errors == 0
+    assert stats.video_path == video_path
+    assert stats.packets_received > 100 and stats.jitter_ms >= 0, "aiortc's statistics are fed from our path"

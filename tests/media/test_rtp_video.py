@@ -8,6 +8,7 @@ import random
 import struct
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import av
 from aiortc.codecs.h264 import H264Encoder
@@ -17,6 +18,7 @@ from hypothesis import strategies as st
 from media.rtp_video import H264Assembler, RtpError, depayload_h264, parse_rtp, unwrap_rtx
 from media.sources import load_clip
 from media.stamp import read_frame_stamp
+from tests.media.rtpcore_support import COMPILED_AND_PYTHON, MakeAssembler
 
 START = b"\x00\x00\x00\x01"
 
@@ -38,7 +40,7 @@ def annex_b(unit: bytes) -> bytes:
     return b"".join(START + nal for nal in H264Encoder._split_bitstream(unit))
 
 
-def feed(assembler: H264Assembler, packets: list[tuple[int, int, bool, bytes]], now: float = 0.0,
+def feed(assembler: H264Assembler | Any, packets: list[tuple[int, int, bool, bytes]], now: float = 0.0,
          step: float = 0.001) -> list[bytes]:
     out = []
     for sequence, timestamp, marker, payload in packets:
@@ -47,13 +49,14 @@ def feed(assembler: H264Assembler, packets: list[tuple[int, int, bool, bytes]], 
     return out
 
 
+@COMPILED_AND_PYTHON
 def test_every_frame_of_an_hd_and_a_thumbnail_clip_comes_out_whole_and_decodes_to_its_stamp(
-        make_clip: Callable[..., Path]) -> None:
+        make_assembler: MakeAssembler, make_clip: Callable[..., Path]) -> None:
     for quality in ("hd", "thumb"):
         clip = load_clip(make_clip(quality, 7, seconds=2.0))
         packets = rtp_stream(clip.units)
         assert len(packets) > len(clip.units), "the clip is fragmented (FU-A) as on the wire"
-        assembler = H264Assembler()
+        assembler = make_assembler()
         frames = feed(assembler, packets)
         assert frames == [annex_b(unit) for unit in clip.units], quality
         assert (assembler.frames, assembler.dropped_frames, assembler.lost, assembler.nacked) == (len(clip.units), 0,
@@ -65,7 +68,9 @@ def test_every_frame_of_an_hd_and_a_thumbnail_clip_comes_out_whole_and_decodes_t
         assert {s[0] for s in stamps if s is not None} == {7}
 
 
-def test_reordered_packets_still_make_whole_frames(make_clip: Callable[..., Path]) -> None:
+@COMPILED_AND_PYTHON
+def test_reordered_packets_still_make_whole_frames(make_assembler: MakeAssembler,
+                                                  make_clip: Callable[..., Path]) -> None:
     clip = load_clip(make_clip("hd", 3, seconds=1.0))
     packets = rtp_stream(clip.units)
     rng = random.Random(5)
@@ -73,16 +78,17 @@ def test_reordered_packets_still_make_whole_frames(make_clip: Callable[..., Path
     for i in range(0, len(shuffled) - 3, 7):  # swap neighbours here and there
         j = i + rng.randint(1, 3)
         shuffled[i], shuffled[j] = shuffled[j], shuffled[i]
-    assembler = H264Assembler()
+    assembler = make_assembler()
     assert feed(assembler, shuffled) == [annex_b(unit) for unit in clip.units]
     assert assembler.lost == 0 and assembler.recovered > 0
 
 
+@COMPILED_AND_PYTHON
 def test_a_lost_packet_is_asked_again_at_once_and_its_retransmission_completes_the_frame(
-        make_clip: Callable[..., Path]) -> None:
+        make_assembler: MakeAssembler, make_clip: Callable[..., Path]) -> None:
     clip = load_clip(make_clip("hd", 3, seconds=1.0))
     packets = rtp_stream(clip.units)
-    assembler = H264Assembler()
+    assembler = make_assembler()
     lost_at = 20
     lost = packets[lost_at]
     before = feed(assembler, packets[:lost_at])
@@ -97,11 +103,12 @@ def test_a_lost_packet_is_asked_again_at_once_and_its_retransmission_completes_t
     assert (assembler.recovered, assembler.lost, assembler.dropped_frames) == (1, 0, 0)
 
 
+@COMPILED_AND_PYTHON
 def test_a_gap_never_repaired_is_given_up_the_feed_resumes_at_the_next_keyframe_and_asks_for_one(
-        make_clip: Callable[..., Path]) -> None:
+        make_assembler: MakeAssembler, make_clip: Callable[..., Path]) -> None:
     clip = load_clip(make_clip("hd", 3, seconds=3.0))  # keyframes every second: frames 0, 25, 50
     packets = rtp_stream(clip.units)
-    assembler = H264Assembler(max_wait=0.2)  # room for the NACK and its two re-asks (50 ms, then 100 ms later)
+    assembler = make_assembler(max_wait=0.2)  # room for the NACK and its two re-asks (50 ms, then 100 ms later)
     lost_at = 60  # inside a P-frame of the first second
     frames = feed(assembler, packets[:lost_at], step=0.004) + feed(assembler, packets[lost_at + 1:], now=0.5,
                                                                   step=0.004)
@@ -116,17 +123,20 @@ def test_a_gap_never_repaired_is_given_up_the_feed_resumes_at_the_next_keyframe_
     assert assembler.waiting < 50, "nothing held once the gap was given up"
 
 
-def test_a_sender_that_jumps_is_followed_from_its_next_keyframe(make_clip: Callable[..., Path]) -> None:
+@COMPILED_AND_PYTHON
+def test_a_sender_that_jumps_is_followed_from_its_next_keyframe(make_assembler: MakeAssembler,
+                                                                make_clip: Callable[..., Path]) -> None:
     clip = load_clip(make_clip("thumb", 3, seconds=2.0))
-    assembler = H264Assembler()
+    assembler = make_assembler()
     first = feed(assembler, rtp_stream(clip.units[:30], first_sequence=100))
     second = feed(assembler, rtp_stream(clip.units, first_sequence=40000))
     assert len(first) == 30 and second == [annex_b(unit) for unit in clip.units]
     assert assembler.resets == 1
 
 
-def test_the_held_packets_stay_bounded_whatever_is_lost() -> None:
-    assembler = H264Assembler(max_packets=64, max_wait=10.0)
+@COMPILED_AND_PYTHON
+def test_the_held_packets_stay_bounded_whatever_is_lost(make_assembler: MakeAssembler) -> None:
+    assembler = make_assembler(max_packets=64, max_wait=10.0)
     fragment = bytes((28, 0x05)) + b"x" * 100  # FU-A middle fragments of an IDR: no frame ever ends
     for sequence in range(1, 5000, 2):  # every other packet lost, never repaired, never a marker
         assembler.packet(sequence & 0xFFFF, 0, False, fragment, 0.0)
@@ -155,12 +165,13 @@ def test_parse_rtp_raises_only_rtp_error_on_any_bytes(data: bytes) -> None:
     assert 12 <= header.start <= header.end <= len(data)
 
 
+@COMPILED_AND_PYTHON
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 0xFFFF), st.integers(0, 0xFFFFFFFF), st.booleans(), st.binary(max_size=40)),
                 max_size=60), st.floats(0.0, 0.05))
-def test_the_assembler_takes_any_packets_without_raising_and_stays_bounded(
+def test_the_assembler_takes_any_packets_without_raising_and_stays_bounded(make_assembler: MakeAssembler,
         packets: list[tuple[int, int, bool, bytes]], step: float) -> None:
-    assembler = H264Assembler(max_packets=32)
+    assembler = make_assembler(max_packets=32)
     now = 0.0
     for sequence, timestamp, marker, payload in packets:
         for frame in assembler.packet(sequence, timestamp, marker, payload, now):
