@@ -1232,7 +1232,92 @@ static PyObject *rtpcore_parse_rtp(PyObject *Py_UNUSED(module), PyObject *arg) {
                          (unsigned long)h.timestamp, (unsigned long)h.ssrc, h.start, h.end);
 }
 
+/* ----- the tile write (media/frames.py's seqlock slot), for the decode thread ------------------------------- */
+
+/* slot header offsets, bytes (media/frames.py: u64 words _SEQ 0, _FRAMES 4, _PTS 6; u32 words _WIDTH 4, _HEIGHT 5,
+ * _FORMAT 6; f64 word _TIMESTAMP 5) */
+#define SLOT_SEQ 0
+#define SLOT_FRAMES 32
+#define SLOT_PTS 48
+#define SLOT_WIDTH 16
+#define SLOT_HEIGHT 20
+#define SLOT_FORMAT 24
+#define SLOT_TIMESTAMP 40
+#define SLOT_HEADER 64
+#define FORMAT_YUV420P 1
+
+static int copy_plane(unsigned char *dst, PyObject *plane, Py_ssize_t line, Py_ssize_t rows, Py_ssize_t row_bytes) {
+    Py_buffer view;
+    if (PyObject_GetBuffer(plane, &view, PyBUF_SIMPLE) < 0)
+        return -1;
+    if (line < row_bytes || rows < 1 || view.len < (rows - 1) * line + row_bytes) {
+        PyBuffer_Release(&view);
+        PyErr_Format(PyExc_ValueError, "a plane of %zd bytes cannot hold %zd rows of %zd bytes %zd apart", view.len,
+                     rows, row_bytes, line);
+        return -1;
+    }
+    const unsigned char *src = view.buf;
+    if (line == row_bytes) {
+        memcpy(dst, src, (size_t)(rows * row_bytes));
+    } else {
+        for (Py_ssize_t r = 0; r < rows; r++)
+            memcpy(dst + r * row_bytes, src + r * line, (size_t)row_bytes);
+    }
+    PyBuffer_Release(&view);
+    return 0;
+}
+
+static PyObject *rtpcore_write_yuv(PyObject *Py_UNUSED(module), PyObject *args) {
+    PyObject *memory, *y, *u, *v;
+    Py_ssize_t slot, slot_size, y_line, u_line, v_line, width, height;
+    long long pts;
+    double timestamp;
+    if (!PyArg_ParseTuple(args, "OnnOnOnOnnnLd", &memory, &slot, &slot_size, &y, &y_line, &u, &u_line, &v, &v_line,
+                          &width, &height, &pts, &timestamp))
+        return NULL;
+    if (width < 2 || height < 2 || width % 2 || height % 2) {
+        PyErr_Format(PyExc_ValueError, "a %zdx%zd picture is not an even size", width, height);
+        return NULL;
+    }
+    Py_buffer wall;
+    if (PyObject_GetBuffer(memory, &wall, PyBUF_WRITABLE) < 0)
+        return NULL;
+    Py_ssize_t need = SLOT_HEADER + width * height * 3 / 2;
+    if (slot < 0 || slot % 8 || need > slot_size || slot + slot_size > wall.len) {
+        PyBuffer_Release(&wall);
+        PyErr_Format(PyExc_ValueError, "a %zdx%zd picture does not fit the slot at %zd", width, height, slot);
+        return NULL;
+    }
+    unsigned char *base = (unsigned char *)wall.buf + slot;
+    uint64_t *seq = (uint64_t *)(base + SLOT_SEQ);
+    uint64_t odd = __atomic_load_n(seq, __ATOMIC_RELAXED) | 1;
+    __atomic_store_n(seq, odd, __ATOMIC_RELAXED); /* odd: writing */
+    __atomic_thread_fence(__ATOMIC_RELEASE);      /* ... before any of the picture */
+    unsigned char *data = base + SLOT_HEADER;
+    int failed = copy_plane(data, y, y_line, height, width) < 0 ||
+                 copy_plane(data + width * height, u, u_line, height / 2, width / 2) < 0 ||
+                 copy_plane(data + width * height + (width / 2) * (height / 2), v, v_line, height / 2, width / 2) < 0;
+    if (!failed) {
+        *(uint32_t *)(base + SLOT_WIDTH) = (uint32_t)width;
+        *(uint32_t *)(base + SLOT_HEIGHT) = (uint32_t)height;
+        *(uint32_t *)(base + SLOT_FORMAT) = FORMAT_YUV420P;
+        *(uint64_t *)(base + SLOT_FRAMES) += 1;
+        *(int64_t *)(base + SLOT_PTS) = pts;
+        *(double *)(base + SLOT_TIMESTAMP) = timestamp;
+    } else {
+        *(uint32_t *)(base + SLOT_FORMAT) = 0; /* a half-written picture is not shown: the tile reads empty */
+    }
+    __atomic_store_n(seq, odd + 1, __ATOMIC_RELEASE); /* even: done */
+    PyBuffer_Release(&wall);
+    if (failed)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef module_methods[] = {
+    {"write_yuv", rtpcore_write_yuv, METH_VARARGS,
+     "write_yuv(memory, slot, slot_size, y, y_line, u, u_line, v, v_line, width, height, pts, timestamp): one "
+     "I420 picture into a frame-wall slot under its seqlock (media/frames.py)"},
     {"parse_rtp", rtpcore_parse_rtp, METH_O,
      "parse_rtp(data) -> (payload_type, marker, sequence, timestamp, ssrc, start, end); ValueError if not RTP"},
     {NULL, NULL, 0, NULL},

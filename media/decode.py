@@ -68,6 +68,7 @@ class InlineDecoder:
         #: held while a frame is decoded and handed on, so that `stop` can wait for the one in flight
         self._busy = threading.Lock()
         self._decoder: Decoder | None = None
+        self._codec: Any = None
         self._codec_name = ""
         #: aiortc's flag asking the receiver to send a PLI (set by `take_over`)
         self._error_flag: threading.Event | None = None
@@ -100,9 +101,11 @@ class InlineDecoder:
 
     def _decode(self, item: tuple[Any, Any]) -> None:
         codec, encoded = item
-        if codec.name != self._codec_name or self._decoder is None:
-            self._decoder = get_decoder(codec)
-            self._codec_name = codec.name
+        if codec is not self._codec or self._decoder is None:  # (`codec.name` is computed: not per frame)
+            if self._decoder is None or codec.name != self._codec_name:
+                self._decoder = get_decoder(codec)
+                self._codec_name = codec.name
+            self._codec = codec
         try:
             frames = self._decoder.decode(encoded)
         except av.FFmpegError as exc:

@@ -211,6 +211,10 @@ class FastVideo:
         self._media: dict[int, Any] = {}
         self._rtx: set[int] = set()
         self._media_ssrc: int | None = None
+        #: the compiled path's: the codec its frames are decoded with, aiortc's decoder-error flag (known once the
+        #: payload types are)
+        self._codec: Any = None
+        self._error_flag: Any = None
         self._stats: ReceptionStatistics | None = None
         self._last_pli = -PLI_INTERVAL
         self._tasks: set[asyncio.Task[None]] = set()
@@ -328,11 +332,15 @@ class FastVideo:
     # ----- the compiled path's calls back (per frame, NACK, keyframe request, new source) ------------------------
 
     def _learn_types(self) -> tuple[list[int], list[int]] | None:
-        return (list(self._media), list(self._rtx)) if self._learn() else None
+        if not self._learn():
+            return None
+        self._codec = next(iter(self._media.values()))
+        self._error_flag = getattr(self._receiver, _ERROR, None)
+        return list(self._media), list(self._rtx)
 
     def _core_frame(self, data: bytes, pts: int) -> None:
-        self._decoder.put((next(iter(self._media.values())), JitterFrame(data, pts)))
-        error = getattr(self._receiver, _ERROR, None)
+        self._decoder.put((self._codec, JitterFrame(data, pts)))
+        error = self._error_flag
         if error is not None and error.is_set():
             error.clear()
             self._core.want_keyframe = True

@@ -11,6 +11,7 @@ import av
 import numpy as np
 import pytest
 
+import media.frames
 from media.frames import FrameWall
 
 
@@ -24,6 +25,16 @@ def picture(width: int, height: int, value: int) -> av.VideoFrame:
 def gradient(width: int, height: int) -> av.VideoFrame:
     rows, cols = np.mgrid[0:height * 3 // 2, 0:width]
     return av.VideoFrame.from_ndarray(((rows + 3 * cols) % 256).astype(np.uint8), format="yuv420p")
+
+
+@pytest.fixture(autouse=True, params=["compiled", "numpy"])
+def writer(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test on both tile writers: media/_rtpcore.c's `write_yuv` (the default) and numpy's (the fallback)."""
+    if request.param == "numpy":
+        monkeypatch.setattr(media.frames, "_rtpcore", None)
+    else:
+        assert media.frames._rtpcore is not None, "media._rtpcore is not built (run ./dev setup)"
+    return str(request.param)
 
 
 @pytest.fixture
@@ -114,8 +125,10 @@ def test_out_of_range_tiles_are_refused(wall: FrameWall) -> None:
         wall.write(-1, picture(320, 180, 1))
 
 
-def write_for(name: str, seconds: float) -> None:
+def write_for(name: str, seconds: float, writer: str) -> None:
     """In a child process: overwrite tile 0 thousands of times a second (a hundred times a real feed)."""
+    if writer == "numpy":
+        media.frames._rtpcore = None
     wall = FrameWall.attach(name)
     frames = [picture(320, 180, value) for value in range(256)]
     end = time.monotonic() + seconds
@@ -127,9 +140,9 @@ def write_for(name: str, seconds: float) -> None:
     wall.close()
 
 
-def test_a_reader_never_sees_a_torn_frame_while_another_process_writes(wall: FrameWall) -> None:
-    writer = multiprocessing.get_context("spawn").Process(target=write_for, args=(wall.name, 1.5))
-    writer.start()
+def test_a_reader_never_sees_a_torn_frame_while_another_process_writes(wall: FrameWall, writer: str) -> None:
+    process = multiprocessing.get_context("spawn").Process(target=write_for, args=(wall.name, 1.5, writer))
+    process.start()
     try:
         deadline = time.monotonic() + 20
         while not wall.has_picture(0) and time.monotonic() < deadline:
@@ -147,5 +160,23 @@ def test_a_reader_never_sees_a_torn_frame_while_another_process_writes(wall: Fra
             reads += 1
         assert reads > 100
     finally:
-        writer.join(10)
-    assert writer.exitcode == 0
+        process.join(10)
+    assert process.exitcode == 0
+
+
+def test_the_compiled_writer_refuses_planes_too_small_and_the_tile_then_reads_empty(wall: FrameWall) -> None:
+    """(Then a write by whichever writer the test runs with shows again.)"""
+    from media import _rtpcore  # type: ignore[attr-defined]
+
+    wall.write(1, picture(320, 180, 9))
+    offset = wall._offset(1)
+    with pytest.raises(ValueError, match="cannot hold"):
+        _rtpcore.write_yuv(wall._memory.buf, offset, wall.slot_size, bytes(320 * 180), 320, bytes(10), 160,
+                           bytes(160 * 90), 160, 320, 180, 0, 0.0)
+    assert not wall.has_picture(1), "half a picture is never shown"
+    with pytest.raises(ValueError, match="does not fit"):
+        _rtpcore.write_yuv(wall._memory.buf, offset, wall.slot_size, bytes(4), 2, bytes(1), 1, bytes(1), 1, 1280,
+                           720, 0, 0.0)
+    wall.write(1, picture(320, 180, 11))
+    read = wall.read(1)
+    assert read is not None and read.pts == 11 and read.frame_no == 2
