@@ -38,6 +38,7 @@ import av
 from aiortc import RTCRtpReceiver
 from aiortc.codecs import get_decoder
 from aiortc.codecs.base import Decoder
+from aiortc.codecs.h264 import H264Decoder
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,7 @@ class InlineDecoder:
         self._decoder: Decoder | None = None
         self._codec: Any = None
         self._codec_name = ""
+        self._context: Any = None
         #: aiortc's flag asking the receiver to send a PLI (set by `take_over`)
         self._error_flag: threading.Event | None = None
         self.encoded = 0
@@ -105,9 +107,18 @@ class InlineDecoder:
             if self._decoder is None or codec.name != self._codec_name:
                 self._decoder = get_decoder(codec)
                 self._codec_name = codec.name
+                # H.264: its PyAV context, fed directly (aiortc's wrapper adds a call and a time base per frame)
+                context = getattr(self._decoder, "codec", None)
+                self._context = context if isinstance(self._decoder, H264Decoder) and isinstance(
+                    context, av.CodecContext) else None
             self._codec = codec
         try:
-            frames = self._decoder.decode(encoded)
+            if self._context is not None:
+                packet = av.Packet(encoded.data)
+                packet.pts = encoded.timestamp
+                frames = self._context.decode(packet)
+            else:
+                frames = self._decoder.decode(encoded)
         except av.FFmpegError as exc:
             # keep the decoder's state (as aiortc does): resetting it would fail every frame until a keyframe
             self.errors += 1
@@ -119,7 +130,7 @@ class InlineDecoder:
         for frame in frames:
             self.decoded += 1
             try:
-                self._on_frame(frame)  # type: ignore[arg-type]
+                self._on_frame(frame)
             except Exception:  # never into aiortc's packet path: that would end the transport
                 if not self._callback_failed:
                     log.exception("%s: a decoded frame could not be handed on", self.name)

@@ -11,7 +11,7 @@
 #   media      a bundled scenario pulls a camera onto the wall: clips are generated with PyAV, sent over aiortc,
 #              decoded by the media engine's worker processes (multiprocessing in a frozen program)
 #   wheel      `pip install .` (not editable) carries the resources to share/trunkdesk/resources, where the desk
-#              and the testbed find them
+#              and the testbed find them, and builds the compiled receive path (media/_rtpcore.c)
 # Each step is time-bound; the whole takes about a minute after the build. Ends with "packaging: N passed, M failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -63,6 +63,8 @@ for path in trunkdesk _internal/resources/icons/trunkdesk.svg _internal/resource
     share/icons/hicolor/scalable/apps/trunkdesk.svg; do
   [ -e "$BUNDLE/$path" ] || missing+=("$path")
 done
+# the compiled video receive path (media/_rtpcore.c): without it the bundle falls back to the Python path, slower
+compgen -G "$BUNDLE/_internal/media/_rtpcore.*.so" >/dev/null || missing+=("_internal/media/_rtpcore.*.so")
 unwanted=$(find "$BUNDLE/_internal/PySide6" -name "libQt6WebEngine*" -o -name "libQt63D*" -o -name "libQt6Quick3D*" \
   -o -name "libQt6Charts*" -o -name "libQt6DataVisualization*" -o -name "libQt6Pdf*" | head -5)
 dangling=$(find "$BUNDLE" -xtype l | head -5)
@@ -166,9 +168,11 @@ assert default_line_path() == share / "lines" / "sample-line.yaml", default_line
 assert load_line(default_line_path()).stations
 assert icon_path("trunkdesk").is_file() and (share / "translations" / "trunkdesk_zh_CN.ts").is_file()
 assert (share.parents[1] / "applications" / "trunkdesk.desktop").is_file()
+import media._rtpcore  # built by the wheel (setup.py)
+assert Path(media._rtpcore.__file__).is_relative_to("$tmp/venv"), media._rtpcore.__file__
 EOF
   then
-    pass wheel "resources in share/trunkdesk/resources"
+    pass wheel "resources in share/trunkdesk/resources, media._rtpcore built"
   else
     fail wheel "the installed wheel does not find its resources"; show "$log"
   fi
