@@ -27,6 +27,7 @@ LOOP_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("desk's commands (stats each second)", ("MediaWorker._handle", "MediaWorker._readable", "ReceiveSession.stats")),
     ("SRTP decryption (libsrtp)", ("pylibsrtp",)),
     ("hand-off to the decode thread", ("media/decode.py",)),
+    ("video path's calls to Python (frames handed on, NACK, PLI, new source)", ("fast_video.py",)),
     ("RTCP sent (receiver reports, NACK, PLI)", ("_send_rtcp", "_run_rtcp")),
     ("RTP receiver (parse, stats, NACK, depacketize, jitter buffer)",
      ("rtcrtpreceiver.py", "jitterbuffer.py", "codecs/h264.py", "aiortc/rtp.py", "aiortc/rate.py")),
@@ -36,7 +37,7 @@ LOOP_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 #: the decode thread's groups
 DECODE_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("H.264 decoding (FFmpeg through PyAV)", ("H264Decoder.decode", "Vp8Decoder.decode")),
+    ("H.264 decoding (FFmpeg through PyAV)", ("H264Decoder.decode", "Vp8Decoder.decode", "InlineDecoder._decode_h264")),
     ("tile writes (copy into shared memory)", ("FrameWall.write",)),
     ("counters and glue", ("",)),
 )
@@ -102,4 +103,6 @@ def profile_lines(pid: int, name: str, seconds: float = 20.0, rate: int = 100) -
             continue
         parts = ", ".join(f"{name} {cpu * n / total:.1%}" for name, n in busy[which].most_common())
         lines.append(f"  - {title} {cpu:.1%}: {parts}")
+    lines.append("  - (the compiled video path, media/_rtpcore.c, runs in C inside uvloop's callbacks, where py-spy "
+                 "sees the loop waiting: its time is in the event-loop thread's total, spread over the groups above)")
     return lines
