@@ -16,20 +16,25 @@ atheris is not a dependency of the project. To run (Linux, CPython 3.11, from th
     .venv/bin/python fuzz/fuzz_rtpcore.py --seed-corpus fuzz/corpus/rtpcore
     .venv/bin/python fuzz/fuzz_rtpcore.py fuzz/corpus/rtpcore -max_total_time=600
 
-Coverage feedback comes from the Python reference (atheris instruments Python); for the C side's memory errors,
-build the extension with AddressSanitizer first and preload its runtime:
+Coverage feedback comes from the Python reference (atheris instruments Python). For the C side's memory errors,
+replay the corpus a run grew, and run the hypothesis tests, on an extension built with AddressSanitizer (ASan's
+runtime takes over the coverage hooks atheris's libFuzzer uses, so fuzzing itself runs on the normal build):
 
     CFLAGS="-fsanitize=address -fno-omit-frame-pointer -g" .venv/bin/python setup.py build_ext --inplace --force
-    LD_PRELOAD=$(gcc -print-file-name=libasan.so) ASAN_OPTIONS=detect_leaks=0 \\
-        .venv/bin/python fuzz/fuzz_rtpcore.py fuzz/corpus/rtpcore -max_total_time=600
+    export LD_PRELOAD=$(gcc -print-file-name=libasan.so) ASAN_OPTIONS=detect_leaks=0
+    .venv/bin/python fuzz/fuzz_rtpcore.py fuzz/corpus/rtpcore -runs=0     # every input once
+    .venv/bin/pytest -p no:cacheprovider tests/media/test_rtpcore.py --hypothesis-seed=1
+    unset LD_PRELOAD; .venv/bin/python setup.py build_ext --inplace --force   # the normal build again
 
-(then `.venv/bin/python setup.py build_ext --inplace --force` again for the normal build). A failure is written to
-``crash-<sha1>``; replay it without atheris by passing the file: ``.venv/bin/python fuzz/fuzz_rtpcore.py crash-...``.
-Turn it into an example in tests/media/test_rtpcore.py before fixing it.
+A failure is written to ``crash-<sha1>``; replay it by passing the file (``.venv/bin/python fuzz/fuzz_rtpcore.py
+crash-...``, with or without atheris). Turn it into an example in tests/media/test_rtpcore.py before fixing it.
+Session 5: 551,179 inputs in 4 minutes on the normal build (corpus of 258), then that corpus and four hypothesis
+seeds of tests/media/test_rtpcore.py under AddressSanitizer: no disagreement, no memory error.
 """
 
 from __future__ import annotations
 
+import contextlib
 import struct
 import sys
 from pathlib import Path
@@ -104,10 +109,8 @@ def test_one_input(data: bytes) -> None:
         datagram = struct.pack("!BBHII", 0x80, (0x80 if marker else 0) | (RTX if flags & 0x40 else H264), sequence,
                                timestamp, 0x1234 + (flags >> 7)) + payload
         if flags & 0x10:
-            try:
+            with contextlib.suppress(pylibsrtp.Error):  # what libsrtp will not protect goes as it is
                 datagram = sender.protect(datagram)
-            except pylibsrtp.Error:
-                pass
         assert path.packet(datagram) in (True, False)
         assert path.waiting <= 2048
         assert path.packet(payload) in (True, False)  # the raw bytes, as any datagram
