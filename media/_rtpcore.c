@@ -1009,6 +1009,15 @@ static PyObject *VideoPath_packet(VideoPath *self, PyObject *arg) {
     return PyBool_FromLong(handled);
 }
 
+static PyObject *VideoPath_count(VideoPath *self, PyObject *args) {
+    unsigned int sequence;
+    unsigned long timestamp;
+    if (!PyArg_ParseTuple(args, "Ik", &sequence, &timestamp))
+        return NULL;
+    path_count(self, sequence & 0xFFFF, (uint32_t)timestamp, monotonic());
+    Py_RETURN_NONE;
+}
+
 static PyObject *VideoPath_close(VideoPath *self, PyObject *Py_UNUSED(ignored)) {
     self->closed = 1;
     Py_CLEAR(self->session);
@@ -1197,6 +1206,8 @@ static PyMethodDef VideoPath_methods[] = {
     {"tap", (PyCFunction)VideoPath_tap, METH_VARARGS,
      "tap(original, data_received, component) -> the callable to use as the protocol's datagram_received"},
     {"close", (PyCFunction)VideoPath_close, METH_NOARGS, "take no more packets; free what is held"},
+    {"count", (PyCFunction)VideoPath_count, METH_VARARGS,
+     "count(sequence, timestamp): a packet of the source that took aiortc's path, in the statistics"},
     {"take_nacks", (PyCFunction)VideoPath_take_nacks, METH_NOARGS, "pending NACKs (normally handed on at once)"},
     {NULL, NULL, 0, NULL},
 };

@@ -144,6 +144,11 @@ class CoreStatistics(StreamStatistics):
     def _jitter_q4(self) -> int:  # type: ignore[override]
         return self._core.jitter_q4  # type: ignore[no-any-return]
 
+    def add(self, packet: Any) -> None:
+        """A packet of this source that took aiortc's own path (a payload type negotiated after the compiled path
+        learnt its own, say): counted by the core like the others (aiortc calls this; the fields are read-only)."""
+        self._core.count(packet.sequence_number, packet.timestamp)
+
     def snapshot(self) -> ReceptionStatistics:
         """The figures now, kept apart (the source changes: the core starts counting the new one)."""
         kept = ReceptionStatistics(VIDEO_CLOCK)

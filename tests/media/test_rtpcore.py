@@ -379,3 +379,24 @@ def test_any_datagram_is_taken_without_a_crash(datagrams: list[bytes], protect: 
                 data = path.tx.protect(datagram)
         assert path.path.packet(data) in (True, False)
     assert path.path.waiting <= 2048
+
+
+def test_a_packet_of_the_source_taking_aiortcs_path_is_counted_not_a_crash(
+        clip_packets: tuple[list[bytes], list[tuple[int, int, bool, bytes]]]) -> None:
+    """aiortc's receiver calls `add` on the statistics of any SSRC it sees: a packet of our source with a payload
+    type the compiled path does not know (renegotiated after it learnt) goes there. Found by the Janus-plane tests:
+    a read-only `CoreStatistics` ended aiortc's DTLS transport with an AttributeError."""
+    from aiortc.rtp import RtpPacket
+
+    from media.fast_video import CoreStatistics
+
+    _, packets = clip_packets
+    path = Path_()
+    path.keys()
+    for packet in packets[:5]:
+        path.path.packet(path.datagram(*packet))
+    stats = CoreStatistics(path.path)
+    assert path.path.packet(path.datagram(packets[5][0], packets[5][1], False, b"\x65", payload_type=97)) is False
+    stats.add(RtpPacket(payload_type=97, sequence_number=packets[5][0], timestamp=packets[5][1], ssrc=0x1234))
+    assert stats.packets_received == 6 and stats.max_seq == packets[5][0]
+    assert stats.packets_lost == 0 and stats.fraction_lost == 0
