@@ -168,6 +168,9 @@ def test_the_audio_devices_dialog_lists_tries_and_saves_the_devices(
         assert inputs == ["System default", "DeskMic"], "monitors are not microphones"
 
         with pulse.capture(f"{OUTPUT_SINK}.monitor") as heard:
+            # the recorder must be running before the tone starts: it once took over a second to start, by when
+            # most of the tone had played unheard
+            qtbot.waitUntil(lambda: len(heard.last(0.2)) > 0, timeout=5000)
             assert dialog.play_test_tone()
             qtbot.waitUntil(lambda: tone_level(heard.last(0.2), 1000.0) > 0.9, timeout=5000)
         player = pulse.play(tone(500.0, 1.5, amplitude=0.5), MOUTH_SINK)
