@@ -166,11 +166,17 @@ def _srtp_pointers(session: Any) -> tuple[int, int]:
             int(ffi.cast("uintptr_t", session._srtp[0])))
 
 
+#: libsrtp 2's srtp_unprotect, as pylibsrtp's cffi declares it (media/_rtpcore.c calls it through this signature)
+_UNPROTECT_TYPE = "srtp_err_status_t(*)(struct srtp_ctx_t_ *, void *, int *)"
+
+
 def _srtp_reachable() -> bool:
     try:
         from pylibsrtp._binding import ffi, lib
 
-        return bool(ffi.addressof(lib, "srtp_unprotect")) and hasattr(pylibsrtp.Session(), "_srtp")
+        # the compiled path calls this function pointer itself: its C signature must be libsrtp 2's, exactly
+        return (ffi.typeof(ffi.addressof(lib, "srtp_unprotect")).cname == _UNPROTECT_TYPE
+                and hasattr(pylibsrtp.Session(), "_srtp"))
     except Exception:  # another pylibsrtp: the Python path
         return False
 

@@ -34,6 +34,9 @@ from tests.media.test_rtp_video import annex_b, rtp_stream
 def test_the_compiled_path_is_built() -> None:
     """`./dev setup` builds media/_rtpcore.c; the wall's CPU figure depends on it, so its absence fails here."""
     assert _rtpcore is not None, "media._rtpcore is not built: run ./dev setup (it needs gcc)"
+    from media.fast_video import _srtp_reachable
+
+    assert _srtp_reachable(), "pylibsrtp's srtp_unprotect is not libsrtp 2's: the compiled path would not be used"
 
 
 # ----- Assembler: side by side --------------------------------------------------------------------------------
